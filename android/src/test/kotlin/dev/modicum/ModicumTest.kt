@@ -1,0 +1,85 @@
+package dev.modicum
+
+import dev.modicum.ffi.ModicumException
+import org.junit.After
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertThrows
+import org.junit.Assert.assertTrue
+import org.junit.Before
+import org.junit.Test
+import java.io.File
+import java.nio.file.Files
+
+class ModicumTest {
+    private lateinit var dir: File
+
+    @Before
+    fun makeDir() {
+        dir = Files.createTempDirectory("modicum-kotlin").toFile()
+    }
+
+    @After
+    fun removeDir() {
+        dir.deleteRecursively()
+    }
+
+    private fun start() = Modicum.start(Config(storageDir = File(dir, "store"), appId = "dev.modicum.test"))
+
+    @Test
+    fun recordsOnlyWithConsentAndReadsBackMinimizedJson() {
+        start().use { modicum ->
+            assertFalse("nothing is held without consent", modicum.record("opened"))
+
+            modicum.setConsent(ConsentCategory.ANALYTICS, true)
+            assertEquals(setOf("analytics"), modicum.grantedCategories)
+            val kept = modicum.record(
+                "checkout",
+                mapOf("items" to 3, "total" to 12.5, "express" to true, "note" to "mail me at ann@example.org"),
+            )
+            assertTrue(kept)
+
+            val json = modicum.heldEventsJson()
+            assertTrue(json, json.startsWith("[{\"name\":\"checkout\",\"category\":\"analytics\""))
+            assertTrue(json, json.contains("\"properties\":{\"express\":true,\"items\":3,\"note\":\"mail me at [email]\",\"total\":12.5}"))
+            assertFalse("the raw email never comes back", json.contains("ann@example.org"))
+        }
+    }
+
+    @Test
+    fun withdrawingConsentDiscardsHeldEvents() {
+        start().use { modicum ->
+            modicum.setConsent(ConsentCategory.ANALYTICS, true)
+            modicum.record("a")
+            modicum.setConsent(ConsentCategory.ANALYTICS, false)
+            assertEquals("[]", modicum.heldEventsJson())
+        }
+    }
+
+    @Test
+    fun badInputIsATypedException() {
+        start().use { modicum ->
+            modicum.setConsent(ConsentCategory.ANALYTICS, true)
+            assertThrows(ModicumException.EmptyEventName::class.java) { modicum.record("") }
+            val unknown = assertThrows(ModicumException.UnknownCategory::class.java) {
+                modicum.setConsent("telepathy", true)
+            }
+            assertEquals("telepathy", unknown.name)
+            val invalid = assertThrows(ModicumException.InvalidProperty::class.java) {
+                modicum.record("e", mapOf("ratio" to Double.NaN))
+            }
+            assertEquals("ratio", invalid.key)
+            assertThrows(IllegalArgumentException::class.java) { modicum.record("e", mapOf("list" to listOf(1))) }
+            assertEquals("[]", modicum.heldEventsJson())
+        }
+    }
+
+    @Test
+    fun anUnusableStorageDirectoryIsATypedException() {
+        val file = File(dir, "plain-file").apply { writeText("not a directory") }
+        val error = assertThrows(ModicumException.StorageUnusable::class.java) {
+            Modicum.start(Config(storageDir = file, appId = "dev.modicum.test"))
+        }
+        assertEquals(file.path, error.path)
+    }
+}

@@ -1,0 +1,38 @@
+use modicum_core::Error as CoreError;
+
+/// The errors a foreign caller can see: exceptions in Kotlin, thrown errors in Swift.
+/// Mirrors [`modicum_core::Error`] field for field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, uniffi::Error)]
+pub enum ModicumError {
+    #[error("the event name is empty")]
+    EmptyEventName,
+    #[error("the event name is longer than {max} bytes")]
+    EventNameTooLong { max: u32 },
+    #[error("property `{key}` is invalid: {reason}")]
+    InvalidProperty { key: String, reason: String },
+    #[error("an event may carry at most {max} properties")]
+    TooManyProperties { max: u32 },
+    #[error("unknown consent category `{name}`")]
+    UnknownCategory { name: String },
+    #[error("invalid config: {reason}")]
+    InvalidConfig { reason: String },
+    #[error("storage directory `{path}` is unusable: {reason}")]
+    StorageUnusable { path: String, reason: String },
+}
+
+impl From<CoreError> for ModicumError {
+    fn from(e: CoreError) -> Self {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        match e {
+            CoreError::EmptyEventName => ModicumError::EmptyEventName,
+            CoreError::EventNameTooLong { max } => ModicumError::EventNameTooLong { max: count(max) },
+            CoreError::InvalidProperty { key, reason } => ModicumError::InvalidProperty { key, reason },
+            CoreError::TooManyProperties { max } => ModicumError::TooManyProperties { max: count(max) },
+            CoreError::UnknownCategory { name } => ModicumError::UnknownCategory { name },
+            CoreError::InvalidConfig { reason } => ModicumError::InvalidConfig { reason },
+            CoreError::StorageUnusable { path, reason } => {
+                ModicumError::StorageUnusable { path: path.display().to_string(), reason }
+            }
+        }
+    }
+}

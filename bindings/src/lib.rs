@@ -1,0 +1,16 @@
+//! The uniffi surface of Modicum. Each item here adapts a `modicum-core` type for Kotlin and
+//! Swift and holds no logic of its own: validation, consent and minimization live in the core.
+//!
+//! Every exported function returns a `Result` or cannot fail, and the core never panics on
+//! input, so no Rust panic crosses into the host app; were one to happen anyway, uniffi turns
+//! it into a foreign exception because the crate unwinds (`panic = "unwind"`).
+
+mod error;
+mod modicum;
+mod value;
+
+pub use error::ModicumError;
+pub use modicum::{ModicumConfig, ModicumCore};
+pub use value::PropertyValue;
+
+uniffi::setup_scaffolding!();

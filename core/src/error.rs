@@ -1,0 +1,21 @@
+use std::path::PathBuf;
+
+/// Everything the core can refuse. Each variant names what was wrong so a caller can fix
+/// its input; none of them means data already accepted was lost.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error("the event name is empty")]
+    EmptyEventName,
+    #[error("the event name is longer than {max} bytes")]
+    EventNameTooLong { max: usize },
+    #[error("property `{key}` is invalid: {reason}")]
+    InvalidProperty { key: String, reason: String },
+    #[error("an event may carry at most {max} properties")]
+    TooManyProperties { max: usize },
+    #[error("unknown consent category `{name}`")]
+    UnknownCategory { name: String },
+    #[error("invalid config: {reason}")]
+    InvalidConfig { reason: String },
+    #[error("storage directory `{}` is unusable: {reason}", path.display())]
+    StorageUnusable { path: PathBuf, reason: String },
+}

@@ -1,0 +1,25 @@
+//! Modicum's core: what is held on the device, and in what minimized form.
+//!
+//! This crate is plain Rust with no FFI types, so it can be used from any Rust program and
+//! tested without a foreign runtime; `modicum-ffi` adapts it for Kotlin and Swift.
+//!
+//! The one-way data flow starts here: a caller's [`Event`] is validated, checked against the
+//! user's [`Consent`], and turned into a [`Minimized`] event by [`minimize`]. Only a
+//! `Minimized` value is ever held, and only [`minimize`] can make one, so raw input cannot
+//! reach storage by accident.
+
+mod config;
+mod consent;
+mod error;
+mod event;
+mod minimize;
+mod modicum;
+mod scrub;
+
+pub use config::Config;
+pub use consent::{Category, Consent, Decision};
+pub use error::Error;
+pub use event::{Event, Value, MAX_NAME_BYTES, MAX_PROPERTIES, MAX_TEXT_BYTES};
+pub use minimize::{minimize, Minimized};
+pub use modicum::Modicum;
+pub use scrub::scrub;

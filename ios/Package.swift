@@ -1,0 +1,29 @@
+// swift-tools-version:5.9
+// Modicum for iOS (and, for host tests, Linux).
+//
+// `Sources/Modicum/Generated/` and `Sources/modicum_ffiFFI/modicum_ffiFFI.h` are produced by
+// uniffi-bindgen from the built Rust library (see ios/host/test.sh); they are not committed
+// because they must match the library they are linked with byte for byte.
+import PackageDescription
+
+let package = Package(
+    name: "Modicum",
+    platforms: [.iOS(.v15), .macOS(.v12)],
+    products: [
+        .library(name: "Modicum", targets: ["Modicum"]),
+    ],
+    targets: [
+        // The C declarations of the Rust library's FFI; links libmodicum_ffi.
+        .systemLibrary(name: "modicum_ffiFFI", path: "Sources/modicum_ffiFFI"),
+        .target(
+            name: "Modicum",
+            dependencies: ["modicum_ffiFFI"],
+            path: "Sources/Modicum"
+        ),
+        .testTarget(
+            name: "ModicumTests",
+            dependencies: ["Modicum"],
+            path: "Tests/ModicumTests"
+        ),
+    ]
+)
