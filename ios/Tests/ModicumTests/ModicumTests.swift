@@ -53,6 +53,14 @@ final class ModicumTests: XCTestCase {
         XCTAssertEqual(modicum.heldEventsJSON(), "[]")
     }
 
+    func testEveryFacadeCategoryIsOneTheCoreKnows() throws {
+        let modicum = try start()
+        for category in ConsentCategory.allCases {
+            try modicum.setConsent(named: category.rawValue, granted: true)
+        }
+        XCTAssertEqual(modicum.grantedCategories, Set(ConsentCategory.allCases.map(\.rawValue)))
+    }
+
     func testBadInputIsATypedError() throws {
         let modicum = try start()
         modicum.setConsent(.analytics, granted: true)

@@ -57,6 +57,14 @@ class ModicumTest {
     }
 
     @Test
+    fun everyFacadeCategoryIsOneTheCoreKnows() {
+        start().use { modicum ->
+            ConsentCategory.values().forEach { modicum.setConsent(it, true) }
+            assertEquals(ConsentCategory.values().map { it.wireName }.toSet(), modicum.grantedCategories)
+        }
+    }
+
+    @Test
     fun badInputIsATypedException() {
         start().use { modicum ->
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
