@@ -22,7 +22,7 @@ mkdir -p "$build/generated" "$build/main" "$build/test"
 
 cp_of() { local IFS=:; echo "$*"; }
 jna=("$JARS"/jna-*.jar "$KOTLIN_STDLIB")
-junit=("$JARS"/junit-4.*.jar "$JARS"/hamcrest-core-*.jar)
+junit=("$JARS"/junit-4.*.jar "$JARS"/hamcrest-core-*.jar "$JARS"/json-2*.jar)
 android_api=("$JARS"/android-all-[0-9]*.jar)
 # Robolectric at run time: everything except the un-instrumented android-all, which would
 # shadow the instrumented classes Robolectric loads itself.
@@ -49,7 +49,7 @@ done < <(find "$android/src/test/kotlin" -name '*Test.kt' | sort)
 
 status=0
 echo "--- JUnit on the JVM (JNA): ${jvm_tests[*]}"
-java -Djna.library.path="$lib_dir" -cp "$(cp_of "$build/main" "$build/test" "${jna[@]}" "${junit[@]}")" \
+java -Djna.library.path="$lib_dir" -Dmodicum.vectors="$repo_root/tests/vectors" -cp "$(cp_of "$build/main" "$build/test" "${jna[@]}" "${junit[@]}")" \
   org.junit.runner.JUnitCore "${jvm_tests[@]}" || status=1
 echo "--- JUnit under Robolectric (SDK 34, offline): ${robo_tests[*]}"
 java -Drobolectric.offline=true -Drobolectric.dependency.dir="$JARS" -Djna.library.path="$lib_dir" \

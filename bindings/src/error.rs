@@ -14,8 +14,16 @@ pub enum ModicumError {
     TooManyProperties { max: u32 },
     #[error("unknown consent category `{name}`")]
     UnknownCategory { name: String },
+    #[error("unknown age band `{name}`")]
+    UnknownAgeBand { name: String },
+    #[error("`essential` is declared by the app's policy, not granted by the user")]
+    EssentialIsDeclared,
+    #[error("invalid policy:\n{errors}")]
+    InvalidPolicy { errors: String },
     #[error("invalid config: {reason}")]
     InvalidConfig { reason: String },
+    #[error("could not save to the storage directory: {reason}; the change applies in memory")]
+    Storage { reason: String },
     #[error("storage directory `{path}` is unusable: {reason}")]
     StorageUnusable { path: String, reason: String },
 }
@@ -25,14 +33,25 @@ impl From<CoreError> for ModicumError {
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         match e {
             CoreError::EmptyEventName => ModicumError::EmptyEventName,
-            CoreError::EventNameTooLong { max } => ModicumError::EventNameTooLong { max: count(max) },
-            CoreError::InvalidProperty { key, reason } => ModicumError::InvalidProperty { key, reason },
-            CoreError::TooManyProperties { max } => ModicumError::TooManyProperties { max: count(max) },
-            CoreError::UnknownCategory { name } => ModicumError::UnknownCategory { name },
-            CoreError::InvalidConfig { reason } => ModicumError::InvalidConfig { reason },
-            CoreError::StorageUnusable { path, reason } => {
-                ModicumError::StorageUnusable { path: path.display().to_string(), reason }
+            CoreError::EventNameTooLong { max } => {
+                ModicumError::EventNameTooLong { max: count(max) }
             }
+            CoreError::InvalidProperty { key, reason } => {
+                ModicumError::InvalidProperty { key, reason }
+            }
+            CoreError::TooManyProperties { max } => {
+                ModicumError::TooManyProperties { max: count(max) }
+            }
+            CoreError::UnknownCategory { name } => ModicumError::UnknownCategory { name },
+            CoreError::UnknownAgeBand { name } => ModicumError::UnknownAgeBand { name },
+            CoreError::EssentialIsDeclared => ModicumError::EssentialIsDeclared,
+            CoreError::InvalidPolicy { errors } => ModicumError::InvalidPolicy { errors },
+            CoreError::InvalidConfig { reason } => ModicumError::InvalidConfig { reason },
+            CoreError::Storage { reason } => ModicumError::Storage { reason },
+            CoreError::StorageUnusable { path, reason } => ModicumError::StorageUnusable {
+                path: path.display().to_string(),
+                reason,
+            },
         }
     }
 }

@@ -10,7 +10,7 @@ mod modicum;
 mod value;
 
 pub use error::ModicumError;
-pub use modicum::{ModicumConfig, ModicumCore};
-pub use value::PropertyValue;
+pub use modicum::{scrub, CustomEvent, ModicumConfig, ModicumCore};
+pub use value::{AgeBand, DataClass, PropertyValue};
 
 uniffi::setup_scaffolding!();

@@ -1,10 +1,9 @@
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use modicum_core::{Config, Event, Modicum};
+use modicum_core::{Category, Config, Event, Modicum, Policy};
 
-use crate::{ModicumError, PropertyValue};
+use crate::{AgeBand, DataClass, ModicumError, PropertyValue};
 
 /// What the app passes to [`ModicumCore::start`].
 #[derive(Debug, Clone, uniffi::Record)]
@@ -13,6 +12,22 @@ pub struct ModicumConfig {
     pub storage_dir: String,
     /// The app's package name or bundle id.
     pub app_id: String,
+    /// The app's own policy document (JSON, or TOML); the built-in policy if absent.
+    #[uniffi(default = None)]
+    pub policy_document: Option<String>,
+}
+
+/// A custom event with declared data classes and a category other than analytics.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct CustomEvent {
+    pub name: String,
+    /// A consent category name; `analytics` if absent.
+    #[uniffi(default = None)]
+    pub category: Option<String>,
+    pub properties: HashMap<String, PropertyValue>,
+    /// The data class of each property that declares one; text without one is scrubbed.
+    #[uniffi(default)]
+    pub classes: HashMap<String, DataClass>,
 }
 
 /// A running core. The platform facades wrap this; apps use the facades.
@@ -25,8 +40,13 @@ pub struct ModicumCore {
 impl ModicumCore {
     #[uniffi::constructor]
     pub fn start(config: ModicumConfig) -> Result<Arc<Self>, ModicumError> {
-        let config = Config { storage_dir: PathBuf::from(config.storage_dir), app_id: config.app_id };
-        Ok(Arc::new(ModicumCore { inner: Modicum::start(config)? }))
+        let mut core_config = Config::new(config.storage_dir, config.app_id);
+        if let Some(document) = config.policy_document {
+            core_config.policy = parse_policy(&document)?;
+        }
+        Ok(Arc::new(ModicumCore {
+            inner: Modicum::start(core_config)?,
+        }))
     }
 
     /// Grants or withdraws a consent category by its name (`analytics`, `location_precise`, …).
@@ -34,11 +54,48 @@ impl ModicumCore {
         Ok(self.inner.set_consent_by_name(&category, granted)?)
     }
 
-    /// Records a custom event; returns whether its minimized form is held (false when the
-    /// user's consent does not allow it).
-    pub fn record(&self, name: String, properties: HashMap<String, PropertyValue>) -> Result<bool, ModicumError> {
-        let event = Event { name, properties: properties.into_iter().map(|(k, v)| (k, v.into())).collect() };
-        Ok(self.inner.record(&event)?)
+    /// Records that the user agreed to this version of the app's terms.
+    pub fn agree_to_version(&self, version: u32) -> Result<(), ModicumError> {
+        Ok(self.inner.agree_to_version(version)?)
+    }
+
+    /// Sets the user's age band and whether a guardian consented.
+    pub fn set_age(&self, age: AgeBand, guardian_consent: bool) -> Result<(), ModicumError> {
+        Ok(self.inner.set_age(age.into(), guardian_consent)?)
+    }
+
+    /// Records a custom analytics event; returns whether its minimized form is held (false
+    /// when the user's consent does not allow it).
+    pub fn record(
+        &self,
+        name: String,
+        properties: HashMap<String, PropertyValue>,
+    ) -> Result<bool, ModicumError> {
+        self.record_event(CustomEvent {
+            name,
+            category: None,
+            properties,
+            classes: HashMap::new(),
+        })
+    }
+
+    /// Records a custom event with declared data classes.
+    pub fn record_event(&self, event: CustomEvent) -> Result<bool, ModicumError> {
+        let mut core_event = Event::new(event.name);
+        if let Some(category) = event.category {
+            core_event = core_event.in_category(category.parse::<Category>()?);
+        }
+        core_event.properties = event
+            .properties
+            .into_iter()
+            .map(|(k, v)| (k, v.into()))
+            .collect();
+        core_event.classes = event
+            .classes
+            .into_iter()
+            .map(|(k, c)| (k, c.into()))
+            .collect();
+        Ok(self.inner.record(&core_event)?)
     }
 
     /// The minimized events held on the device, as a JSON array.
@@ -46,51 +103,142 @@ impl ModicumCore {
         self.inner.held_json()
     }
 
-    /// Names of the categories currently granted, sorted.
-    pub fn granted_categories(&self) -> Vec<String> {
-        let consent = self.inner.consent();
-        modicum_core::Category::ALL
+    /// The most recent decision traces (which rule fired on which field), as a JSON array.
+    pub fn recent_traces_json(&self) -> String {
+        serde_json::to_string(&self.inner.recent_traces()).unwrap_or_else(|_| "[]".into())
+    }
+
+    /// Names of the categories processing is permitted for right now, sorted; `essential`
+    /// appears when the policy declares it.
+    pub fn permitted_categories(&self) -> Vec<String> {
+        self.inner
+            .permitted()
             .into_iter()
-            .filter(|&c| consent.permit(c).is_some())
             .map(|c| c.name().to_owned())
             .collect()
     }
+}
+
+/// Scrubs `text` with the default rules: what happens to free text before it is held.
+#[uniffi::export]
+pub fn scrub(text: String) -> String {
+    modicum_core::scrub(&text).into_owned()
+}
+
+fn parse_policy(document: &str) -> Result<Policy, ModicumError> {
+    // JSON documents are objects; anything else is read as TOML.
+    let parsed = if document.trim_start().starts_with('{') {
+        Policy::from_json(document)
+    } else {
+        Policy::from_toml(document)
+    };
+    parsed.map_err(|errors| ModicumError::InvalidPolicy {
+        errors: errors.to_string(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn start(dir: &std::path::Path) -> Result<Arc<ModicumCore>, ModicumError> {
-        ModicumCore::start(ModicumConfig { storage_dir: dir.display().to_string(), app_id: "com.example".into() })
+    fn start(
+        dir: &std::path::Path,
+        policy_document: Option<&str>,
+    ) -> Result<Arc<ModicumCore>, ModicumError> {
+        ModicumCore::start(ModicumConfig {
+            storage_dir: dir.display().to_string(),
+            app_id: "com.example".into(),
+            policy_document: policy_document.map(Into::into),
+        })
     }
 
     #[test]
     fn the_surface_adapts_the_core() {
         let tmp = tempfile::tempdir().unwrap();
-        let core = start(tmp.path()).unwrap();
+        let core = start(tmp.path(), None).unwrap();
         core.set_consent("analytics".into(), true).unwrap();
-        assert_eq!(core.granted_categories(), vec!["analytics".to_owned()]);
+        assert_eq!(core.permitted_categories(), vec!["analytics".to_owned()]);
         let props = HashMap::from([
             ("n".to_owned(), PropertyValue::Int { value: 2 }),
-            ("t".to_owned(), PropertyValue::Text { value: "x@example.com".into() }),
+            (
+                "t".to_owned(),
+                PropertyValue::Text {
+                    value: "x@example.com".into(),
+                },
+            ),
         ]);
         assert!(core.record("tap".into(), props).unwrap());
         let held: serde_json::Value = serde_json::from_str(&core.held_events_json()).unwrap();
-        assert_eq!(held[0]["properties"], serde_json::json!({"n": 2, "t": "[email]"}));
+        assert_eq!(
+            held[0]["properties"],
+            serde_json::json!({"n": 2, "t": "[email]"})
+        );
+        let traces: serde_json::Value = serde_json::from_str(&core.recent_traces_json()).unwrap();
+        assert_eq!(traces[0]["event"], "tap");
+    }
+
+    #[test]
+    fn declared_classes_and_categories_reach_the_core() {
+        let tmp = tempfile::tempdir().unwrap();
+        let core = start(tmp.path(), Some("essential = { purpose = \"abuse\" }\n[[rules]]\nclass = \"device.basic\"\naction = \"keep\"\n")).unwrap();
+        core.set_age(AgeBand::Child, false).unwrap();
+        assert_eq!(core.permitted_categories(), vec!["essential".to_owned()]);
+        let event = CustomEvent {
+            name: "integrity".into(),
+            category: Some("essential".into()),
+            properties: HashMap::from([
+                (
+                    "model".to_owned(),
+                    PropertyValue::Text {
+                        value: "Pixel".into(),
+                    },
+                ),
+                (
+                    "where".to_owned(),
+                    PropertyValue::Location {
+                        latitude: 1.0,
+                        longitude: 2.0,
+                    },
+                ),
+            ]),
+            classes: HashMap::from([("model".to_owned(), DataClass::DeviceBasic)]),
+        };
+        assert!(core.record_event(event).unwrap());
+        let held: serde_json::Value = serde_json::from_str(&core.held_events_json()).unwrap();
+        assert_eq!(held[0]["basis"], "essential");
+        assert_eq!(held[0]["properties"], serde_json::json!({"model": "Pixel"}));
     }
 
     #[test]
     fn core_errors_become_typed_foreign_errors() {
         let tmp = tempfile::tempdir().unwrap();
-        let core = start(tmp.path()).unwrap();
-        assert_eq!(core.record(String::new(), HashMap::new()), Err(ModicumError::EmptyEventName));
+        let core = start(tmp.path(), None).unwrap();
+        assert_eq!(
+            core.record(String::new(), HashMap::new()),
+            Err(ModicumError::EmptyEventName)
+        );
         assert_eq!(
             core.set_consent("nope".into(), true),
-            Err(ModicumError::UnknownCategory { name: "nope".into() })
+            Err(ModicumError::UnknownCategory {
+                name: "nope".into()
+            })
+        );
+        assert_eq!(
+            core.set_consent("essential".into(), true),
+            Err(ModicumError::EssentialIsDeclared)
         );
         let file = tmp.path().join("file");
         std::fs::write(&file, b"").unwrap();
-        assert!(matches!(start(&file), Err(ModicumError::StorageUnusable { .. })));
+        assert!(matches!(
+            start(&file, None),
+            Err(ModicumError::StorageUnusable { .. })
+        ));
+        let Err(ModicumError::InvalidPolicy { errors }) = start(
+            tmp.path(),
+            Some("[[rules]]\nclass = \"id.hardware\"\naction = \"keep\"\n"),
+        ) else {
+            panic!("expected InvalidPolicy");
+        };
+        assert!(errors.contains("rule 1 (`id.hardware`)"), "{errors}");
     }
 }

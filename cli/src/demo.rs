@@ -20,18 +20,23 @@ fn run_in(root: &std::path::Path, devices: u32) -> Result<(), String> {
     println!("Modicum demo: {devices} simulated devices, {EVENTS_PER_DEVICE} events each\n");
     let (mut recorded, mut held, mut consenting, mut leaked) = (0u64, 0u64, 0u32, 0u32);
     for device in 0..devices {
-        let config = Config { storage_dir: root.join(format!("device-{device}")), app_id: "dev.modicum.demo".into() };
+        let config = Config::new(root.join(format!("device-{device}")), "dev.modicum.demo");
         let modicum = Modicum::start(config).map_err(|e| e.to_string())?;
         // Two devices in three grant analytics; the rest never answer, which means no.
         let grants = device % 3 != 2;
         if grants {
-            modicum.set_consent(Category::Analytics, true);
+            modicum
+                .set_consent(Category::Analytics, true)
+                .map_err(|e| e.to_string())?;
             consenting += 1;
         }
         for n in 0..EVENTS_PER_DEVICE {
             let event = Event::new("screen_view")
                 .with("screen", Value::Text(format!("step-{}", n % 5)))
-                .with("feedback", Value::Text(format!("contact user{device}@example.com")))
+                .with(
+                    "feedback",
+                    Value::Text(format!("contact user{device}@example.com")),
+                )
                 .with("load_ms", Value::Int(i64::from(40 + n)));
             recorded += 1;
             held += u64::from(modicum.record(&event).map_err(|e| e.to_string())?);
@@ -41,8 +46,12 @@ fn run_in(root: &std::path::Path, devices: u32) -> Result<(), String> {
             leaked += 1;
         }
         if device == 0 {
-            let first: serde_json::Value = serde_json::from_str(&json).map_err(|e| e.to_string())?;
-            println!("What device 0 holds for its first event (minimized):\n  {}\n", first[0]);
+            let first: serde_json::Value =
+                serde_json::from_str(&json).map_err(|e| e.to_string())?;
+            println!(
+                "What device 0 holds for its first event (minimized):\n  {}\n",
+                first[0]
+            );
         }
     }
     println!("devices granting analytics   {consenting:>6} of {devices}");

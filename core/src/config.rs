@@ -1,8 +1,10 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use crate::Error;
+use crate::transform::DEFAULT_ROTATION;
+use crate::{Error, Policy};
 
 /// What an app passes to [`crate::Modicum::start`].
 #[derive(Debug, Clone, PartialEq)]
@@ -11,21 +13,43 @@ pub struct Config {
     pub storage_dir: PathBuf,
     /// The app's identifier (package name or bundle id), reported with every batch.
     pub app_id: String,
+    /// The policy deciding what leaves the device; [`Policy::default`] unless the app has its own.
+    pub policy: Policy,
+    /// How long a pseudonym stays the same before identifiers hash to new, unlinkable values.
+    pub pseudonym_rotation: Duration,
 }
 
 const MAX_APP_ID_BYTES: usize = 255;
 
 impl Config {
+    pub fn new(storage_dir: impl Into<PathBuf>, app_id: impl Into<String>) -> Config {
+        Config {
+            storage_dir: storage_dir.into(),
+            app_id: app_id.into(),
+            policy: Policy::default(),
+            pseudonym_rotation: DEFAULT_ROTATION,
+        }
+    }
+
     /// Checks the config and proves the storage directory can be written, so a bad path fails
     /// at start rather than silently losing events later.
     pub(crate) fn validate(&self) -> Result<(), Error> {
         validate_app_id(&self.app_id)?;
+        if self.pseudonym_rotation.is_zero() {
+            return Err(Error::InvalidConfig {
+                reason: "pseudonym_rotation must be longer than zero".into(),
+            });
+        }
         prepare_storage_dir(&self.storage_dir)
     }
 }
 
 fn validate_app_id(app_id: &str) -> Result<(), Error> {
-    let invalid = |reason: &str| Err(Error::InvalidConfig { reason: format!("app_id {reason}") });
+    let invalid = |reason: &str| {
+        Err(Error::InvalidConfig {
+            reason: format!("app_id {reason}"),
+        })
+    };
     if app_id.is_empty() {
         return invalid("is empty");
     }
@@ -33,14 +57,20 @@ fn validate_app_id(app_id: &str) -> Result<(), Error> {
         return invalid(&format!("is longer than {MAX_APP_ID_BYTES} bytes"));
     }
     // Package names and bundle ids use this alphabet; anything else is a mistake, not an id.
-    if !app_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+    if !app_id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
         return invalid("may hold only ASCII letters, digits, '.', '_' and '-'");
     }
     Ok(())
 }
 
 fn prepare_storage_dir(dir: &Path) -> Result<(), Error> {
-    let unusable = |reason: String| Error::StorageUnusable { path: dir.to_path_buf(), reason };
+    let unusable = |reason: String| Error::StorageUnusable {
+        path: dir.to_path_buf(),
+        reason,
+    };
     if dir.as_os_str().is_empty() {
         return Err(unusable("the path is empty".into()));
     }
@@ -50,7 +80,8 @@ fn prepare_storage_dir(dir: &Path) -> Result<(), Error> {
     }
     // Permission bits do not tell the whole story (read-only mounts, sandboxes): write a probe.
     let probe = dir.join(".modicum-probe");
-    let written = fs::File::create(&probe).and_then(|mut f| f.write_all(b"ok").and_then(|()| f.sync_all()));
+    let written =
+        fs::File::create(&probe).and_then(|mut f| f.write_all(b"ok").and_then(|()| f.sync_all()));
     let _ = fs::remove_file(&probe);
     written.map_err(|e| unusable(format!("cannot write to it: {e}")))
 }
@@ -59,15 +90,11 @@ fn prepare_storage_dir(dir: &Path) -> Result<(), Error> {
 mod tests {
     use super::*;
 
-    fn config(dir: &Path, app_id: &str) -> Config {
-        Config { storage_dir: dir.to_path_buf(), app_id: app_id.into() }
-    }
-
     #[test]
     fn creates_a_missing_storage_dir() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("a/b");
-        config(&dir, "com.example.app").validate().unwrap();
+        Config::new(&dir, "com.example.app").validate().unwrap();
         assert!(dir.is_dir());
         assert!(!dir.join(".modicum-probe").exists());
     }
@@ -77,26 +104,34 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let file = tmp.path().join("file");
         fs::write(&file, b"x").unwrap();
-        let err = config(&file, "com.example.app").validate().unwrap_err();
+        let err = Config::new(&file, "com.example.app")
+            .validate()
+            .unwrap_err();
+        assert!(matches!(err, Error::StorageUnusable { .. }), "{err:?}");
+        let err = Config::new(file.join("sub"), "com.example.app")
+            .validate()
+            .unwrap_err();
         assert!(matches!(err, Error::StorageUnusable { .. }), "{err:?}");
     }
 
     #[test]
-    fn a_storage_dir_under_a_file_is_unusable() {
-        let tmp = tempfile::tempdir().unwrap();
-        let file = tmp.path().join("file");
-        fs::write(&file, b"x").unwrap();
-        let err = config(&file.join("sub"), "com.example.app").validate().unwrap_err();
-        assert!(matches!(err, Error::StorageUnusable { .. }), "{err:?}");
-    }
-
-    #[test]
-    fn app_ids_are_checked() {
+    fn app_ids_and_rotation_are_checked() {
         let tmp = tempfile::tempdir().unwrap();
         for bad in ["", "has space", "ümlaut", &"a".repeat(256)] {
-            let err = config(tmp.path(), bad).validate().unwrap_err();
-            assert!(matches!(err, Error::InvalidConfig { .. }), "{bad:?}: {err:?}");
+            let err = Config::new(tmp.path(), bad).validate().unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidConfig { .. }),
+                "{bad:?}: {err:?}"
+            );
         }
-        config(tmp.path(), "org.example.App_2-beta").validate().unwrap();
+        Config::new(tmp.path(), "org.example.App_2-beta")
+            .validate()
+            .unwrap();
+        let mut config = Config::new(tmp.path(), "a");
+        config.pseudonym_rotation = Duration::ZERO;
+        assert!(matches!(
+            config.validate(),
+            Err(Error::InvalidConfig { .. })
+        ));
     }
 }

@@ -14,8 +14,16 @@ pub enum Error {
     TooManyProperties { max: usize },
     #[error("unknown consent category `{name}`")]
     UnknownCategory { name: String },
+    #[error("unknown age band `{name}` (adult, minor, child)")]
+    UnknownAgeBand { name: String },
+    #[error("`essential` is declared by the app's policy, not granted by the user")]
+    EssentialIsDeclared,
+    #[error("invalid policy:\n{errors}")]
+    InvalidPolicy { errors: String },
     #[error("invalid config: {reason}")]
     InvalidConfig { reason: String },
+    #[error("could not save to the storage directory: {reason}; the change applies in memory")]
+    Storage { reason: String },
     #[error("storage directory `{}` is unusable: {reason}", path.display())]
     StorageUnusable { path: PathBuf, reason: String },
 }

@@ -4,22 +4,26 @@
 //! tested without a foreign runtime; `modicum-ffi` adapts it for Kotlin and Swift.
 //!
 //! The one-way data flow starts here: a caller's [`Event`] is validated, checked against the
-//! user's [`Consent`], and turned into a [`Minimized`] event by [`minimize`]. Only a
-//! `Minimized` value is ever held, and only [`minimize`] can make one, so raw input cannot
-//! reach storage by accident.
+//! user's [`Consent`] and the app's [`Policy`], and turned into a [`Minimized`] event by
+//! [`minimize()`]. Only a `Minimized` value is ever held, and only `minimize` can make one, so
+//! raw input cannot reach storage by accident.
 
 mod config;
-mod consent;
+pub mod consent;
 mod error;
 mod event;
-mod minimize;
+pub mod minimize;
 mod modicum;
+pub mod policy;
 mod scrub;
+mod secret_file;
+pub mod transform;
 
 pub use config::Config;
-pub use consent::{Category, Consent, Decision};
+pub use consent::{AgeBand, Basis, Category, Consent, Decision};
 pub use error::Error;
 pub use event::{Event, Value, MAX_NAME_BYTES, MAX_PROPERTIES, MAX_TEXT_BYTES};
-pub use minimize::{minimize, Minimized};
+pub use minimize::{minimize, Minimized, Trace};
 pub use modicum::Modicum;
-pub use scrub::scrub;
+pub use policy::{DataClass, Policy};
+pub use scrub::{scrub, scrub_report, PiiKind, Scrubbed};

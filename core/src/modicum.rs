@@ -1,57 +1,149 @@
+use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::{minimize, Category, Config, Consent, Error, Event, Minimized};
+use crate::consent::{ConsentStore, Loaded};
+use crate::minimize::{minimize, Context, Minimized, Trace};
+use crate::transform::Pseudonymizer;
+use crate::{secret_file, AgeBand, Category, Config, Consent, Error, Event, Policy};
 
 /// How many minimized events are held in memory before new ones are refused. A bound keeps
 /// a runaway caller from exhausting the app's memory.
 pub const HELD_CAPACITY: usize = 10_000;
+/// How many recent decision traces are kept for inspection.
+pub const TRACE_CAPACITY: usize = 64;
 
-/// A running instance of the SDK: the user's consent and the minimized events held for them.
-/// Every method takes `&self` and is safe to call from any thread.
-#[derive(Debug)]
+/// A running instance of the SDK: the user's consent, the app's policy, and the minimized
+/// events held for them. Every method takes `&self` and is safe to call from any thread.
 pub struct Modicum {
     config: Config,
+    pseudonymizer: Pseudonymizer,
+    consent_store: ConsentStore,
+    consent_loaded: Loaded,
     state: Mutex<State>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct State {
     consent: Consent,
     held: Vec<Minimized>,
+    traces: VecDeque<Trace>,
     dropped_over_capacity: u64,
 }
 
+impl std::fmt::Debug for Modicum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Modicum")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Modicum {
-    /// Validates `config` and prepares its storage directory.
+    /// Validates `config`, prepares its storage directory, and restores the consent saved there.
     pub fn start(config: Config) -> Result<Modicum, Error> {
         config.validate()?;
-        Ok(Modicum { config, state: Mutex::new(State::default()) })
+        let unusable = |e: std::io::Error| Error::StorageUnusable {
+            path: config.storage_dir.clone(),
+            reason: e.to_string(),
+        };
+        let consent_store = ConsentStore::in_dir(&config.storage_dir);
+        let (consent, consent_loaded) = consent_store.load().map_err(unusable)?;
+        let secret = secret_file::load_or_create(&config.storage_dir).map_err(unusable)?;
+        let pseudonymizer =
+            Pseudonymizer::new(&secret, config.pseudonym_rotation).map_err(|e| {
+                Error::InvalidConfig {
+                    reason: e.to_string(),
+                }
+            })?;
+        let state = Mutex::new(State {
+            consent,
+            ..State::default()
+        });
+        Ok(Modicum {
+            config,
+            pseudonymizer,
+            consent_store,
+            consent_loaded,
+            state,
+        })
     }
 
     pub fn config(&self) -> &Config {
         &self.config
     }
 
+    pub fn policy(&self) -> &Policy {
+        &self.config.policy
+    }
+
+    /// What start found on disk: a fresh install, the saved consent, or a corrupt file (kept
+    /// aside, consent back to deny-all).
+    pub fn consent_loaded(&self) -> &Loaded {
+        &self.consent_loaded
+    }
+
     /// Records the user's decision for one category. Withdrawing a category also discards
-    /// what is held for it: withdrawal means that data is no longer processed.
-    pub fn set_consent(&self, category: Category, granted: bool) {
-        let mut state = self.state();
-        state.consent.set(category, granted, now_ms());
-        if !granted {
-            state.held.retain(|e| e.category() != category);
-        }
+    /// what is held for it, before this returns: withdrawal means that data is no longer
+    /// processed. The change applies in memory even if saving it fails (that is reported).
+    pub fn set_consent(&self, category: Category, granted: bool) -> Result<(), Error> {
+        self.change_consent(
+            |consent, now| consent.set(category, granted, now),
+            |state| {
+                if !granted {
+                    state.held.retain_mut(|event| event.withdraw(category));
+                }
+            },
+        )
     }
 
     /// Same as [`Modicum::set_consent`] for a category named as a string (from a remote
     /// config, say); an unknown name is an error and changes nothing.
     pub fn set_consent_by_name(&self, category: &str, granted: bool) -> Result<(), Error> {
-        self.set_consent(category.parse()?, granted);
-        Ok(())
+        self.set_consent(category.parse()?, granted)
+    }
+
+    /// Records that the user agreed to version `version` of the app's terms; categories the
+    /// policy introduced after the version a decision was made under stay off until the user
+    /// decides again.
+    pub fn agree_to_version(&self, version: u32) -> Result<(), Error> {
+        self.change_consent(
+            |consent, now| {
+                consent.agree_to_version(version, now);
+                Ok(())
+            },
+            |_| (),
+        )
+    }
+
+    /// Sets the user's age band and whether a guardian consented.
+    pub fn set_age(&self, age: AgeBand, guardian_consent: bool) -> Result<(), Error> {
+        let change = |consent: &mut Consent, now| {
+            consent.set_age(age, guardian_consent, now);
+            Ok(())
+        };
+        self.change_consent(change, |state| {
+            // What was allowed before may not be now: re-apply every category's permit.
+            let policy = &self.config.policy;
+            for category in Category::ALL {
+                if state.consent.permit(category, policy).is_none() {
+                    state.held.retain_mut(|event| event.withdraw(category));
+                }
+            }
+        })
     }
 
     pub fn consent(&self) -> Consent {
         self.state().consent.clone()
+    }
+
+    /// The categories processing is permitted for right now, essential included if declared.
+    pub fn permitted(&self) -> Vec<Category> {
+        let state = self.state();
+        Category::ALL
+            .into_iter()
+            .filter(|&c| state.consent.permit(c, &self.config.policy).is_some())
+            .collect()
     }
 
     /// Validates and minimizes `event`. Returns `Ok(true)` if the minimized event is held,
@@ -59,7 +151,18 @@ impl Modicum {
     pub fn record(&self, event: &Event) -> Result<bool, Error> {
         event.validate()?;
         let mut state = self.state();
-        let Some(minimized) = minimize(event, &state.consent, now_ms()) else {
+        let cx = Context {
+            consent: &state.consent,
+            policy: &self.config.policy,
+            pseudonymizer: &self.pseudonymizer,
+            now_ms: now_ms(),
+        };
+        let (minimized, trace) = minimize(event, &cx);
+        if state.traces.len() == TRACE_CAPACITY {
+            state.traces.pop_front();
+        }
+        state.traces.push_back(trace);
+        let Some(minimized) = minimized else {
             return Ok(false);
         };
         if state.held.len() >= HELD_CAPACITY {
@@ -80,103 +183,46 @@ impl Modicum {
         serde_json::to_string(&self.state().held).expect("minimized events always serialize")
     }
 
+    /// The most recent decision traces, oldest first.
+    pub fn recent_traces(&self) -> Vec<Trace> {
+        self.state().traces.iter().cloned().collect()
+    }
+
     /// How many events were refused because [`HELD_CAPACITY`] was reached.
     pub fn dropped_over_capacity(&self) -> u64 {
         self.state().dropped_over_capacity
     }
 
+    fn change_consent(
+        &self,
+        change: impl FnOnce(&mut Consent, u64) -> Result<(), Error>,
+        then: impl FnOnce(&mut State),
+    ) -> Result<(), Error> {
+        let mut state = self.state();
+        change(&mut state.consent, now_ms())?;
+        then(&mut state);
+        self.consent_store
+            .save(&state.consent)
+            .map_err(|e| Error::Storage {
+                reason: e.to_string(),
+            })
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock cannot leave `State` half-updated (each change is one
-        // push, retain or insert), so a poisoned lock is safe to keep using.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        // A panic while holding the lock cannot leave `State` half-updated in a way that
+        // matters (each change is a push, a retain or an insert), so a poisoned lock is safe
+        // to keep using.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::Value;
-
-    fn started() -> (tempfile::TempDir, Modicum) {
-        let tmp = tempfile::tempdir().unwrap();
-        let config = Config { storage_dir: tmp.path().join("modicum"), app_id: "com.example.app".into() };
-        (tmp, Modicum::start(config).unwrap())
-    }
-
-    #[test]
-    fn start_rejects_an_unusable_dir() {
-        let tmp = tempfile::tempdir().unwrap();
-        let file = tmp.path().join("f");
-        std::fs::write(&file, b"").unwrap();
-        let err = Modicum::start(Config { storage_dir: file, app_id: "a".into() }).unwrap_err();
-        assert!(matches!(err, Error::StorageUnusable { .. }));
-    }
-
-    #[test]
-    fn consent_gates_what_is_held() {
-        let (_tmp, m) = started();
-        assert_eq!(m.record(&Event::new("before")), Ok(false));
-        m.set_consent(Category::Analytics, true);
-        assert_eq!(m.record(&Event::new("after").with("who", Value::Text("bo@example.com".into()))), Ok(true));
-        let held: serde_json::Value = serde_json::from_str(&m.held_json()).unwrap();
-        assert_eq!(held.as_array().unwrap().len(), 1);
-        assert_eq!(held[0]["name"], "after");
-        assert_eq!(held[0]["properties"]["who"], "[email]");
-    }
-
-    #[test]
-    fn withdrawal_discards_held_events() {
-        let (_tmp, m) = started();
-        m.set_consent(Category::Analytics, true);
-        m.record(&Event::new("a")).unwrap();
-        m.set_consent(Category::Analytics, false);
-        assert!(m.held().is_empty());
-        assert_eq!(m.held_json(), "[]");
-        assert_eq!(m.record(&Event::new("b")), Ok(false));
-    }
-
-    #[test]
-    fn invalid_events_and_unknown_categories_are_errors() {
-        let (_tmp, m) = started();
-        m.set_consent(Category::Analytics, true);
-        assert_eq!(m.record(&Event::new("")), Err(Error::EmptyEventName));
-        assert_eq!(
-            m.set_consent_by_name("telepathy", true),
-            Err(Error::UnknownCategory { name: "telepathy".into() })
-        );
-        assert!(m.held().is_empty());
-    }
-
-    #[test]
-    fn capacity_is_bounded_and_counted() {
-        let (_tmp, m) = started();
-        m.set_consent(Category::Analytics, true);
-        for _ in 0..HELD_CAPACITY {
-            assert_eq!(m.record(&Event::new("e")), Ok(true));
-        }
-        assert_eq!(m.record(&Event::new("e")), Ok(false));
-        assert_eq!(m.dropped_over_capacity(), 1);
-        assert_eq!(m.held().len(), HELD_CAPACITY);
-    }
-
-    #[test]
-    fn usable_from_many_threads() {
-        let (_tmp, m) = started();
-        m.set_consent(Category::Analytics, true);
-        std::thread::scope(|s| {
-            for t in 0..4 {
-                let m = &m;
-                s.spawn(move || {
-                    for i in 0..100 {
-                        m.record(&Event::new(format!("t{t}")).with("i", Value::Int(i))).unwrap();
-                    }
-                });
-            }
-        });
-        assert_eq!(m.held().len(), 400);
-    }
-}
+mod tests;

@@ -23,13 +23,14 @@ cp "$generated/modicum_ffiFFI.h" "$ios/Sources/modicum_ffiFFI/"
 
 # Refresh the package inside the root but keep its .build, so a warm run compiles little.
 work="$swift_root/work"
-mkdir -p "$work/ios" "$work/lib"
+mkdir -p "$work/ios" "$work/lib" "$work/vectors"
 find "$work/ios" -mindepth 1 -maxdepth 1 ! -name .build -exec rm -rf {} +
 cp -r "$ios/Package.swift" "$ios/Sources" "$ios/Tests" "$work/ios/"
 cp "$lib_dir/libmodicum_ffi.so" "$work/lib/"
+cp "$repo_root"/tests/vectors/*.json "$work/vectors/"
 
 mountpoint -q "$swift_root/proc" || mount -t proc proc "$swift_root/proc"
 trap 'umount "$swift_root/proc" 2>/dev/null || true' EXIT
-chroot "$swift_root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 \
+chroot "$swift_root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 MODICUM_VECTORS=/work/vectors \
   bash -c 'cd /work/ios && swift test --disable-sandbox --disable-swift-testing \
     -Xlinker -L/work/lib -Xlinker -rpath -Xlinker /work/lib 2>&1'

@@ -3,14 +3,17 @@ import Foundation
 /// The Swift face of Modicum. Errors in what the app passes are thrown as ``ModicumError``
 /// cases (for example ``ModicumError/EmptyEventName``); nothing else is thrown.
 public final class Modicum: Sendable {
-    /// What ``Modicum/start(_:)`` needs: a directory private to the app and the app's id.
+    /// What ``Modicum/start(_:)`` needs: a directory private to the app, the app's id, and
+    /// optionally the app's own policy document (JSON or TOML; the built-in policy otherwise).
     public struct Configuration: Sendable {
         public var storageDirectory: URL
         public var appID: String
+        public var policyDocument: String?
 
-        public init(storageDirectory: URL, appID: String) {
+        public init(storageDirectory: URL, appID: String, policyDocument: String? = nil) {
             self.storageDirectory = storageDirectory
             self.appID = appID
+            self.policyDocument = policyDocument
         }
     }
 
@@ -22,14 +25,19 @@ public final class Modicum: Sendable {
 
     /// Starts Modicum; throws ``ModicumError/StorageUnusable`` or ``ModicumError/InvalidConfig``.
     public static func start(_ configuration: Configuration) throws -> Modicum {
-        let config = ModicumConfig(storageDir: configuration.storageDirectory.path, appId: configuration.appID)
+        let config = ModicumConfig(
+            storageDir: configuration.storageDirectory.path,
+            appId: configuration.appID,
+            policyDocument: configuration.policyDocument
+        )
         return Modicum(core: try ModicumCore.start(config: config))
     }
 
     /// Records the user's decision for `category`; withdrawing discards what is held for it.
-    public func setConsent(_ category: ConsentCategory, granted: Bool) {
-        // Every ConsentCategory is known to the core, so this cannot throw.
-        try? core.setConsent(category: category.rawValue, granted: granted)
+    /// Throws only ``ModicumError/Storage`` when the decision could not be saved (it still
+    /// applies in memory).
+    public func setConsent(_ category: ConsentCategory, granted: Bool) throws {
+        try core.setConsent(category: category.rawValue, granted: granted)
     }
 
     /// As ``setConsent(_:granted:)``, for a category named by a string (from a remote config, say).
@@ -37,16 +45,39 @@ public final class Modicum: Sendable {
         try core.setConsent(category: category, granted: granted)
     }
 
-    /// The categories the user has granted.
-    public var grantedCategories: Set<String> {
-        Set(core.grantedCategories())
+    /// Records that the user agreed to `version` of the app's terms.
+    public func agreeToVersion(_ version: UInt32) throws {
+        try core.agreeToVersion(version: version)
+    }
+
+    /// Sets the user's age band and whether a guardian consented.
+    public func setAge(_ age: AgeBand, guardianConsent: Bool = false) throws {
+        try core.setAge(age: age, guardianConsent: guardianConsent)
+    }
+
+    /// The categories processing is permitted for right now (`essential` if the policy declares it).
+    public var permittedCategories: Set<String> {
+        Set(core.permittedCategories())
     }
 
     /// Records a custom event. Returns true if its minimized form is held, false if the user's
-    /// consent does not allow it.
+    /// consent does not allow it. `classes` declares a property's data class; text without one
+    /// is scrubbed.
     @discardableResult
-    public func record(_ name: String, properties: [String: PropertyValue] = [:]) throws -> Bool {
-        try core.record(name: name, properties: properties)
+    public func record(
+        _ name: String,
+        properties: [String: PropertyValue] = [:],
+        classes: [String: DataClass] = [:],
+        category: ConsentCategory? = nil
+    ) throws -> Bool {
+        try core.recordEvent(event: CustomEvent(
+            name: name, category: category?.rawValue, properties: properties, classes: classes
+        ))
+    }
+
+    /// The most recent decisions (which policy rule fired on which field), as a JSON array.
+    public func recentTracesJSON() -> String {
+        core.recentTracesJson()
     }
 
     /// The minimized events held on the device, as a JSON array: what would leave it.

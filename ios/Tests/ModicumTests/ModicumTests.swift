@@ -26,8 +26,8 @@ final class ModicumTests: XCTestCase {
         let modicum = try start()
         XCTAssertFalse(try modicum.record("opened"), "nothing is held without consent")
 
-        modicum.setConsent(.analytics, granted: true)
-        XCTAssertEqual(modicum.grantedCategories, ["analytics"])
+        try modicum.setConsent(.analytics, granted: true)
+        XCTAssertEqual(modicum.permittedCategories, ["analytics"])
         let kept = try modicum.record("checkout", properties: [
             "items": 3, "total": 12.5, "express": true, "note": "mail me at ann@example.org",
         ])
@@ -47,9 +47,9 @@ final class ModicumTests: XCTestCase {
 
     func testWithdrawingConsentDiscardsHeldEvents() throws {
         let modicum = try start()
-        modicum.setConsent(.analytics, granted: true)
+        try modicum.setConsent(.analytics, granted: true)
         try modicum.record("a")
-        modicum.setConsent(.analytics, granted: false)
+        try modicum.setConsent(.analytics, granted: false)
         XCTAssertEqual(modicum.heldEventsJSON(), "[]")
     }
 
@@ -58,12 +58,12 @@ final class ModicumTests: XCTestCase {
         for category in ConsentCategory.allCases {
             try modicum.setConsent(named: category.rawValue, granted: true)
         }
-        XCTAssertEqual(modicum.grantedCategories, Set(ConsentCategory.allCases.map(\.rawValue)))
+        XCTAssertEqual(modicum.permittedCategories, Set(ConsentCategory.allCases.map(\.rawValue)))
     }
 
     func testBadInputIsATypedError() throws {
         let modicum = try start()
-        modicum.setConsent(.analytics, granted: true)
+        try modicum.setConsent(.analytics, granted: true)
         XCTAssertThrowsError(try modicum.record("")) { error in
             XCTAssertEqual(error as? ModicumError, .EmptyEventName)
         }
@@ -77,6 +77,54 @@ final class ModicumTests: XCTestCase {
             XCTAssertEqual(key, "ratio")
         }
         XCTAssertEqual(modicum.heldEventsJSON(), "[]")
+    }
+
+    func testDeclaredClassesAreMinimizedByThePolicy() throws {
+        let modicum = try start()
+        for category in [ConsentCategory.analytics, .diagnostics, .identifiers, .location] {
+            try modicum.setConsent(category, granted: true)
+        }
+        try modicum.record("session", properties: [
+            "ip": "203.0.113.77",
+            "install": "3f1c9a7e-2b4d-4e8f-9a1b-7c6d5e4f3a2b",
+            "email": "ann@example.org",
+            "where": .location(latitude: 52.520008, longitude: 13.404954),
+        ], classes: ["ip": .networkIp, "install": .idInstall, "email": .contact])
+        let json = modicum.heldEventsJSON()
+        XCTAssertTrue(json.contains("\"ip\":\"203.0.113.0/24\""), json)
+        XCTAssertTrue(json.contains("\"install\":\"p1_"), json)
+        for raw in ["203.0.113.77", "3f1c9a7e", "ann@example.org", "52.520008"] {
+            XCTAssertFalse(json.contains(raw), "\(raw) leaked: \(json)")
+        }
+        XCTAssertTrue(modicum.recentTracesJSON().contains("\"class\":\"contact\""))
+    }
+
+    func testAChildWithoutGuardianConsentGetsNothingWithoutEssentialProcessing() throws {
+        let modicum = try start()
+        try modicum.setConsent(.analytics, granted: true)
+        try modicum.setAge(.child, guardianConsent: false)
+        XCTAssertFalse(try modicum.record("tap"))
+        XCTAssertEqual(modicum.permittedCategories, [])
+        try modicum.setAge(.child, guardianConsent: true)
+        XCTAssertTrue(try modicum.record("tap"))
+    }
+
+    func testConsentSurvivesARestart() throws {
+        try start().setConsent(.analytics, granted: true)
+        XCTAssertEqual(try start().permittedCategories, ["analytics"])
+    }
+
+    func testAnInvalidPolicyIsATypedErrorNamingTheRule() throws {
+        let policy = "[[rules]]\nclass = \"id.hardware\"\naction = \"keep\"\n"
+        let config = Modicum.Configuration(
+            storageDirectory: directory.appendingPathComponent("store"), appID: "dev.modicum.test", policyDocument: policy
+        )
+        XCTAssertThrowsError(try Modicum.start(config)) { error in
+            guard case .InvalidPolicy(let errors) = error as? ModicumError else {
+                return XCTFail("expected InvalidPolicy, got \(error)")
+            }
+            XCTAssertTrue(errors.contains("rule 1 (`id.hardware`)"), errors)
+        }
     }
 
     func testAnUnusableStorageDirectoryIsATypedError() throws {

@@ -1,47 +1,74 @@
 package dev.modicum
 
+import dev.modicum.ffi.AgeBand
+import dev.modicum.ffi.CustomEvent
+import dev.modicum.ffi.DataClass
 import dev.modicum.ffi.ModicumConfig
 import dev.modicum.ffi.ModicumCore
 import dev.modicum.ffi.ModicumException
 import java.io.File
 
-/** What [Modicum.start] needs: a directory private to the app and the app's id. */
-data class Config(val storageDir: File, val appId: String)
+/**
+ * What [Modicum.start] needs: a directory private to the app, the app's id, and optionally
+ * the app's own policy document (JSON or TOML; the built-in policy otherwise).
+ */
+data class Config(val storageDir: File, val appId: String, val policyDocument: String? = null)
 
 /**
  * The Kotlin face of Modicum. Errors in what the app passes are thrown as the typed
  * subclasses of [ModicumException] (for example [ModicumException.EmptyEventName]); nothing
- * else is thrown.
+ * else is thrown except [IllegalArgumentException] for a property of an unsupported type.
  */
 class Modicum private constructor(private val core: ModicumCore) : AutoCloseable {
     companion object {
-        /** Starts Modicum; throws [ModicumException.StorageUnusable] or [ModicumException.InvalidConfig]. */
+        /** Starts Modicum; throws [ModicumException.StorageUnusable], [ModicumException.InvalidConfig] or [ModicumException.InvalidPolicy]. */
         @JvmStatic
         @Throws(ModicumException::class)
         fun start(config: Config): Modicum =
-            Modicum(ModicumCore.start(ModicumConfig(storageDir = config.storageDir.path, appId = config.appId)))
+            Modicum(
+                ModicumCore.start(
+                    ModicumConfig(storageDir = config.storageDir.path, appId = config.appId, policyDocument = config.policyDocument),
+                ),
+            )
     }
 
     /** Records the user's decision for [category]; withdrawing discards what is held for it. */
+    @Throws(ModicumException::class)
     fun setConsent(category: ConsentCategory, granted: Boolean) = core.setConsent(category.wireName, granted)
 
     /** As [setConsent], for a category named by a string (from a remote config, say). */
     @Throws(ModicumException::class)
     fun setConsent(categoryName: String, granted: Boolean) = core.setConsent(categoryName, granted)
 
-    /** The categories the user has granted. */
-    val grantedCategories: Set<String> get() = core.grantedCategories().toSet()
+    /** Records that the user agreed to [version] of the app's terms. */
+    @Throws(ModicumException::class)
+    fun agreeToVersion(version: Int) = core.agreeToVersion(version.toUInt())
+
+    /** Sets the user's age band and whether a guardian consented. */
+    @Throws(ModicumException::class)
+    fun setAge(age: AgeBand, guardianConsent: Boolean = false) = core.setAge(age, guardianConsent)
+
+    /** The categories processing is permitted for right now (`essential` if the policy declares it). */
+    val permittedCategories: Set<String> get() = core.permittedCategories().toSet()
 
     /**
      * Records a custom event. Returns true if its minimized form is held, false if the user's
-     * consent does not allow it. Property values may be Boolean, numbers, text or enums.
+     * consent does not allow it. Property values may be Boolean, numbers, text, enums or
+     * [Location]; [classes] declares a property's data class (text without one is scrubbed).
      */
     @Throws(ModicumException::class)
-    fun record(name: String, properties: Map<String, Any> = emptyMap()): Boolean =
-        core.record(name, properties.toPropertyValues())
+    fun record(
+        name: String,
+        properties: Map<String, Any> = emptyMap(),
+        classes: Map<String, DataClass> = emptyMap(),
+        category: ConsentCategory? = null,
+    ): Boolean = core.recordEvent(CustomEvent(name, category?.wireName, properties.toPropertyValues(), classes))
 
     /** The minimized events held on the device, as a JSON array: what would leave it. */
     fun heldEventsJson(): String = core.heldEventsJson()
+
+    /** The most recent decisions (which policy rule fired on which field), as a JSON array. */
+    fun recentTracesJson(): String = core.recentTracesJson()
 
     override fun close() = core.close()
 }

@@ -2,6 +2,9 @@ package dev.modicum
 
 import dev.modicum.ffi.PropertyValue
 
+/** A place, in degrees (WGS 84). Always of data class `location`. */
+data class Location(val latitude: Double, val longitude: Double)
+
 /**
  * Converts Kotlin values to the core's typed values. Integers of every width become `Int`,
  * floating point becomes `Double`, and text (or an enum's name) becomes `Text`; anything else
@@ -17,7 +20,8 @@ private fun Any.toPropertyValue(key: String): PropertyValue = when (this) {
     is Float, is Double -> PropertyValue.Double((this as Number).toDouble())
     is CharSequence -> PropertyValue.Text(toString())
     is Enum<*> -> PropertyValue.Text(name)
+    is Location -> PropertyValue.Location(latitude, longitude)
     else -> throw IllegalArgumentException(
-        "property `$key` has unsupported type ${this::class.java.name}; use Boolean, a number, text or an enum",
+        "property `$key` has unsupported type ${this::class.java.name}; use Boolean, a number, text, an enum or Location",
     )
 }

@@ -1,5 +1,7 @@
 package dev.modicum
 
+import dev.modicum.ffi.AgeBand
+import dev.modicum.ffi.DataClass
 import dev.modicum.ffi.ModicumException
 import org.junit.After
 import org.junit.Assert.assertEquals
@@ -32,7 +34,7 @@ class ModicumTest {
             assertFalse("nothing is held without consent", modicum.record("opened"))
 
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
-            assertEquals(setOf("analytics"), modicum.grantedCategories)
+            assertEquals(setOf("analytics"), modicum.permittedCategories)
             val kept = modicum.record(
                 "checkout",
                 mapOf("items" to 3, "total" to 12.5, "express" to true, "note" to "mail me at ann@example.org"),
@@ -60,7 +62,7 @@ class ModicumTest {
     fun everyFacadeCategoryIsOneTheCoreKnows() {
         start().use { modicum ->
             ConsentCategory.values().forEach { modicum.setConsent(it, true) }
-            assertEquals(ConsentCategory.values().map { it.wireName }.toSet(), modicum.grantedCategories)
+            assertEquals(ConsentCategory.values().map { it.wireName }.toSet(), modicum.permittedCategories)
         }
     }
 
@@ -80,6 +82,58 @@ class ModicumTest {
             assertThrows(IllegalArgumentException::class.java) { modicum.record("e", mapOf("list" to listOf(1))) }
             assertEquals("[]", modicum.heldEventsJson())
         }
+    }
+
+    @Test
+    fun declaredClassesAreMinimizedByThePolicy() {
+        start().use { modicum ->
+            listOf(ConsentCategory.ANALYTICS, ConsentCategory.DIAGNOSTICS, ConsentCategory.IDENTIFIERS, ConsentCategory.LOCATION)
+                .forEach { modicum.setConsent(it, true) }
+            modicum.record(
+                "session",
+                mapOf(
+                    "ip" to "203.0.113.77",
+                    "install" to "3f1c9a7e-2b4d-4e8f-9a1b-7c6d5e4f3a2b",
+                    "email" to "ann@example.org",
+                    "where" to Location(52.520008, 13.404954),
+                ),
+                classes = mapOf("ip" to DataClass.NETWORK_IP, "install" to DataClass.ID_INSTALL, "email" to DataClass.CONTACT),
+            )
+            val json = modicum.heldEventsJson()
+            assertTrue(json, json.contains("\"ip\":\"203.0.113.0/24\""))
+            assertTrue(json, json.contains("\"install\":\"p1_"))
+            for (raw in listOf("203.0.113.77", "3f1c9a7e", "ann@example.org", "52.520008")) {
+                assertFalse("$raw leaked: $json", json.contains(raw))
+            }
+            assertTrue(modicum.recentTracesJson().contains("\"class\":\"contact\""))
+        }
+    }
+
+    @Test
+    fun aChildWithoutGuardianConsentGetsNothingWithoutEssentialProcessing() {
+        start().use { modicum ->
+            modicum.setConsent(ConsentCategory.ANALYTICS, true)
+            modicum.setAge(AgeBand.CHILD, guardianConsent = false)
+            assertFalse(modicum.record("tap"))
+            assertEquals(emptySet<String>(), modicum.permittedCategories)
+            modicum.setAge(AgeBand.CHILD, guardianConsent = true)
+            assertTrue(modicum.record("tap"))
+        }
+    }
+
+    @Test
+    fun consentSurvivesARestart() {
+        start().use { it.setConsent(ConsentCategory.ANALYTICS, true) }
+        start().use { assertEquals(setOf("analytics"), it.permittedCategories) }
+    }
+
+    @Test
+    fun anInvalidPolicyIsATypedExceptionNamingTheRule() {
+        val policy = "[[rules]]\nclass = \"id.hardware\"\naction = \"keep\"\n"
+        val error = assertThrows(ModicumException.InvalidPolicy::class.java) {
+            Modicum.start(Config(storageDir = File(dir, "store"), appId = "dev.modicum.test", policyDocument = policy))
+        }
+        assertTrue(error.errors, error.errors.contains("rule 1 (`id.hardware`)"))
     }
 
     @Test

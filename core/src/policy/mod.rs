@@ -1,0 +1,150 @@
+//! The policy: a declarative table from (data class, consent, age band) to an action.
+//!
+//! For each field, the first rule for its data class whose condition holds decides what
+//! happens; a field no rule matches is dropped. [`floor`] then applies the protections for
+//! minors and children that no policy can lift. Apps may replace the built-in table
+//! ([`Policy::default`]) with their own document ([`Policy::from_json`], [`Policy::from_toml`]),
+//! which is validated entry by entry.
+
+mod action;
+mod data_class;
+mod default;
+mod document;
+mod error;
+pub mod floor;
+mod rule;
+mod table;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub use action::{Action, Generalization};
+pub use data_class::{DataClass, UnknownDataClass};
+pub use error::{PolicyError, PolicyErrors};
+pub use rule::{Condition, Rule};
+
+use crate::consent::{Category, Consent};
+use document::Document;
+
+/// A validated policy. Construct it with [`Policy::default`] or from a document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    version: u32,
+    introduced_in: BTreeMap<Category, u32>,
+    essential: Option<String>,
+    rules: Vec<Rule>,
+}
+
+/// The rule that decided a field, and its action. `rule` is the rule's 1-based position in
+/// the table, or `None` when no rule matched and the field is dropped by default.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decided<'p> {
+    pub rule: Option<usize>,
+    pub action: &'p Action,
+    /// The category the rule required, whose withdrawal takes the field back.
+    pub granted: Option<Category>,
+}
+
+static DEFAULT_DROP: Action = Action::Drop;
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy::from_parts(0, BTreeMap::new(), None, default::rules())
+    }
+}
+
+impl Policy {
+    pub(crate) fn from_parts(
+        version: u32,
+        introduced_in: BTreeMap<Category, u32>,
+        essential: Option<String>,
+        rules: Vec<Rule>,
+    ) -> Policy {
+        Policy {
+            version,
+            introduced_in,
+            essential,
+            rules,
+        }
+    }
+
+    pub fn from_json(text: &str) -> Result<Policy, PolicyErrors> {
+        Document::from_json(text)?.into_policy()
+    }
+
+    pub fn from_toml(text: &str) -> Result<Policy, PolicyErrors> {
+        Document::from_toml(text)?.into_policy()
+    }
+
+    /// Reads a policy document, as TOML if the file name ends in `.toml`, else as JSON.
+    pub fn from_path(path: &Path) -> Result<Policy, PolicyErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            PolicyErrors(vec![PolicyError::Parse {
+                format: "file",
+                message: format!("{}: {e}", path.display()),
+            }])
+        })?;
+        if path.extension().is_some_and(|e| e == "toml") {
+            Policy::from_toml(&text)
+        } else {
+            Policy::from_json(&text)
+        }
+    }
+
+    /// The same policy declaring essential processing for `purpose`.
+    pub fn with_essential(mut self, purpose: impl Into<String>) -> Policy {
+        self.essential = Some(purpose.into());
+        self
+    }
+
+    /// The version of the app's terms this policy belongs to.
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// The version of the terms that introduced `category` (0 unless the document says).
+    pub fn introduced_in(&self, category: Category) -> u32 {
+        self.introduced_in.get(&category).copied().unwrap_or(0)
+    }
+
+    /// What essential processing is declared for, if the app declared any.
+    pub fn essential_purpose(&self) -> Option<&str> {
+        self.essential.as_deref()
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The first rule for `class` whose condition holds under `consent`.
+    pub fn decide(&self, class: DataClass, consent: &Consent) -> Decided<'_> {
+        self.rules
+            .iter()
+            .enumerate()
+            .find(|(_, rule)| rule.class == class && self.holds(&rule.when, consent))
+            .map_or(
+                Decided {
+                    rule: None,
+                    action: &DEFAULT_DROP,
+                    granted: None,
+                },
+                |(i, rule)| Decided {
+                    rule: Some(i + 1),
+                    action: &rule.action,
+                    granted: rule.when.granted,
+                },
+            )
+    }
+
+    fn holds(&self, when: &Condition, consent: &Consent) -> bool {
+        when.granted
+            .is_none_or(|c| consent.permit(c, self).is_some())
+            && when
+                .age
+                .as_ref()
+                .is_none_or(|ages| ages.contains(&consent.age()))
+    }
+}
+
+#[cfg(test)]
+mod tests;
