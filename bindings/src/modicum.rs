@@ -85,17 +85,13 @@ impl ModicumCore {
         if let Some(category) = event.category {
             core_event = core_event.in_category(category.parse::<Category>()?);
         }
-        core_event.properties = event
-            .properties
-            .into_iter()
-            .map(|(k, v)| (k, v.into()))
-            .collect();
-        core_event.classes = event
-            .classes
-            .into_iter()
-            .map(|(k, c)| (k, c.into()))
-            .collect();
-        Ok(self.inner.record(&core_event)?)
+        for (key, value) in event.properties {
+            core_event = core_event.with(key, value.into());
+        }
+        for (key, class) in event.classes {
+            core_event.declare_class(&key, class.into())?;
+        }
+        Ok(self.inner.record(core_event)?)
     }
 
     /// The minimized events held on the device, as a JSON array.

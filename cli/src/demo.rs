@@ -39,7 +39,7 @@ fn run_in(root: &std::path::Path, devices: u32) -> Result<(), String> {
                 )
                 .with("load_ms", Value::Int(i64::from(40 + n)));
             recorded += 1;
-            held += u64::from(modicum.record(&event).map_err(|e| e.to_string())?);
+            held += u64::from(modicum.record(event).map_err(|e| e.to_string())?);
         }
         let json = modicum.held_json();
         if json.contains("@example.com") {

@@ -20,17 +20,34 @@ pub enum Value {
     },
 }
 
-/// A custom event as the app records it: raw, unvalidated, never stored as it is.
-///
-/// Each property may declare its [`DataClass`]; one that does not is `text` if it is text
-/// (and so is scrubbed), `location` if it is a location, and `custom` otherwise.
+/// A property: its value and, if the app declared one, its data class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Property {
+    pub value: Value,
+    pub class: Option<DataClass>,
+}
+
+impl Property {
+    /// The data class: declared, or inferred from the value — `location` for a location,
+    /// `text` for text (so it is scrubbed), `custom` for numbers and flags.
+    pub fn class(&self) -> DataClass {
+        match (self.class, &self.value) {
+            (_, Value::Location { .. }) => DataClass::Location,
+            (Some(class), _) => class,
+            (None, Value::Text(_)) => DataClass::Text,
+            (None, _) => DataClass::Custom,
+        }
+    }
+}
+
+/// A custom event as the app records it: raw, unvalidated, and consumed by minimization, so
+/// it never outlives the `record` call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub name: String,
     /// The purpose the event serves; custom events default to analytics.
     pub category: Category,
-    pub properties: BTreeMap<String, Value>,
-    pub classes: BTreeMap<String, DataClass>,
+    pub properties: BTreeMap<String, Property>,
 }
 
 impl Event {
@@ -39,7 +56,6 @@ impl Event {
             name: name.into(),
             category: Category::Analytics,
             properties: BTreeMap::new(),
-            classes: BTreeMap::new(),
         }
     }
 
@@ -49,31 +65,39 @@ impl Event {
     }
 
     pub fn with(mut self, key: impl Into<String>, value: Value) -> Self {
-        self.properties.insert(key.into(), value);
+        self.properties
+            .insert(key.into(), Property { value, class: None });
         self
     }
 
     /// Adds a property and declares its data class.
     pub fn with_class(mut self, key: impl Into<String>, value: Value, class: DataClass) -> Self {
-        let key = key.into();
-        self.classes.insert(key.clone(), class);
-        self.properties.insert(key, value);
+        self.properties.insert(
+            key.into(),
+            Property {
+                value,
+                class: Some(class),
+            },
+        );
         self
     }
 
-    /// The data class of property `key`: declared, or inferred from the value.
-    pub fn class_of(&self, key: &str, value: &Value) -> DataClass {
-        match (self.classes.get(key), value) {
-            (_, Value::Location { .. }) => DataClass::Location,
-            (Some(class), _) => *class,
-            (None, Value::Text(_)) => DataClass::Text,
-            (None, _) => DataClass::Custom,
+    /// Declares the data class of a property the event already has.
+    pub fn declare_class(&mut self, key: &str, class: DataClass) -> Result<(), Error> {
+        match self.properties.get_mut(key) {
+            Some(property) => {
+                property.class = Some(class);
+                Ok(())
+            }
+            None => Err(invalid(
+                key,
+                "a data class is declared for a property the event does not have".into(),
+            )),
         }
     }
 
     /// Rejects what no policy could store sensibly: empty or oversize names, odd keys,
-    /// non-finite numbers, impossible coordinates, text beyond the size cap, classes declared
-    /// for properties that are not there.
+    /// non-finite numbers, impossible coordinates, text beyond the size cap.
     pub(crate) fn validate(&self) -> Result<(), Error> {
         if self.name.trim().is_empty() {
             return Err(Error::EmptyEventName);
@@ -88,20 +112,9 @@ impl Event {
                 max: MAX_PROPERTIES,
             });
         }
-        for (key, value) in &self.properties {
-            validate_property(key, value, self.classes.get(key))?;
-        }
-        if let Some(key) = self
-            .classes
-            .keys()
-            .find(|k| !self.properties.contains_key(*k))
-        {
-            return Err(invalid(
-                key,
-                "a data class is declared for a property the event does not have".into(),
-            ));
-        }
-        Ok(())
+        self.properties
+            .iter()
+            .try_for_each(|(key, property)| validate_property(key, property))
     }
 }
 
@@ -112,7 +125,7 @@ fn invalid(key: &str, reason: String) -> Error {
     }
 }
 
-fn validate_property(key: &str, value: &Value, class: Option<&DataClass>) -> Result<(), Error> {
+fn validate_property(key: &str, property: &Property) -> Result<(), Error> {
     if key.is_empty() || key.len() > MAX_NAME_BYTES {
         return Err(invalid(
             key,
@@ -128,7 +141,7 @@ fn validate_property(key: &str, value: &Value, class: Option<&DataClass>) -> Res
             "keys may hold only ASCII letters, digits, '_', '.' and '-'".into(),
         ));
     }
-    match value {
+    match &property.value {
         Value::Double(d) if !d.is_finite() => Err(invalid(key, "numbers must be finite".into())),
         Value::Text(t) if t.len() > MAX_TEXT_BYTES => Err(invalid(
             key,
@@ -142,10 +155,9 @@ fn validate_property(key: &str, value: &Value, class: Option<&DataClass>) -> Res
                 "latitude must be within ±90 and longitude within ±180 degrees".into(),
             ))
         }
-        Value::Location { .. } if class.is_some_and(|c| *c != DataClass::Location) => Err(invalid(
-            key,
-            "a location can only be of class `location`".into(),
-        )),
+        Value::Location { .. } if property.class.is_some_and(|c| c != DataClass::Location) => Err(
+            invalid(key, "a location can only be of class `location`".into()),
+        ),
         _ => Ok(()),
     }
 }
@@ -205,9 +217,15 @@ mod tests {
 
     #[test]
     fn declared_classes_must_fit() {
-        let mut orphan = Event::new("e");
-        orphan.classes.insert("missing".into(), DataClass::Contact);
-        assert!(matches!(rejects(orphan), Error::InvalidProperty { key, .. } if key == "missing"));
+        let mut event = Event::new("e").with("here", Value::Int(1));
+        let err = event
+            .declare_class("missing", DataClass::Contact)
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidProperty { key, .. } if key == "missing"));
+        event
+            .declare_class("here", DataClass::DeviceCapacity)
+            .unwrap();
+        assert_eq!(event.properties["here"].class(), DataClass::DeviceCapacity);
         let wrong = Event::new("e").with_class(
             "here",
             Value::Location { lat: 1.0, lon: 1.0 },
@@ -218,16 +236,15 @@ mod tests {
 
     #[test]
     fn classes_are_declared_or_inferred() {
-        let e = Event::new("e");
-        assert_eq!(e.class_of("t", &Value::Text("x".into())), DataClass::Text);
-        assert_eq!(e.class_of("n", &Value::Int(1)), DataClass::Custom);
+        let class = |value, class| Property { value, class }.class();
+        assert_eq!(class(Value::Text("x".into()), None), DataClass::Text);
+        assert_eq!(class(Value::Int(1), None), DataClass::Custom);
         assert_eq!(
-            e.class_of("l", &Value::Location { lat: 0.0, lon: 0.0 }),
+            class(Value::Location { lat: 0.0, lon: 0.0 }, None),
             DataClass::Location
         );
-        let e = e.with_class("ip", Value::Text("1.2.3.4".into()), DataClass::NetworkIp);
         assert_eq!(
-            e.class_of("ip", &Value::Text("1.2.3.4".into())),
+            class(Value::Text("1.2.3.4".into()), Some(DataClass::NetworkIp)),
             DataClass::NetworkIp
         );
     }

@@ -22,7 +22,7 @@ pub mod transform;
 pub use config::Config;
 pub use consent::{AgeBand, Basis, Category, Consent, Decision};
 pub use error::Error;
-pub use event::{Event, Value, MAX_NAME_BYTES, MAX_PROPERTIES, MAX_TEXT_BYTES};
+pub use event::{Event, Property, Value, MAX_NAME_BYTES, MAX_PROPERTIES, MAX_TEXT_BYTES};
 pub use minimize::{minimize, Minimized, Trace};
 pub use modicum::Modicum;
 pub use policy::{DataClass, Policy};

@@ -2,7 +2,7 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::consent::{ConsentStore, Loaded};
+use crate::consent::{ConsentStore, Loaded, Permits};
 use crate::minimize::{minimize, Context, Minimized, Trace};
 use crate::transform::Pseudonymizer;
 use crate::{secret_file, AgeBand, Category, Config, Consent, Error, Event, Policy};
@@ -23,9 +23,10 @@ pub struct Modicum {
     state: Mutex<State>,
 }
 
-#[derive(Default)]
 struct State {
     consent: Consent,
+    /// `consent` evaluated under the policy; recomputed whenever consent changes.
+    permits: Permits,
     held: Vec<Minimized>,
     traces: VecDeque<Trace>,
     dropped_over_capacity: u64,
@@ -57,8 +58,11 @@ impl Modicum {
                 }
             })?;
         let state = Mutex::new(State {
+            permits: consent.permits(&config.policy),
             consent,
-            ..State::default()
+            held: Vec::new(),
+            traces: VecDeque::new(),
+            dropped_over_capacity: 0,
         });
         Ok(Modicum {
             config,
@@ -124,9 +128,8 @@ impl Modicum {
         };
         self.change_consent(change, |state| {
             // What was allowed before may not be now: re-apply every category's permit.
-            let policy = &self.config.policy;
             for category in Category::ALL {
-                if state.consent.permit(category, policy).is_none() {
+                if state.permits.permit(category).is_none() {
                     state.held.retain_mut(|event| event.withdraw(category));
                 }
             }
@@ -142,17 +145,17 @@ impl Modicum {
         let state = self.state();
         Category::ALL
             .into_iter()
-            .filter(|&c| state.consent.permit(c, &self.config.policy).is_some())
+            .filter(|&c| state.permits.permit(c).is_some())
             .collect()
     }
 
     /// Validates and minimizes `event`. Returns `Ok(true)` if the minimized event is held,
     /// `Ok(false)` if consent or capacity meant nothing was kept.
-    pub fn record(&self, event: &Event) -> Result<bool, Error> {
+    pub fn record(&self, event: Event) -> Result<bool, Error> {
         event.validate()?;
         let mut state = self.state();
         let cx = Context {
-            consent: &state.consent,
+            permits: state.permits,
             policy: &self.config.policy,
             pseudonymizer: &self.pseudonymizer,
             now_ms: now_ms(),
@@ -200,6 +203,7 @@ impl Modicum {
     ) -> Result<(), Error> {
         let mut state = self.state();
         change(&mut state.consent, now_ms())?;
+        state.permits = state.consent.permits(&self.config.policy);
         then(&mut state);
         self.consent_store
             .save(&state.consent)

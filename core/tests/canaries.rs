@@ -99,12 +99,12 @@ fn check(
     let pseudonymizer = Pseudonymizer::new(&InstallSecret::from_bytes([3; 32]), DEFAULT_ROTATION)
         .expect("valid period");
     let cx = Context {
-        consent: &consent,
+        permits: consent.permits(&policy),
         policy: &policy,
         pseudonymizer: &pseudonymizer,
         now_ms: 1_795_000_000_000,
     };
-    let (minimized, trace) = minimize(&planted_event(category, prefix), &cx);
+    let (minimized, trace) = minimize(planted_event(category, prefix), &cx);
     let output = format!(
         "{} {}",
         serde_json::to_string(&minimized).expect("serializes"),

@@ -12,7 +12,7 @@ mod store;
 
 pub use age::AgeBand;
 pub use category::Category;
-pub use permit::{Basis, Permit};
+pub use permit::{Basis, Permit, Permits};
 pub use state::{Change, Consent, Decision, HISTORY_CAPACITY};
 pub use store::{ConsentStore, Loaded};
 

@@ -1,6 +1,6 @@
 use serde::Serialize;
 
-use super::Category;
+use super::{AgeBand, Category};
 
 /// Why processing is allowed: the user's consent, or the app's declaration of essential
 /// processing. Reports show the basis so essential processing is never mistaken for consent.
@@ -41,5 +41,50 @@ impl Permit {
 
     pub fn basis(self) -> Basis {
         self.basis
+    }
+}
+
+/// Which categories were permitted at one moment, with the age band and guardian flag the
+/// floors need: [`super::Consent::permits`] evaluates every category once, so minimizing an
+/// event checks a bit per field instead of re-reading the consent state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Permits {
+    consented: u16,
+    essential: bool,
+    age: AgeBand,
+    guardian_consent: bool,
+}
+
+impl Permits {
+    pub(super) fn new(age: AgeBand, guardian_consent: bool) -> Permits {
+        Permits {
+            consented: 0,
+            essential: false,
+            age,
+            guardian_consent,
+        }
+    }
+
+    pub(super) fn insert(&mut self, permit: Permit) {
+        match permit.basis {
+            Basis::Essential => self.essential = true,
+            Basis::Consent => self.consented |= 1 << permit.category as u16,
+        }
+    }
+
+    /// A permit for `category` if it was permitted when this snapshot was taken.
+    pub fn permit(&self, category: Category) -> Option<Permit> {
+        if category == Category::Essential {
+            return self.essential.then(Permit::essential);
+        }
+        (self.consented & (1 << category as u16) != 0).then(|| Permit::consent(category))
+    }
+
+    pub fn age(&self) -> AgeBand {
+        self.age
+    }
+
+    pub fn guardian_consent(&self) -> bool {
+        self.guardian_consent
     }
 }

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use super::{AgeBand, Category, Permit};
+use super::{AgeBand, Category, Permit, Permits};
 use crate::policy::Policy;
 
 /// How many past changes the history keeps; older ones fall off the front.
@@ -139,6 +139,17 @@ impl Consent {
         let decision = self.decisions.get(&category)?;
         (decision.granted && decision.version >= policy.introduced_in(category))
             .then(|| Permit::consent(category))
+    }
+
+    /// Every category's permit under `policy`, evaluated once.
+    pub fn permits(&self, policy: &Policy) -> Permits {
+        let mut permits = Permits::new(self.age, self.guardian_consent);
+        for category in Category::ALL {
+            if let Some(permit) = self.permit(category, policy) {
+                permits.insert(permit);
+            }
+        }
+        permits
     }
 
     fn push(&mut self, change: Change) {

@@ -10,22 +10,22 @@ use crate::{scrub_report, Value};
 pub(super) fn apply(
     action: &Action,
     class: DataClass,
-    value: &Value,
+    value: Value,
     cx: &Context<'_>,
 ) -> (Option<MinimizedValue>, FieldOutcome) {
     match action {
         Action::Drop => (None, FieldOutcome::Dropped),
         Action::Aggregate => (None, FieldOutcome::Aggregated),
         Action::Keep if class == DataClass::Custom => keep_custom(value),
-        Action::Keep => (Some(raw(value)), FieldOutcome::Kept),
+        Action::Keep => (Some(value.into()), FieldOutcome::Kept),
         Action::Hash { .. } => {
             let pseudonym = cx
                 .pseudonymizer
-                .pseudonym(class.name(), &canonical(value), cx.now_ms);
+                .pseudonym(class.name(), &canonical(&value), cx.now_ms);
             (Some(MinimizedValue::Text(pseudonym)), FieldOutcome::Hashed)
         }
         Action::Scrub => scrub_value(value),
-        Action::Generalize(g) => match generalize(g, value) {
+        Action::Generalize(g) => match generalize(g, &value) {
             Some(v) => (Some(v), FieldOutcome::Generalized),
             None => (None, FieldOutcome::Unusable),
         },
@@ -58,36 +58,33 @@ fn generalize(g: &Generalization, value: &Value) -> Option<MinimizedValue> {
 
 /// App-defined numbers are kept, unless their digits read as personal data (an IMEI or a
 /// card number stored as an integer), in which case the scrubber's tag replaces them.
-fn keep_custom(value: &Value) -> (Option<MinimizedValue>, FieldOutcome) {
+fn keep_custom(value: Value) -> (Option<MinimizedValue>, FieldOutcome) {
     match value {
         Value::Int(_) | Value::Double(_) => scrub_value(value),
-        other => (Some(raw(other)), FieldOutcome::Kept),
+        other => (Some(other.into()), FieldOutcome::Kept),
     }
 }
 
-fn scrub_value(value: &Value) -> (Option<MinimizedValue>, FieldOutcome) {
-    let text = canonical(value);
+fn scrub_value(value: Value) -> (Option<MinimizedValue>, FieldOutcome) {
+    let text = canonical(&value);
     let scrubbed = scrub_report(&text);
     let removed = scrubbed.removed();
-    match scrubbed.text {
-        Cow::Borrowed(_) => (Some(raw(value)), FieldOutcome::Scrubbed { removed }),
-        Cow::Owned(changed) => (
-            Some(MinimizedValue::Text(changed)),
-            FieldOutcome::Scrubbed { removed },
-        ),
-    }
+    let kept = match scrubbed.text {
+        Cow::Owned(changed) => MinimizedValue::Text(changed),
+        Cow::Borrowed(_) => value.into(),
+    };
+    (Some(kept), FieldOutcome::Scrubbed { removed })
 }
 
-fn raw(value: &Value) -> MinimizedValue {
-    match value {
-        Value::Bool(b) => MinimizedValue::Bool(*b),
-        Value::Int(i) => MinimizedValue::Int(*i),
-        Value::Double(d) => MinimizedValue::Double(*d),
-        Value::Text(t) => MinimizedValue::Text(t.clone()),
-        Value::Location { lat, lon } => MinimizedValue::Location {
-            lat: *lat,
-            lon: *lon,
-        },
+impl From<Value> for MinimizedValue {
+    fn from(value: Value) -> MinimizedValue {
+        match value {
+            Value::Bool(b) => MinimizedValue::Bool(b),
+            Value::Int(i) => MinimizedValue::Int(i),
+            Value::Double(d) => MinimizedValue::Double(d),
+            Value::Text(t) => MinimizedValue::Text(t),
+            Value::Location { lat, lon } => MinimizedValue::Location { lat, lon },
+        }
     }
 }
 

@@ -14,11 +14,36 @@ pub struct Minimized {
     /// mistaken for consent.
     basis: Basis,
     recorded_at_ms: u64,
-    properties: BTreeMap<String, MinimizedValue>,
-    /// For each property a rule let through only with a category granted, that category:
-    /// withdrawing it removes the property (see [`Minimized::withdraw`]).
-    #[serde(skip)]
-    grants: BTreeMap<String, Category>,
+    properties: BTreeMap<String, Field>,
+}
+
+/// One property of a minimized event: its value, and the category whose grant let it through
+/// (if the rule required one), so withdrawing that category can take it back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    value: MinimizedValue,
+    grant: Option<Category>,
+}
+
+impl Field {
+    pub(super) fn new(value: MinimizedValue, grant: Option<Category>) -> Field {
+        Field { value, grant }
+    }
+
+    pub fn value(&self) -> &MinimizedValue {
+        &self.value
+    }
+
+    pub fn grant(&self) -> Option<Category> {
+        self.grant
+    }
+}
+
+/// A field serializes as its value: the grant is bookkeeping on the device, not data.
+impl Serialize for Field {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(s)
+    }
 }
 
 /// A property value after minimization.
@@ -37,8 +62,7 @@ impl Minimized {
         name: String,
         permit: Permit,
         recorded_at_ms: u64,
-        properties: BTreeMap<String, MinimizedValue>,
-        grants: BTreeMap<String, Category>,
+        properties: BTreeMap<String, Field>,
     ) -> Minimized {
         Minimized {
             name,
@@ -46,7 +70,6 @@ impl Minimized {
             basis: permit.basis(),
             recorded_at_ms,
             properties,
-            grants,
         }
     }
 
@@ -56,14 +79,8 @@ impl Minimized {
         if self.category == category {
             return false;
         }
-        let properties = &mut self.properties;
-        self.grants.retain(|key, granted| {
-            let keep = *granted != category;
-            if !keep {
-                properties.remove(key);
-            }
-            keep
-        });
+        self.properties
+            .retain(|_, field| field.grant != Some(category));
         true
     }
 
@@ -83,7 +100,7 @@ impl Minimized {
         self.recorded_at_ms
     }
 
-    pub fn properties(&self) -> &BTreeMap<String, MinimizedValue> {
+    pub fn properties(&self) -> &BTreeMap<String, Field> {
         &self.properties
     }
 }

@@ -11,43 +11,38 @@ mod trace;
 
 use std::collections::BTreeMap;
 
-pub use minimized::{Minimized, MinimizedValue};
+pub use minimized::{Field, Minimized, MinimizedValue};
 pub use trace::{FieldOutcome, FieldTrace, Trace, Verdict};
 
-use crate::consent::Consent;
+use crate::consent::Permits;
 use crate::policy::{floor, Policy};
 use crate::transform::Pseudonymizer;
 use crate::Event;
 
 /// What minimization needs besides the event.
 pub struct Context<'a> {
-    pub consent: &'a Consent,
+    /// What the user's consent permits right now (see [`crate::Consent::permits`]).
+    pub permits: Permits,
     pub policy: &'a Policy,
     pub pseudonymizer: &'a Pseudonymizer,
     pub now_ms: u64,
 }
 
-/// Minimizes a validated event: `None` when the event's category is not permitted at all,
-/// and in every case the trace of what was decided.
-pub fn minimize(event: &Event, cx: &Context<'_>) -> (Option<Minimized>, Trace) {
-    let Some(permit) = cx.consent.permit(event.category, cx.policy) else {
-        return (None, Trace::dropped_for_consent(event));
+/// Minimizes a validated event, consuming it: `None` when the event's category is not
+/// permitted at all, and in every case the trace of what was decided. Taking the event by
+/// value means the raw event cannot outlive this call, and kept values move rather than copy.
+pub fn minimize(event: Event, cx: &Context<'_>) -> (Option<Minimized>, Trace) {
+    let Some(permit) = cx.permits.permit(event.category) else {
+        return (None, Trace::dropped_for_consent(event.name, event.category));
     };
     let mut properties = BTreeMap::new();
-    let mut grants = BTreeMap::new();
     let mut fields = Vec::with_capacity(event.properties.len());
-    for (key, value) in &event.properties {
-        let class = event.class_of(key, value);
-        let decided = cx.policy.decide(class, cx.consent);
-        let floored = floor::for_consent(class, decided.action, cx.consent);
+    for (key, property) in event.properties {
+        let class = property.class();
+        let decided = cx.policy.decide(class, &cx.permits);
+        let floored = floor::for_permits(class, decided.action, &cx.permits);
         let action = floored.as_ref().map_or(decided.action, |(a, _)| a);
-        let (kept, outcome) = apply::apply(action, class, value, cx);
-        if let Some(kept) = kept {
-            properties.insert(key.clone(), kept);
-            if let Some(category) = decided.granted {
-                grants.insert(key.clone(), category);
-            }
-        }
+        let (kept, outcome) = apply::apply(action, class, property.value, cx);
         fields.push(FieldTrace {
             field: key.clone(),
             class,
@@ -56,9 +51,15 @@ pub fn minimize(event: &Event, cx: &Context<'_>) -> (Option<Minimized>, Trace) {
             floor: floored.map(|(_, f)| f.name()),
             outcome,
         });
+        if let Some(kept) = kept {
+            properties.insert(key, Field::new(kept, decided.granted));
+        }
     }
-    let minimized = Minimized::new(event.name.clone(), permit, cx.now_ms, properties, grants);
-    (Some(minimized), Trace::kept(event, permit.basis(), fields))
+    let trace = Trace::kept(event.name.clone(), event.category, permit.basis(), fields);
+    (
+        Some(Minimized::new(event.name, permit, cx.now_ms, properties)),
+        trace,
+    )
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ fn pseudonymizer() -> Pseudonymizer {
 }
 
 fn run(
-    event: &Event,
+    event: Event,
     granted: &[Category],
     age: AgeBand,
     policy: &Policy,
@@ -23,7 +23,7 @@ fn run(
     minimize(
         event,
         &Context {
-            consent: &consent,
+            permits: consent.permits(policy),
             policy,
             pseudonymizer: &p,
             now_ms: 1_000,
@@ -82,7 +82,7 @@ fn rich_event() -> Event {
 #[test]
 fn without_the_events_category_nothing_is_held() {
     let (min, trace) = run(
-        &rich_event(),
+        rich_event(),
         &[Category::Diagnostics],
         AgeBand::Adult,
         &Policy::default(),
@@ -95,7 +95,7 @@ fn without_the_events_category_nothing_is_held() {
 #[test]
 fn analytics_alone_keeps_only_what_needs_no_other_grant() {
     let (min, trace) = run(
-        &rich_event(),
+        rich_event(),
         &[Category::Analytics],
         AgeBand::Adult,
         &Policy::default(),
@@ -122,7 +122,7 @@ fn analytics_alone_keeps_only_what_needs_no_other_grant() {
 #[test]
 fn everything_granted_still_minimizes_every_field() {
     let (min, trace) = run(
-        &rich_event(),
+        rich_event(),
         Category::USER,
         AgeBand::Adult,
         &Policy::default(),
@@ -163,7 +163,7 @@ fn a_minor_gets_coarse_location_whatever_the_policy_says() {
         },
     );
     let (min, trace) = run(
-        &event,
+        event,
         &[Category::Analytics],
         AgeBand::Minor,
         &keep_location,
@@ -194,7 +194,7 @@ fn a_child_without_guardian_gets_essential_anonymous_diagnostics_only() {
             Value::Text("Pixel 9".into()),
             DataClass::DeviceBasic,
         );
-    let (min, trace) = run(&event, Category::USER, AgeBand::Child, &policy);
+    let (min, trace) = run(event, Category::USER, AgeBand::Child, &policy);
     let out = json(&min.unwrap());
     assert_eq!(out["basis"], "essential");
     assert_eq!(out["properties"], serde_json::json!({"model": "Pixel 9"}));
@@ -206,7 +206,7 @@ fn a_child_without_guardian_gets_essential_anonymous_diagnostics_only() {
     assert_eq!(id.floor, Some("child_without_guardian"));
     // The same child's analytics events are not held at all.
     assert!(
-        run(&Event::new("tap"), Category::USER, AgeBand::Child, &policy)
+        run(Event::new("tap"), Category::USER, AgeBand::Child, &policy)
             .0
             .is_none()
     );
@@ -218,7 +218,7 @@ fn unusable_values_are_dropped_not_kept() {
         .with_class("ip", Value::Text("not an ip".into()), DataClass::NetworkIp)
         .with_class("ram", Value::Int(-1), DataClass::DeviceCapacity);
     let (min, trace) = run(
-        &event,
+        event,
         &[Category::Analytics, Category::Diagnostics],
         AgeBand::Adult,
         &Policy::default(),
@@ -236,7 +236,7 @@ fn numbers_that_read_as_personal_data_are_not_kept_as_custom_values() {
         .with("imei", Value::Int(490_154_203_237_518))
         .with("ms", Value::Int(1_795_359_944_414));
     let (min, _) = run(
-        &event,
+        event,
         &[Category::Analytics],
         AgeBand::Adult,
         &Policy::default(),
@@ -252,7 +252,7 @@ fn numbers_that_read_as_personal_data_are_not_kept_as_custom_values() {
 #[test]
 fn withdrawal_takes_back_the_fields_a_category_allowed() {
     let (min, _) = run(
-        &rich_event(),
+        rich_event(),
         Category::USER,
         AgeBand::Adult,
         &Policy::default(),

@@ -2,7 +2,6 @@ use serde::Serialize;
 
 use crate::consent::{Basis, Category};
 use crate::policy::DataClass;
-use crate::Event;
 
 /// What minimization decided for one event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -54,19 +53,24 @@ pub enum FieldOutcome {
 }
 
 impl Trace {
-    pub(super) fn dropped_for_consent(event: &Event) -> Trace {
+    pub(super) fn dropped_for_consent(event: String, category: Category) -> Trace {
         Trace {
-            event: event.name.clone(),
-            category: event.category,
+            event,
+            category,
             verdict: Verdict::DroppedForConsent,
             fields: Vec::new(),
         }
     }
 
-    pub(super) fn kept(event: &Event, basis: Basis, fields: Vec<FieldTrace>) -> Trace {
+    pub(super) fn kept(
+        event: String,
+        category: Category,
+        basis: Basis,
+        fields: Vec<FieldTrace>,
+    ) -> Trace {
         Trace {
-            event: event.name.clone(),
-            category: event.category,
+            event,
+            category,
             verdict: Verdict::Kept(basis),
             fields,
         }

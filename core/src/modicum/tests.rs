@@ -24,10 +24,10 @@ fn start_rejects_an_unusable_dir() {
 #[test]
 fn consent_gates_what_is_held() {
     let (_tmp, m) = started();
-    assert_eq!(m.record(&Event::new("before")), Ok(false));
+    assert_eq!(m.record(Event::new("before")), Ok(false));
     m.set_consent(Category::Analytics, true).unwrap();
     assert_eq!(
-        m.record(&Event::new("after").with("who", Value::Text("bo@example.com".into()))),
+        m.record(Event::new("after").with("who", Value::Text("bo@example.com".into()))),
         Ok(true)
     );
     let held: serde_json::Value = serde_json::from_str(&m.held_json()).unwrap();
@@ -44,7 +44,7 @@ fn grant_record_withdraw_record() {
     m.set_consent(Category::Identifiers, true).unwrap();
     let with_id =
         Event::new("a").with_class("id", Value::Text("install-1".into()), DataClass::IdInstall);
-    assert_eq!(m.record(&with_id), Ok(true));
+    assert_eq!(m.record(with_id), Ok(true));
     m.set_consent(Category::Identifiers, false).unwrap();
     assert_eq!(
         m.held()[0].properties().len(),
@@ -55,7 +55,7 @@ fn grant_record_withdraw_record() {
     assert!(m.held().is_empty());
     assert_eq!(m.held_json(), "[]");
     assert_eq!(
-        m.record(&Event::new("b")),
+        m.record(Event::new("b")),
         Ok(false),
         "withdrawal applies to the next record"
     );
@@ -88,7 +88,7 @@ fn pseudonyms_are_stable_across_restarts_of_one_install() {
         let m = Modicum::start(config(tmp.path())).unwrap();
         m.set_consent(Category::Analytics, true).unwrap();
         m.set_consent(Category::Identifiers, true).unwrap();
-        m.record(&id_event).unwrap();
+        m.record(id_event.clone()).unwrap();
         serde_json::to_value(&m.held()[0]).unwrap()["properties"]["id"].clone()
     };
     assert_eq!(pseudonym(), pseudonym());
@@ -96,7 +96,7 @@ fn pseudonyms_are_stable_across_restarts_of_one_install() {
     let m = Modicum::start(config(other.path())).unwrap();
     m.set_consent(Category::Analytics, true).unwrap();
     m.set_consent(Category::Identifiers, true).unwrap();
-    m.record(&id_event).unwrap();
+    m.record(id_event.clone()).unwrap();
     assert_ne!(
         serde_json::to_value(&m.held()[0]).unwrap()["properties"]["id"],
         pseudonym(),
@@ -108,7 +108,7 @@ fn pseudonyms_are_stable_across_restarts_of_one_install() {
 fn becoming_a_child_without_guardian_purges_what_is_no_longer_allowed() {
     let (_tmp, m) = started();
     m.set_consent(Category::Analytics, true).unwrap();
-    m.record(&Event::new("tap")).unwrap();
+    m.record(Event::new("tap")).unwrap();
     m.set_age(AgeBand::Child, false).unwrap();
     assert!(m.held().is_empty());
 }
@@ -117,7 +117,7 @@ fn becoming_a_child_without_guardian_purges_what_is_no_longer_allowed() {
 fn invalid_events_and_unknown_categories_are_errors() {
     let (_tmp, m) = started();
     m.set_consent(Category::Analytics, true).unwrap();
-    assert_eq!(m.record(&Event::new("")), Err(Error::EmptyEventName));
+    assert_eq!(m.record(Event::new("")), Err(Error::EmptyEventName));
     assert_eq!(
         m.set_consent_by_name("telepathy", true),
         Err(Error::UnknownCategory {
@@ -136,9 +136,9 @@ fn capacity_is_bounded_and_counted() {
     let (_tmp, m) = started();
     m.set_consent(Category::Analytics, true).unwrap();
     for _ in 0..HELD_CAPACITY {
-        assert_eq!(m.record(&Event::new("e")), Ok(true));
+        assert_eq!(m.record(Event::new("e")), Ok(true));
     }
-    assert_eq!(m.record(&Event::new("e")), Ok(false));
+    assert_eq!(m.record(Event::new("e")), Ok(false));
     assert_eq!(m.dropped_over_capacity(), 1);
     assert_eq!(m.held().len(), HELD_CAPACITY);
 }
@@ -152,7 +152,7 @@ fn usable_from_many_threads() {
             let m = &m;
             s.spawn(move || {
                 for i in 0..100 {
-                    m.record(&Event::new(format!("t{t}")).with("i", Value::Int(i)))
+                    m.record(Event::new(format!("t{t}")).with("i", Value::Int(i)))
                         .unwrap();
                 }
             });

@@ -162,6 +162,11 @@ mod tests {
         for c in DataClass::ALL {
             assert_eq!(c.name().parse::<DataClass>(), Ok(c));
         }
+        // Policy::decide indexes rules by `class as usize`.
+        assert!(DataClass::ALL
+            .iter()
+            .enumerate()
+            .all(|(i, &c)| c as usize == i));
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), DataClass::ALL.len());

@@ -2,7 +2,7 @@
 //! lift them, because a policy document is the app's to write and these are the user's.
 
 use super::{Action, DataClass, Generalization};
-use crate::consent::{AgeBand, Consent};
+use crate::consent::{AgeBand, Permits};
 use crate::transform::DEFAULT_CELL_M;
 
 /// Why a floor changed the policy's action, for the decision trace.
@@ -61,11 +61,11 @@ pub fn apply(
     }
 }
 
-/// [`apply`] for a user's consent state.
-pub fn for_consent(
+/// [`apply`] for the audience a [`Permits`] snapshot describes.
+pub fn for_permits(
     class: DataClass,
     action: &Action,
-    consent: &Consent,
+    permits: &Permits,
 ) -> Option<(Action, Floor)> {
-    apply(class, action, consent.age(), consent.guardian_consent())
+    apply(class, action, permits.age(), permits.guardian_consent())
 }

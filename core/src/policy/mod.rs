@@ -23,7 +23,7 @@ pub use data_class::{DataClass, UnknownDataClass};
 pub use error::{PolicyError, PolicyErrors};
 pub use rule::{Condition, Rule};
 
-use crate::consent::{Category, Consent};
+use crate::consent::{Category, Permits};
 use document::Document;
 
 /// A validated policy. Construct it with [`Policy::default`] or from a document.
@@ -33,6 +33,9 @@ pub struct Policy {
     introduced_in: BTreeMap<Category, u32>,
     essential: Option<String>,
     rules: Vec<Rule>,
+    /// For each data class (by its position in [`DataClass::ALL`]), its rules' positions in
+    /// `rules`, in order: deciding a field reads only its own class's rules.
+    by_class: Vec<Vec<usize>>,
 }
 
 /// The rule that decided a field, and its action. `rule` is the rule's 1-based position in
@@ -60,11 +63,16 @@ impl Policy {
         essential: Option<String>,
         rules: Vec<Rule>,
     ) -> Policy {
+        let mut by_class = vec![Vec::new(); DataClass::ALL.len()];
+        for (i, rule) in rules.iter().enumerate() {
+            by_class[rule.class as usize].push(i);
+        }
         Policy {
             version,
             introduced_in,
             essential,
             rules,
+            by_class,
         }
     }
 
@@ -116,12 +124,12 @@ impl Policy {
         &self.rules
     }
 
-    /// The first rule for `class` whose condition holds under `consent`.
-    pub fn decide(&self, class: DataClass, consent: &Consent) -> Decided<'_> {
-        self.rules
+    /// The first rule for `class` whose condition holds under `permits`.
+    pub fn decide(&self, class: DataClass, permits: &Permits) -> Decided<'_> {
+        self.by_class[class as usize]
             .iter()
-            .enumerate()
-            .find(|(_, rule)| rule.class == class && self.holds(&rule.when, consent))
+            .map(|&i| (i, &self.rules[i]))
+            .find(|(_, rule)| holds(&rule.when, permits))
             .map_or(
                 Decided {
                     rule: None,
@@ -135,15 +143,14 @@ impl Policy {
                 },
             )
     }
+}
 
-    fn holds(&self, when: &Condition, consent: &Consent) -> bool {
-        when.granted
-            .is_none_or(|c| consent.permit(c, self).is_some())
-            && when
-                .age
-                .as_ref()
-                .is_none_or(|ages| ages.contains(&consent.age()))
-    }
+fn holds(when: &Condition, permits: &Permits) -> bool {
+    when.granted.is_none_or(|c| permits.permit(c).is_some())
+        && when
+            .age
+            .as_ref()
+            .is_none_or(|ages| ages.contains(&permits.age()))
 }
 
 #[cfg(test)]

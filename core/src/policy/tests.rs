@@ -27,7 +27,7 @@ fn the_default_policy_decides_as_the_brief_says() {
     let policy = Policy::default();
     let none = consent(&[], AgeBand::Adult);
     let all = consent(Category::USER, AgeBand::Adult);
-    let action = |class, c: &Consent| policy.decide(class, c).action.clone();
+    let action = |class, c: &Consent| policy.decide(class, &c.permits(&policy)).action.clone();
     assert_eq!(action(DataClass::DeviceBasic, &none), Action::Drop);
     assert_eq!(action(DataClass::DeviceBasic, &all), Action::Keep);
     assert_eq!(
@@ -75,13 +75,18 @@ fn the_default_policy_decides_as_the_brief_says() {
         ),
         Action::Drop
     );
-    assert_eq!(policy.decide(DataClass::Contact, &all).rule, Some(8));
+    assert_eq!(
+        policy
+            .decide(DataClass::Contact, &all.permits(&policy))
+            .rule,
+        Some(8)
+    );
 }
 
 #[test]
 fn a_field_no_rule_matches_is_dropped() {
     let policy = Policy::from_json(r#"{"rules": []}"#).unwrap();
-    let decided = policy.decide(DataClass::DeviceBasic, &Consent::default());
+    let decided = policy.decide(DataClass::DeviceBasic, &Consent::default().permits(&policy));
     assert_eq!((decided.rule, decided.action), (None, &Action::Drop));
 }
 

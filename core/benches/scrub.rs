@@ -1,0 +1,54 @@
+//! Scrubbing throughput on clean crash/log text and on text dense with personal data.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+const CLEAN_LINES: &[&str] = &[
+    "java.lang.IllegalStateException: Fragment not attached to a context",
+    "\tat com.example.app.ui.ProfileFragment.onViewCreated(ProfileFragment.kt:87)",
+    "#01 pc 0000000000012345  /system/lib64/libart.so (art::Thread::Run()+0x1c4)",
+    "0   CoreFoundation  0x00000001a1b2c3d4 __exceptionPreprocess + 164",
+    "2026-11-22T15:04:05.123Z INFO request GET /v1/items done status=200 in 123 ms",
+    "thread 'worker' panicked at src/journal.rs:42:7: index out of bounds",
+    "app version 2.4.1-beta+7 (build 1042) on Android 14 (API 34)",
+    "GET https://api.example.com/v1/items/list 200 in 87 ms",
+];
+
+const DENSE_LINES: &[&str] = &[
+    "user ann@example.org from 203.0.113.9 phone +44 20 7946 0958",
+    "Authorization: Bearer abcdef0123456789abcdef idfa 6D92078A-8246-4BA4-AE5B-76104861E7DC",
+    "open /Users/alice/Library/app.db imei 490154203237518 mac 3c:22:fb:12:34:56",
+    "GET https://admin:hunter2@api.example.com/search?q=x&token=abc password=hunter2",
+    "card 4111 1111 1111 1111 jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+];
+
+/// About 64 KiB of lines, newline-joined, cycling through `lines`.
+fn corpus(lines: &[&str]) -> String {
+    let mut text = String::new();
+    for line in lines.iter().cycle() {
+        if text.len() >= 64 * 1024 {
+            break;
+        }
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("scrub");
+    for (name, text) in [
+        ("clean_64k", corpus(CLEAN_LINES)),
+        ("pii_dense_64k", corpus(DENSE_LINES)),
+    ] {
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| modicum_core::scrub(black_box(&text)).len())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
