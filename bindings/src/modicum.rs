@@ -15,6 +15,10 @@ pub struct ModicumConfig {
     /// The app's own policy document (JSON, or TOML); the built-in policy if absent.
     #[uniffi(default = None)]
     pub policy_document: Option<String>,
+    /// Days a pseudonym stays the same before identifiers hash to new, unlinkable values;
+    /// 30 if absent.
+    #[uniffi(default = None)]
+    pub pseudonym_rotation_days: Option<u32>,
 }
 
 /// A custom event with declared data classes and a category other than analytics.
@@ -43,6 +47,10 @@ impl ModicumCore {
         let mut core_config = Config::new(config.storage_dir, config.app_id);
         if let Some(document) = config.policy_document {
             core_config.policy = parse_policy(&document)?;
+        }
+        if let Some(days) = config.pseudonym_rotation_days {
+            core_config.pseudonym_rotation =
+                std::time::Duration::from_secs(u64::from(days) * 86_400);
         }
         Ok(Arc::new(ModicumCore {
             inner: Modicum::start(core_config)?,
@@ -145,6 +153,7 @@ mod tests {
             storage_dir: dir.display().to_string(),
             app_id: "com.example".into(),
             policy_document: policy_document.map(Into::into),
+            pseudonym_rotation_days: None,
         })
     }
 

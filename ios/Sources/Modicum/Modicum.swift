@@ -9,11 +9,16 @@ public final class Modicum: Sendable {
         public var storageDirectory: URL
         public var appID: String
         public var policyDocument: String?
+        /// Days pseudonyms last before they rotate; 30 if nil.
+        public var pseudonymRotationDays: UInt32?
 
-        public init(storageDirectory: URL, appID: String, policyDocument: String? = nil) {
+        public init(
+            storageDirectory: URL, appID: String, policyDocument: String? = nil, pseudonymRotationDays: UInt32? = nil
+        ) {
             self.storageDirectory = storageDirectory
             self.appID = appID
             self.policyDocument = policyDocument
+            self.pseudonymRotationDays = pseudonymRotationDays
         }
     }
 
@@ -28,7 +33,8 @@ public final class Modicum: Sendable {
         let config = ModicumConfig(
             storageDir: configuration.storageDirectory.path,
             appId: configuration.appID,
-            policyDocument: configuration.policyDocument
+            policyDocument: configuration.policyDocument,
+            pseudonymRotationDays: configuration.pseudonymRotationDays
         )
         return Modicum(core: try ModicumCore.start(config: config))
     }

@@ -10,9 +10,15 @@ import java.io.File
 
 /**
  * What [Modicum.start] needs: a directory private to the app, the app's id, and optionally
- * the app's own policy document (JSON or TOML; the built-in policy otherwise).
+ * the app's own policy document (JSON or TOML; the built-in policy otherwise) and how many
+ * days pseudonyms last before they rotate (30 otherwise).
  */
-data class Config(val storageDir: File, val appId: String, val policyDocument: String? = null)
+data class Config(
+    val storageDir: File,
+    val appId: String,
+    val policyDocument: String? = null,
+    val pseudonymRotationDays: Int? = null,
+)
 
 /**
  * The Kotlin face of Modicum. Errors in what the app passes are thrown as the typed
@@ -27,7 +33,12 @@ class Modicum private constructor(private val core: ModicumCore) : AutoCloseable
         fun start(config: Config): Modicum =
             Modicum(
                 ModicumCore.start(
-                    ModicumConfig(storageDir = config.storageDir.path, appId = config.appId, policyDocument = config.policyDocument),
+                    ModicumConfig(
+                        storageDir = config.storageDir.path,
+                        appId = config.appId,
+                        policyDocument = config.policyDocument,
+                        pseudonymRotationDays = config.pseudonymRotationDays?.toUInt(),
+                    ),
                 ),
             )
     }
