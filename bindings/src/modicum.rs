@@ -72,8 +72,8 @@ impl ModicumCore {
         Ok(self.inner.set_age(age.into(), guardian_consent)?)
     }
 
-    /// Records a custom analytics event; returns whether its minimized form is held (false
-    /// when the user's consent does not allow it).
+    /// Records a custom analytics event without blocking; returns whether it was queued for
+    /// minimization (false when consent does not allow it or the queue is full; both counted).
     pub fn record(
         &self,
         name: String,
@@ -102,9 +102,24 @@ impl ModicumCore {
         Ok(self.inner.record(core_event)?)
     }
 
-    /// The minimized events held on the device, as a JSON array.
-    pub fn held_events_json(&self) -> String {
-        self.inner.held_json()
+    /// The minimized events held on the device, as a JSON array, including everything
+    /// recorded before this call.
+    pub fn held_events_json(&self) -> Result<String, ModicumError> {
+        Ok(self.inner.held_json()?)
+    }
+
+    /// Returns once everything recorded before it is durable, or after `timeout_ms`.
+    pub fn flush(&self, timeout_ms: u32) -> Result<(), ModicumError> {
+        Ok(self
+            .inner
+            .flush(std::time::Duration::from_millis(u64::from(timeout_ms)))?)
+    }
+
+    /// Drains what is queued, makes it durable and stops; later records are dropped and counted.
+    pub fn shutdown(&self, timeout_ms: u32) -> Result<(), ModicumError> {
+        Ok(self
+            .inner
+            .shutdown(std::time::Duration::from_millis(u64::from(timeout_ms)))?)
     }
 
     /// The most recent decision traces (which rule fired on which field), as a JSON array.
@@ -173,7 +188,8 @@ mod tests {
             ),
         ]);
         assert!(core.record("tap".into(), props).unwrap());
-        let held: serde_json::Value = serde_json::from_str(&core.held_events_json()).unwrap();
+        let held: serde_json::Value =
+            serde_json::from_str(&core.held_events_json().unwrap()).unwrap();
         assert_eq!(
             held[0]["properties"],
             serde_json::json!({"n": 2, "t": "[email]"})
@@ -209,7 +225,8 @@ mod tests {
             classes: HashMap::from([("model".to_owned(), DataClass::DeviceBasic)]),
         };
         assert!(core.record_event(event).unwrap());
-        let held: serde_json::Value = serde_json::from_str(&core.held_events_json()).unwrap();
+        let held: serde_json::Value =
+            serde_json::from_str(&core.held_events_json().unwrap()).unwrap();
         assert_eq!(held[0]["basis"], "essential");
         assert_eq!(held[0]["properties"], serde_json::json!({"model": "Pixel"}));
     }

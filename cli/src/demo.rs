@@ -41,7 +41,7 @@ fn run_in(root: &std::path::Path, devices: u32) -> Result<(), String> {
             recorded += 1;
             held += u64::from(modicum.record(event).map_err(|e| e.to_string())?);
         }
-        let json = modicum.held_json();
+        let json = modicum.held_json().map_err(|e| e.to_string())?;
         if json.contains("@example.com") {
             leaked += 1;
         }

@@ -17,6 +17,10 @@ pub struct Config {
     pub policy: Policy,
     /// How long a pseudonym stays the same before identifiers hash to new, unlinkable values.
     pub pseudonym_rotation: Duration,
+    /// How long a recorded event may wait before it is synced to disk (group commit).
+    pub durability_window: Duration,
+    /// How many events may wait for the worker; beyond that `record` drops and counts.
+    pub queue_capacity: usize,
 }
 
 const MAX_APP_ID_BYTES: usize = 255;
@@ -28,6 +32,8 @@ impl Config {
             app_id: app_id.into(),
             policy: Policy::default(),
             pseudonym_rotation: DEFAULT_ROTATION,
+            durability_window: Duration::from_secs(1),
+            queue_capacity: 10_000,
         }
     }
 
@@ -35,6 +41,11 @@ impl Config {
     /// at start rather than silently losing events later.
     pub(crate) fn validate(&self) -> Result<(), Error> {
         validate_app_id(&self.app_id)?;
+        if self.queue_capacity == 0 {
+            return Err(Error::InvalidConfig {
+                reason: "queue_capacity must be at least 1".into(),
+            });
+        }
         if self.pseudonym_rotation.is_zero() {
             return Err(Error::InvalidConfig {
                 reason: "pseudonym_rotation must be longer than zero".into(),

@@ -1,10 +1,10 @@
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{AgeBand, Category};
 
 /// Why processing is allowed: the user's consent, or the app's declaration of essential
 /// processing. Reports show the basis so essential processing is never mistaken for consent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     Consent,
@@ -78,6 +78,12 @@ impl Permits {
             return self.essential.then(Permit::essential);
         }
         (self.consented & (1 << category as u16) != 0).then(|| Permit::consent(category))
+    }
+
+    /// One bit per permitted category (bit `category as u16`), for a lock-free check on
+    /// the caller's thread.
+    pub fn bits(&self) -> u16 {
+        self.consented | u16::from(self.essential) << Category::Essential as u16
     }
 
     pub fn age(&self) -> AgeBand {

@@ -26,7 +26,7 @@ pub struct Field {
 }
 
 impl Field {
-    pub(super) fn new(value: MinimizedValue, grant: Option<Category>) -> Field {
+    pub(crate) fn new(value: MinimizedValue, grant: Option<Category>) -> Field {
         Field { value, grant }
     }
 
@@ -68,6 +68,23 @@ impl Minimized {
             name,
             category: permit.category(),
             basis: permit.basis(),
+            recorded_at_ms,
+            properties,
+        }
+    }
+
+    /// An event read back from the journal, which only ever holds what `minimize` made.
+    pub(crate) fn restore(
+        name: String,
+        category: Category,
+        basis: Basis,
+        recorded_at_ms: u64,
+        properties: BTreeMap<String, Field>,
+    ) -> Minimized {
+        Minimized {
+            name,
+            category,
+            basis,
             recorded_at_ms,
             properties,
         }

@@ -66,8 +66,8 @@ public final class Modicum: Sendable {
         Set(core.permittedCategories())
     }
 
-    /// Records a custom event. Returns true if its minimized form is held, false if the user's
-    /// consent does not allow it. `classes` declares a property's data class; text without one
+    /// Records a custom event without blocking. Returns true if it was queued for minimization,
+    /// false if the user's consent does not allow it or the queue is full (both are counted). `classes` declares a property's data class; text without one
     /// is scrubbed.
     @discardableResult
     public func record(
@@ -87,7 +87,17 @@ public final class Modicum: Sendable {
     }
 
     /// The minimized events held on the device, as a JSON array: what would leave it.
-    public func heldEventsJSON() -> String {
-        core.heldEventsJson()
+    public func heldEventsJSON() throws -> String {
+        try core.heldEventsJson()
+    }
+
+    /// Returns once everything recorded before it is durable, or after `timeoutMillis`.
+    public func flush(timeoutMillis: UInt32 = 5_000) throws {
+        try core.flush(timeoutMs: timeoutMillis)
+    }
+
+    /// Drains what is queued, makes it durable, and stops; later records are dropped and counted.
+    public func shutdown(timeoutMillis: UInt32 = 5_000) throws {
+        try core.shutdown(timeoutMs: timeoutMillis)
     }
 }

@@ -63,8 +63,8 @@ class Modicum private constructor(private val core: ModicumCore) : AutoCloseable
     val permittedCategories: Set<String> get() = core.permittedCategories().toSet()
 
     /**
-     * Records a custom event. Returns true if its minimized form is held, false if the user's
-     * consent does not allow it. Property values may be Boolean, numbers, text, enums or
+     * Records a custom event without blocking. Returns true if it was queued for minimization,
+     * false if the user's consent does not allow it or the queue is full (both are counted). Property values may be Boolean, numbers, text, enums or
      * [Location]; [classes] declares a property's data class (text without one is scrubbed).
      */
     @Throws(ModicumException::class)
@@ -76,10 +76,22 @@ class Modicum private constructor(private val core: ModicumCore) : AutoCloseable
     ): Boolean = core.recordEvent(CustomEvent(name, category?.wireName, properties.toPropertyValues(), classes))
 
     /** The minimized events held on the device, as a JSON array: what would leave it. */
+    @Throws(ModicumException::class)
     fun heldEventsJson(): String = core.heldEventsJson()
+
+    /** Returns once everything recorded before it is durable, or after [timeoutMillis]. */
+    @Throws(ModicumException::class)
+    fun flush(timeoutMillis: Int = 5_000) = core.flush(timeoutMillis.toUInt())
 
     /** The most recent decisions (which policy rule fired on which field), as a JSON array. */
     fun recentTracesJson(): String = core.recentTracesJson()
 
-    override fun close() = core.close()
+    /** Drains what is queued, makes it durable, and releases the core. */
+    override fun close() {
+        try {
+            core.shutdown(5_000u)
+        } finally {
+            core.close()
+        }
+    }
 }

@@ -2,6 +2,8 @@ use super::*;
 use crate::consent::Loaded;
 use crate::{DataClass, Value};
 
+const WAIT: Duration = Duration::from_secs(10);
+
 fn config(dir: &std::path::Path) -> Config {
     Config::new(dir.join("modicum"), "com.example.app")
 }
@@ -10,6 +12,10 @@ fn started() -> (tempfile::TempDir, Modicum) {
     let tmp = tempfile::tempdir().unwrap();
     let m = Modicum::start(config(tmp.path())).unwrap();
     (tmp, m)
+}
+
+fn held_json(m: &Modicum) -> serde_json::Value {
+    serde_json::from_str(&m.held_json().unwrap()).unwrap()
 }
 
 #[test]
@@ -30,11 +36,24 @@ fn consent_gates_what_is_held() {
         m.record(Event::new("after").with("who", Value::Text("bo@example.com".into()))),
         Ok(true)
     );
-    let held: serde_json::Value = serde_json::from_str(&m.held_json()).unwrap();
+    let held = held_json(&m);
     assert_eq!(held.as_array().unwrap().len(), 1);
     assert_eq!(held[0]["name"], "after");
     assert_eq!(held[0]["properties"]["who"], "[email]");
-    assert_eq!(m.recent_traces().len(), 2);
+    assert_eq!(m.recent_traces().len(), 1);
+    assert_eq!(
+        m.ledger().get(Category::Analytics, LedgerEntry::Collected),
+        2
+    );
+    assert_eq!(
+        m.ledger()
+            .get(Category::Analytics, LedgerEntry::DroppedForConsent),
+        1
+    );
+    assert_eq!(
+        m.ledger().get(Category::Analytics, LedgerEntry::PiiRemoved),
+        1
+    );
 }
 
 #[test]
@@ -47,13 +66,13 @@ fn grant_record_withdraw_record() {
     assert_eq!(m.record(with_id), Ok(true));
     m.set_consent(Category::Identifiers, false).unwrap();
     assert_eq!(
-        m.held()[0].properties().len(),
+        m.held().unwrap()[0].properties().len(),
         0,
         "the hashed id goes with the identifiers grant"
     );
     m.set_consent(Category::Analytics, false).unwrap();
-    assert!(m.held().is_empty());
-    assert_eq!(m.held_json(), "[]");
+    assert!(m.held().unwrap().is_empty());
+    assert_eq!(m.ledger().get(Category::Analytics, LedgerEntry::Purged), 1);
     assert_eq!(
         m.record(Event::new("b")),
         Ok(false),
@@ -62,21 +81,34 @@ fn grant_record_withdraw_record() {
 }
 
 #[test]
-fn consent_persists_across_restarts() {
+fn flushed_events_and_consent_survive_a_restart() {
     let tmp = tempfile::tempdir().unwrap();
     {
         let m = Modicum::start(config(tmp.path())).unwrap();
-        assert_eq!(m.consent_loaded(), &Loaded::Fresh);
+        assert_eq!(m.recovered().consent, Loaded::Fresh);
         m.agree_to_version(2).unwrap();
         m.set_consent(Category::Analytics, true).unwrap();
-        m.set_age(AgeBand::Minor, false).unwrap();
+        for i in 0..50 {
+            m.record(Event::new("e").with("i", Value::Int(i))).unwrap();
+        }
+        m.flush(WAIT).unwrap();
+        std::mem::forget(m); // no shutdown: as if the process died right after flush
     }
     let m = Modicum::start(config(tmp.path())).unwrap();
-    assert_eq!(m.consent_loaded(), &Loaded::Restored);
-    let consent = m.consent();
-    assert_eq!((consent.version(), consent.age()), (2, AgeBand::Minor));
-    assert_eq!(consent.history().count(), 3);
+    assert_eq!(m.recovered().consent, Loaded::Restored);
+    assert_eq!(m.recovered().events, 50);
+    assert_eq!(m.consent().version(), 2);
     assert_eq!(m.permitted(), vec![Category::Analytics]);
+    let held = m.held().unwrap();
+    let ids: Vec<_> = held
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e).unwrap()["properties"]["i"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ids, (0..50).collect::<Vec<_>>());
 }
 
 #[test]
@@ -84,22 +116,19 @@ fn pseudonyms_are_stable_across_restarts_of_one_install() {
     let tmp = tempfile::tempdir().unwrap();
     let id_event =
         Event::new("a").with_class("id", Value::Text("install-1".into()), DataClass::IdInstall);
-    let pseudonym = || {
-        let m = Modicum::start(config(tmp.path())).unwrap();
+    let pseudonym = |dir: &std::path::Path| {
+        let m = Modicum::start(config(dir)).unwrap();
         m.set_consent(Category::Analytics, true).unwrap();
         m.set_consent(Category::Identifiers, true).unwrap();
         m.record(id_event.clone()).unwrap();
-        serde_json::to_value(&m.held()[0]).unwrap()["properties"]["id"].clone()
+        let held = m.held().unwrap();
+        serde_json::to_value(held.last().unwrap()).unwrap()["properties"]["id"].clone()
     };
-    assert_eq!(pseudonym(), pseudonym());
+    assert_eq!(pseudonym(tmp.path()), pseudonym(tmp.path()));
     let other = tempfile::tempdir().unwrap();
-    let m = Modicum::start(config(other.path())).unwrap();
-    m.set_consent(Category::Analytics, true).unwrap();
-    m.set_consent(Category::Identifiers, true).unwrap();
-    m.record(id_event.clone()).unwrap();
     assert_ne!(
-        serde_json::to_value(&m.held()[0]).unwrap()["properties"]["id"],
-        pseudonym(),
+        pseudonym(other.path()),
+        pseudonym(tmp.path()),
         "installs differ"
     );
 }
@@ -110,7 +139,7 @@ fn becoming_a_child_without_guardian_purges_what_is_no_longer_allowed() {
     m.set_consent(Category::Analytics, true).unwrap();
     m.record(Event::new("tap")).unwrap();
     m.set_age(AgeBand::Child, false).unwrap();
-    assert!(m.held().is_empty());
+    assert!(m.held().unwrap().is_empty());
 }
 
 #[test]
@@ -128,19 +157,46 @@ fn invalid_events_and_unknown_categories_are_errors() {
         m.set_consent(Category::Essential, true),
         Err(Error::EssentialIsDeclared)
     );
-    assert!(m.held().is_empty());
+    assert!(m.held().unwrap().is_empty());
 }
 
 #[test]
-fn capacity_is_bounded_and_counted() {
+fn a_full_queue_drops_and_counts_and_nothing_is_lost_silently() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut config = config(tmp.path());
+    config.queue_capacity = 4;
+    let m = Modicum::start(config).unwrap();
+    m.set_consent(Category::Analytics, true).unwrap();
+    let queued = (0..5_000)
+        .filter(|&i| m.record(Event::new("e").with("i", Value::Int(i))).unwrap())
+        .count() as u64;
+    m.flush(WAIT).unwrap();
+    let ledger = m.ledger();
+    let full = ledger.get(Category::Analytics, LedgerEntry::DroppedQueueFull);
+    assert_eq!(
+        ledger.get(Category::Analytics, LedgerEntry::Collected),
+        5_000
+    );
+    assert_eq!(queued + full, 5_000);
+    assert_eq!(ledger.get(Category::Analytics, LedgerEntry::Kept), queued);
+    assert_eq!(m.held().unwrap().len() as u64, queued);
+}
+
+#[test]
+fn shutdown_drains_and_later_records_are_counted() {
     let (_tmp, m) = started();
     m.set_consent(Category::Analytics, true).unwrap();
-    for _ in 0..HELD_CAPACITY {
-        assert_eq!(m.record(Event::new("e")), Ok(true));
+    for _ in 0..100 {
+        m.record(Event::new("e")).unwrap();
     }
-    assert_eq!(m.record(Event::new("e")), Ok(false));
-    assert_eq!(m.dropped_over_capacity(), 1);
-    assert_eq!(m.held().len(), HELD_CAPACITY);
+    m.shutdown(WAIT).unwrap();
+    assert_eq!(m.ledger().get(Category::Analytics, LedgerEntry::Kept), 100);
+    assert_eq!(m.record(Event::new("late")), Ok(false));
+    assert_eq!(
+        m.ledger()
+            .get(Category::Analytics, LedgerEntry::DroppedQueueFull),
+        1
+    );
 }
 
 #[test]
@@ -158,5 +214,5 @@ fn usable_from_many_threads() {
             });
         }
     });
-    assert_eq!(m.held().len(), 400);
+    assert_eq!(m.held().unwrap().len(), 400);
 }

@@ -1,0 +1,86 @@
+use std::io;
+
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::secret_store::SecretStore;
+
+/// The name the journal's data key is kept under in the [`SecretStore`].
+pub const DATA_KEY_NAME: &str = "journal-data-key";
+
+/// The key that encrypts the journal at rest (AES-256-GCM). Destroying it in the secret store
+/// makes every journal file unreadable at once: that is how `delete_all` shreds.
+pub struct DataKey {
+    key: LessSafeKey,
+    rng: SystemRandom,
+}
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey(..)")
+    }
+}
+
+impl DataKey {
+    /// The key saved in `store`, or a new one saved there first. A stored value of the wrong
+    /// size is an error rather than silently replaced, so data under it is never orphaned by
+    /// accident.
+    pub fn load_or_create(store: &dyn SecretStore) -> io::Result<DataKey> {
+        let bytes = match store.load(DATA_KEY_NAME)? {
+            Some(bytes) => bytes,
+            None => {
+                let mut bytes = vec![0u8; 32];
+                SystemRandom::new()
+                    .fill(&mut bytes)
+                    .map_err(|_| io::Error::other("random source failed"))?;
+                store.save(DATA_KEY_NAME, &bytes)?;
+                bytes
+            }
+        };
+        let unbound = UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the stored data key is not an AES-256 key",
+            )
+        })?;
+        Ok(DataKey {
+            key: LessSafeKey::new(unbound),
+            rng: SystemRandom::new(),
+        })
+    }
+
+    /// Encrypts `plaintext` under a fresh random nonce, bound to `context` (the segment it is
+    /// written to, so a record cannot be moved to another segment unnoticed).
+    /// Random 96-bit nonces stay safe far beyond any journal's record count for one key.
+    pub fn seal(&self, context: &[u8], plaintext: &[u8]) -> io::Result<Vec<u8>> {
+        let mut nonce = [0u8; NONCE_LEN];
+        self.rng
+            .fill(&mut nonce)
+            .map_err(|_| io::Error::other("random source failed"))?;
+        let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + AES_256_GCM.tag_len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(plaintext);
+        let tag = self
+            .key
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context),
+                &mut out[NONCE_LEN..],
+            )
+            .map_err(|_| io::Error::other("encryption failed"))?;
+        out.extend_from_slice(tag.as_ref());
+        Ok(out)
+    }
+
+    /// Decrypts what [`DataKey::seal`] made; `None` if it was not made with this key and context.
+    pub fn open(&self, context: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+        let (nonce, ciphertext) = sealed.split_at_checked(NONCE_LEN)?;
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut buf = ciphertext.to_vec();
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::from(context), &mut buf)
+            .ok()?;
+        Some(plain.to_vec())
+    }
+}

@@ -1,0 +1,158 @@
+use super::*;
+use crate::consent::Consent;
+use crate::minimize::{minimize, Context};
+use crate::secret_store::{FileSecretStore, SecretStore};
+use crate::transform::{InstallSecret, Pseudonymizer, DEFAULT_ROTATION};
+use crate::{Category, DataClass, Event, Policy, Value};
+
+fn events(n: usize) -> Vec<Minimized> {
+    let policy = Policy::default();
+    let mut consent = Consent::default();
+    for &c in Category::USER {
+        consent.set(c, true, 0).unwrap();
+    }
+    let p = Pseudonymizer::new(&InstallSecret::from_bytes([1; 32]), DEFAULT_ROTATION).unwrap();
+    let cx = Context {
+        permits: consent.permits(&policy),
+        policy: &policy,
+        pseudonymizer: &p,
+        now_ms: 1_000,
+    };
+    (0..n)
+        .map(|i| {
+            let event = Event::new(format!("e{i}"))
+                .with("n", Value::Int(i as i64))
+                .with("ratio", Value::Double(0.5))
+                .with("ok", Value::Bool(true))
+                .with(
+                    "where",
+                    Value::Location {
+                        lat: 52.5,
+                        lon: 13.4,
+                    },
+                )
+                .with_class("id", Value::Text("install".into()), DataClass::IdInstall);
+            minimize(event, &cx).0.unwrap()
+        })
+        .collect()
+}
+
+fn key(dir: &Path) -> DataKey {
+    DataKey::load_or_create(&FileSecretStore::new(dir.join("keys"))).unwrap()
+}
+
+#[test]
+fn what_is_appended_and_synced_reads_back_after_reopening() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("journal");
+    let written = events(5);
+    {
+        let (mut journal, contents) = Journal::open(&dir, key(tmp.path())).unwrap();
+        assert!(contents.events.is_empty());
+        for e in &written {
+            journal.append(e).unwrap();
+        }
+        journal.sync().unwrap();
+    }
+    let (_journal, contents) = Journal::open(&dir, key(tmp.path())).unwrap();
+    assert_eq!(contents.events, written);
+    assert_eq!(
+        (contents.corrupt, contents.torn_tails, contents.unreadable),
+        (0, 0, 0)
+    );
+}
+
+#[test]
+fn nothing_readable_is_on_disk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("journal");
+    let (mut journal, _) = Journal::open(&dir, key(tmp.path())).unwrap();
+    journal.append(&events(1)[0]).unwrap();
+    journal.sync().unwrap();
+    for entry in fs::read_dir(&dir).unwrap() {
+        let bytes = fs::read(entry.unwrap().path()).unwrap();
+        assert!(
+            !bytes.windows(2).any(|w| w == b"e0"),
+            "the event name is on disk in the clear"
+        );
+        assert!(!bytes.windows(5).any(|w| w == b"event"));
+    }
+}
+
+#[test]
+fn replace_supersedes_even_if_old_segments_survive_a_crash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("journal");
+    let all = events(4);
+    let (mut journal, _) = Journal::open(&dir, key(tmp.path())).unwrap();
+    for e in &all {
+        journal.append(e).unwrap();
+    }
+    journal.sync().unwrap();
+    let old: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| {
+            (
+                e.as_ref().unwrap().path(),
+                fs::read(e.unwrap().path()).unwrap(),
+            )
+        })
+        .collect();
+    journal.replace(&all[2..]).unwrap();
+    // Simulate a crash after the new segment was written but before the old ones were deleted.
+    for (path, bytes) in old {
+        fs::write(path, bytes).unwrap();
+    }
+    drop(journal);
+    let (_journal, contents) = Journal::open(&dir, key(tmp.path())).unwrap();
+    assert_eq!(contents.events, all[2..].to_vec());
+}
+
+#[test]
+fn damage_costs_only_damaged_records_and_is_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("journal");
+    let all = events(6);
+    {
+        let (mut journal, _) = Journal::open(&dir, key(tmp.path())).unwrap();
+        for e in &all {
+            journal.append(e).unwrap();
+        }
+        journal.sync().unwrap();
+    }
+    let segment = list_segments(&dir).unwrap()[0];
+    let path = segment_path(&dir, segment);
+    let mut bytes = fs::read(&path).unwrap();
+    let len = bytes.len();
+    // Flip a bit in the middle, and tear the last record.
+    bytes[len / 2] ^= 0x01;
+    bytes.truncate(len - 3);
+    fs::write(&path, &bytes).unwrap();
+    // A foreign file in the folder is ignored.
+    fs::write(dir.join("notes.txt"), b"hello").unwrap();
+    let (_journal, contents) = Journal::open(&dir, key(tmp.path())).unwrap();
+    assert_eq!(contents.corrupt, 1);
+    assert_eq!(contents.torn_tails, 1);
+    assert_eq!(
+        contents.events.len(),
+        4,
+        "one damaged, one torn, the rest intact"
+    );
+    assert!(contents.events.iter().all(|e| all.contains(e)));
+}
+
+#[test]
+fn another_key_reads_nothing_and_counts_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("journal");
+    {
+        let (mut journal, _) = Journal::open(&dir, key(tmp.path())).unwrap();
+        journal.append(&events(1)[0]).unwrap();
+        journal.sync().unwrap();
+    }
+    let store = FileSecretStore::new(tmp.path().join("keys"));
+    store.delete(DATA_KEY_NAME).unwrap();
+    let (_journal, contents) = Journal::open(&dir, key(tmp.path())).unwrap();
+    assert!(contents.events.is_empty());
+    assert_eq!(contents.unreadable, 2, "the segment marker and the event");
+}

@@ -1,0 +1,115 @@
+//! The privacy ledger: a count for every way data is handled or lost, per category, so what
+//! happened to the user's data can be shown to them (`export`) and to auditors.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::consent::Category;
+use crate::minimize::{FieldOutcome, Trace, Verdict};
+
+/// What happened, counted per category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entry {
+    /// Events accepted by `record` (before minimization).
+    Collected,
+    /// Events whose category was not permitted: nothing of them was kept.
+    DroppedForConsent,
+    /// Events dropped because the queue to the worker was full.
+    DroppedQueueFull,
+    /// Events lost because storage failed (a full disk).
+    DroppedStorage,
+    /// Events held after minimization.
+    Kept,
+    /// Fields, by what the policy did to them.
+    FieldKept,
+    FieldDropped,
+    FieldHashed,
+    FieldGeneralized,
+    FieldScrubbed,
+    FieldAggregated,
+    FieldUnusable,
+    /// Pieces of personal data the scrubber removed from text.
+    PiiRemoved,
+    /// Events removed because their category was withdrawn.
+    Purged,
+}
+
+/// Counters, safe to bump from any thread. The queue-full counters are atomics because they
+/// are bumped on the caller's thread, where no lock may be taken.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    queue_full: [AtomicU64; Category::ALL.len()],
+    counts: Mutex<BTreeMap<(Category, Entry), u64>>,
+}
+
+impl Ledger {
+    pub fn queue_full(&self, category: Category) {
+        self.queue_full[category as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn add(&self, category: Category, entry: Entry, n: u64) {
+        if n > 0 {
+            *self.lock().entry((category, entry)).or_default() += n;
+        }
+    }
+
+    /// Counts what one minimization decided.
+    pub fn trace(&self, trace: &Trace) {
+        let mut counts = self.lock();
+        let mut add = |entry, n| *counts.entry((trace.category, entry)).or_default() += n;
+        match trace.verdict {
+            Verdict::DroppedForConsent => add(Entry::DroppedForConsent, 1),
+            Verdict::Kept(_) => add(Entry::Kept, 1),
+        }
+        for field in &trace.fields {
+            let entry = match field.outcome {
+                FieldOutcome::Kept => Entry::FieldKept,
+                FieldOutcome::Dropped => Entry::FieldDropped,
+                FieldOutcome::Hashed => Entry::FieldHashed,
+                FieldOutcome::Generalized => Entry::FieldGeneralized,
+                FieldOutcome::Scrubbed { removed } => {
+                    add(Entry::PiiRemoved, u64::from(removed));
+                    Entry::FieldScrubbed
+                }
+                FieldOutcome::Aggregated => Entry::FieldAggregated,
+                FieldOutcome::Unusable => Entry::FieldUnusable,
+            };
+            add(entry, 1);
+        }
+    }
+
+    /// Every non-zero count, by category then entry.
+    pub fn snapshot(&self) -> BTreeMap<Category, BTreeMap<Entry, u64>> {
+        let mut out: BTreeMap<Category, BTreeMap<Entry, u64>> = BTreeMap::new();
+        for (&(category, entry), &n) in self.lock().iter() {
+            out.entry(category).or_default().insert(entry, n);
+        }
+        for category in Category::ALL {
+            let n = self.queue_full[category as usize].load(Ordering::Relaxed);
+            if n > 0 {
+                *out.entry(category)
+                    .or_default()
+                    .entry(Entry::DroppedQueueFull)
+                    .or_default() += n;
+            }
+        }
+        out
+    }
+
+    /// The count for one category and entry.
+    pub fn get(&self, category: Category, entry: Entry) -> u64 {
+        self.snapshot()
+            .get(&category)
+            .and_then(|m| m.get(&entry))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(Category, Entry), u64>> {
+        self.counts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

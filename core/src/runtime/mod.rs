@@ -1,0 +1,392 @@
+//! The running SDK: what `record` does on the caller's thread (validate, a lock-free consent
+//! check, a non-blocking `try_send`), and the worker that does the rest.
+//!
+//! Invariants:
+//! - `record` never blocks and never panics: a full queue drops the event and counts it.
+//! - Nothing raw is written: the worker minimizes before it journals.
+//! - Every way an event is lost is counted in the [`Ledger`].
+//! - Withdrawing a category applies to every `record` call after it, and the worker purges what
+//!   is held for it before handling anything queued after the withdrawal.
+
+mod ledger;
+mod worker;
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::{bounded, Sender, TrySendError};
+
+pub use ledger::{Entry as LedgerEntry, Ledger};
+
+use crate::consent::{ConsentStore, Loaded, Permits};
+use crate::journal::{Contents, DataKey, Journal};
+use crate::minimize::{Minimized, Trace};
+use crate::secret_store::{FileSecretStore, SecretStore};
+use crate::transform::{InstallSecret, Pseudonymizer};
+use crate::{AgeBand, Category, Config, Consent, Error, Event, Policy};
+use worker::Command;
+
+/// How many recent decision traces are kept for inspection.
+pub const TRACE_CAPACITY: usize = 64;
+/// The name the install secret is kept under in the secret store.
+pub const INSTALL_SECRET_NAME: &str = "install-secret";
+
+/// A running instance of the SDK. Every method takes `&self` and is safe to call from any
+/// thread; `record` is safe on a UI thread.
+pub struct Modicum {
+    shared: Arc<Shared>,
+    tx: Sender<Command>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+    recovered: Recovered,
+}
+
+/// What `start` found on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    pub consent: Loaded,
+    /// Events found in the journal.
+    pub events: usize,
+    pub corrupt_records: u64,
+    pub torn_tails: u64,
+    pub unreadable_records: u64,
+}
+
+struct Shared {
+    config: Config,
+    pseudonymizer: Pseudonymizer,
+    consent_store: ConsentStore,
+    consent: Mutex<Consent>,
+    /// `consent` evaluated under the policy, one bit per permitted category: read without a
+    /// lock by `record`.
+    permitted: AtomicU16,
+    permits: Mutex<Permits>,
+    ledger: Ledger,
+    traces: Mutex<VecDeque<Trace>>,
+    storage_errors: AtomicU64,
+}
+
+impl Shared {
+    fn permits(&self) -> Permits {
+        *self.permits.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl std::fmt::Debug for Modicum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Modicum")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Modicum {
+    /// Starts with secrets kept in files under the storage directory (see [`FileSecretStore`]).
+    pub fn start(config: Config) -> Result<Modicum, Error> {
+        let store = FileSecretStore::new(config.storage_dir.join("keys"));
+        Modicum::start_with(config, Arc::new(store))
+    }
+
+    /// Validates `config`, restores consent and the journal, and starts the worker.
+    pub fn start_with(config: Config, secrets: Arc<dyn SecretStore>) -> Result<Modicum, Error> {
+        config.validate()?;
+        let unusable = |e: std::io::Error| Error::StorageUnusable {
+            path: config.storage_dir.clone(),
+            reason: e.to_string(),
+        };
+        let consent_store = ConsentStore::in_dir(&config.storage_dir);
+        let (consent, consent_loaded) = consent_store.load().map_err(unusable)?;
+        let secret = load_install_secret(secrets.as_ref()).map_err(unusable)?;
+        let pseudonymizer =
+            Pseudonymizer::new(&secret, config.pseudonym_rotation).map_err(|e| {
+                Error::InvalidConfig {
+                    reason: e.to_string(),
+                }
+            })?;
+        let key = DataKey::load_or_create(secrets.as_ref()).map_err(unusable)?;
+        let (journal, contents) =
+            Journal::open(&config.storage_dir.join("journal"), key).map_err(unusable)?;
+        let recovered = Recovered::from_journal(consent_loaded, &contents);
+
+        let permits = consent.permits(&config.policy);
+        let (tx, rx) = bounded(config.queue_capacity);
+        let shared = Arc::new(Shared {
+            permitted: AtomicU16::new(permits.bits()),
+            permits: Mutex::new(permits),
+            consent: Mutex::new(consent),
+            config,
+            pseudonymizer,
+            consent_store,
+            ledger: Ledger::default(),
+            traces: Mutex::new(VecDeque::new()),
+            storage_errors: AtomicU64::new(0),
+        });
+        let worker_shared = Arc::clone(&shared);
+        let worker = std::thread::Builder::new()
+            .name("modicum-worker".into())
+            .spawn(move || worker::run(worker_shared, journal, rx))
+            .map_err(|e| Error::StorageUnusable {
+                path: shared.config.storage_dir.clone(),
+                reason: format!("cannot start the worker: {e}"),
+            })?;
+        Ok(Modicum {
+            shared,
+            tx,
+            worker: Mutex::new(Some(worker)),
+            recovered,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.shared.config.policy
+    }
+
+    /// What start found on disk.
+    pub fn recovered(&self) -> &Recovered {
+        &self.recovered
+    }
+
+    /// Records `event`: validates it, and if its category is permitted right now, queues it for
+    /// minimization. Returns `Ok(true)` when queued, `Ok(false)` when consent does not allow it
+    /// or the queue is full (both counted). Never blocks.
+    pub fn record(&self, event: Event) -> Result<bool, Error> {
+        event.validate()?;
+        let category = event.category;
+        self.shared.ledger.add(category, LedgerEntry::Collected, 1);
+        if self.shared.permitted.load(Ordering::Acquire) & (1 << category as u16) == 0 {
+            self.shared
+                .ledger
+                .add(category, LedgerEntry::DroppedForConsent, 1);
+            return Ok(false);
+        }
+        match self.tx.try_send(Command::Record(event)) {
+            Ok(()) => Ok(true),
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.shared.ledger.queue_full(category);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Returns once everything recorded before this call is durable, or after `timeout`.
+    pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        self.ask(timeout, Command::Flush)
+    }
+
+    /// Drains the queue, makes everything durable and stops the worker. Later calls to
+    /// `record` return `Ok(false)` and are counted as dropped.
+    pub fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
+        let result = self.ask(timeout, Command::Shutdown);
+        if let Some(worker) = self.worker.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = worker.join();
+        }
+        result
+    }
+
+    /// Records the user's decision for one category. Withdrawing a category applies to every
+    /// later `record`, and removes what is held for it (everything of that category, and the
+    /// fields its grant let into other events) before anything queued later is handled. The
+    /// change applies in memory even if saving it fails (that is reported).
+    pub fn set_consent(&self, category: Category, granted: bool) -> Result<(), Error> {
+        let saved = self.change_consent(|consent, now| consent.set(category, granted, now))?;
+        if !granted {
+            self.purge(category)?;
+        }
+        saved
+    }
+
+    /// Same as [`Modicum::set_consent`] for a category named as a string (from a remote
+    /// config, say); an unknown name is an error and changes nothing.
+    pub fn set_consent_by_name(&self, category: &str, granted: bool) -> Result<(), Error> {
+        self.set_consent(category.parse()?, granted)
+    }
+
+    /// Records that the user agreed to version `version` of the app's terms.
+    pub fn agree_to_version(&self, version: u32) -> Result<(), Error> {
+        self.change_consent(|consent, now| {
+            consent.agree_to_version(version, now);
+            Ok(())
+        })?
+    }
+
+    /// Sets the user's age band and whether a guardian consented; whatever is no longer
+    /// permitted is purged.
+    pub fn set_age(&self, age: AgeBand, guardian_consent: bool) -> Result<(), Error> {
+        let saved = self.change_consent(|consent, now| {
+            consent.set_age(age, guardian_consent, now);
+            Ok(())
+        })?;
+        let permits = self.shared.permits();
+        for category in Category::ALL {
+            if permits.permit(category).is_none() {
+                self.purge(category)?;
+            }
+        }
+        saved
+    }
+
+    pub fn consent(&self) -> Consent {
+        self.shared
+            .consent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The categories processing is permitted for right now, essential included if declared.
+    pub fn permitted(&self) -> Vec<Category> {
+        let permits = self.shared.permits();
+        Category::ALL
+            .into_iter()
+            .filter(|&c| permits.permit(c).is_some())
+            .collect()
+    }
+
+    /// The minimized events held right now, oldest first, including everything recorded
+    /// before this call.
+    pub fn held(&self) -> Result<Vec<Minimized>, Error> {
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.send(Command::Held(reply), BLOCKING_TIMEOUT)?;
+        answer
+            .recv_timeout(BLOCKING_TIMEOUT)
+            .map_err(|_| timed_out())?
+            .map_err(|e| Error::Storage {
+                reason: e.to_string(),
+            })
+    }
+
+    /// The held events as a JSON array: exactly what would leave the device.
+    pub fn held_json(&self) -> Result<String, Error> {
+        Ok(serde_json::to_string(&self.held()?).expect("minimized events always serialize"))
+    }
+
+    /// The most recent decision traces, oldest first.
+    pub fn recent_traces(&self) -> Vec<Trace> {
+        self.shared
+            .traces
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// The privacy ledger.
+    pub fn ledger(&self) -> &Ledger {
+        &self.shared.ledger
+    }
+
+    /// How often syncing to storage failed (a full disk, a removed card).
+    pub fn storage_errors(&self) -> u64 {
+        self.shared.storage_errors.load(Ordering::Relaxed)
+    }
+
+    fn purge(&self, category: Category) -> Result<(), Error> {
+        self.ask(BLOCKING_TIMEOUT, |ack| Command::Purge(category, ack))
+    }
+
+    /// Applies `change` to the consent, refreshes the permits, and saves. The outer `Result`
+    /// is the change itself; the inner one whether saving worked.
+    fn change_consent(
+        &self,
+        change: impl FnOnce(&mut Consent, u64) -> Result<(), Error>,
+    ) -> Result<Result<(), Error>, Error> {
+        let mut consent = self
+            .shared
+            .consent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        change(&mut consent, now_ms())?;
+        let permits = consent.permits(&self.shared.config.policy);
+        *self
+            .shared
+            .permits
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = permits;
+        self.shared
+            .permitted
+            .store(permits.bits(), Ordering::Release);
+        Ok(self
+            .shared
+            .consent_store
+            .save(&consent)
+            .map_err(|e| Error::Storage {
+                reason: e.to_string(),
+            }))
+    }
+
+    fn send(&self, command: Command, timeout: Duration) -> Result<(), Error> {
+        self.tx
+            .send_timeout(command, timeout)
+            .map_err(|_| timed_out())
+    }
+
+    fn ask(
+        &self,
+        timeout: Duration,
+        command: impl FnOnce(Sender<std::io::Result<()>>) -> Command,
+    ) -> Result<(), Error> {
+        let (ack, done) = crossbeam_channel::bounded(1);
+        let deadline = std::time::Instant::now() + timeout;
+        self.send(command(ack), timeout)?;
+        done.recv_deadline(deadline)
+            .map_err(|_| timed_out())?
+            .map_err(|e| Error::Storage {
+                reason: e.to_string(),
+            })
+    }
+}
+
+impl Drop for Modicum {
+    fn drop(&mut self) {
+        let _ = self.shutdown(BLOCKING_TIMEOUT);
+    }
+}
+
+/// How long calls that must wait for the worker (reads, purges) wait at most.
+const BLOCKING_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn timed_out() -> Error {
+    Error::Storage {
+        reason: "the worker did not answer in time".into(),
+    }
+}
+
+fn load_install_secret(store: &dyn SecretStore) -> std::io::Result<InstallSecret> {
+    if let Some(bytes) = store.load(INSTALL_SECRET_NAME)? {
+        if let Ok(bytes) = <[u8; 32]>::try_from(bytes.as_slice()) {
+            return Ok(InstallSecret::from_bytes(bytes));
+        }
+    }
+    // None yet, or not a secret: a new one only makes pseudonyms unlinkable to old ones.
+    let secret = InstallSecret::generate().map_err(std::io::Error::other)?;
+    store.save(INSTALL_SECRET_NAME, &secret.to_bytes_for_storage())?;
+    Ok(secret)
+}
+
+impl Recovered {
+    fn from_journal(consent: Loaded, contents: &Contents) -> Recovered {
+        Recovered {
+            consent,
+            events: contents.events.len(),
+            corrupt_records: contents.corrupt,
+            torn_tails: contents.torn_tails,
+            unreadable_records: contents.unreadable,
+        }
+    }
+}
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,103 @@
+//! Where secrets live: the journal's data key and the install secret. The platform supplies
+//! a [`SecretStore`] backed by its key store (Android Keystore, iOS Keychain); hosts, the demo
+//! and tests use [`FileSecretStore`].
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Keeps named secrets. Implementations must be safe to call from any thread.
+pub trait SecretStore: Send + Sync {
+    /// The secret saved under `name`, if any.
+    fn load(&self, name: &str) -> io::Result<Option<Vec<u8>>>;
+    /// Saves `secret` under `name`, replacing what was there.
+    fn save(&self, name: &str, secret: &[u8]) -> io::Result<()>;
+    /// Forgets `name`; forgetting a missing name is not an error.
+    fn delete(&self, name: &str) -> io::Result<()>;
+}
+
+/// Secrets as 0600 files in a folder. Weaker than a platform key store: anyone who can read the
+/// app's files can read them, so encryption at rest then protects only against reading the
+/// journal alone (a copied file, a backup that excludes this folder).
+#[derive(Debug, Clone)]
+pub struct FileSecretStore {
+    dir: PathBuf,
+}
+
+impl FileSecretStore {
+    pub fn new(dir: impl Into<PathBuf>) -> FileSecretStore {
+        FileSecretStore { dir: dir.into() }
+    }
+
+    fn path(&self, name: &str) -> io::Result<PathBuf> {
+        let valid = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !valid {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("invalid secret name `{name}`"),
+            ));
+        }
+        Ok(self.dir.join(format!("{name}.secret")))
+    }
+}
+
+impl SecretStore for FileSecretStore {
+    fn load(&self, name: &str) -> io::Result<Option<Vec<u8>>> {
+        match fs::read(self.path(name)?) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn save(&self, name: &str, secret: &[u8]) -> io::Result<()> {
+        let path = self.path(name)?;
+        fs::create_dir_all(&self.dir)?;
+        write_private(&path.with_extension("tmp"), secret)?;
+        fs::rename(path.with_extension("tmp"), &path)?;
+        sync_dir(&self.dir)
+    }
+
+    fn delete(&self, name: &str) -> io::Result<()> {
+        match fs::remove_file(self.path(name)?) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => sync_dir(&self.dir),
+        }
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Makes a rename or removal in `dir` durable.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saves_loads_and_deletes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = FileSecretStore::new(tmp.path().join("keys"));
+        assert_eq!(store.load("data-key").unwrap(), None);
+        store.save("data-key", &[1, 2, 3]).unwrap();
+        assert_eq!(store.load("data-key").unwrap(), Some(vec![1, 2, 3]));
+        store.delete("data-key").unwrap();
+        store.delete("data-key").unwrap();
+        assert_eq!(store.load("data-key").unwrap(), None);
+        assert!(store.save("../escape", &[1]).is_err());
+    }
+}
