@@ -22,7 +22,7 @@ pub enum Entry {
     DroppedQueueFull,
     /// Events lost because storage failed (a full disk).
     DroppedStorage,
-    /// Events held after minimization.
+    /// Events minimized and stored in the journal.
     Kept,
     /// Fields, by what the policy did to them.
     FieldKept,
@@ -57,13 +57,13 @@ impl Ledger {
         }
     }
 
-    /// Counts what one minimization decided.
+    /// Counts what one minimization decided. Whether a kept event was then stored is counted
+    /// by the caller (`Kept` or `DroppedStorage`), once it knows.
     pub fn trace(&self, trace: &Trace) {
         let mut counts = self.lock();
         let mut add = |entry, n| *counts.entry((trace.category, entry)).or_default() += n;
-        match trace.verdict {
-            Verdict::DroppedForConsent => add(Entry::DroppedForConsent, 1),
-            Verdict::Kept(_) => add(Entry::Kept, 1),
+        if trace.verdict == Verdict::DroppedForConsent {
+            add(Entry::DroppedForConsent, 1);
         }
         for field in &trace.fields {
             let entry = match field.outcome {

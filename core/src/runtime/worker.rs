@@ -100,7 +100,10 @@ fn record(shared: &Shared, journal: &mut Journal, event: Event) -> bool {
         return false;
     };
     match journal.append(&minimized) {
-        Ok(()) => true,
+        Ok(()) => {
+            shared.ledger.add(category, Entry::Kept, 1);
+            true
+        }
         Err(_) => {
             // A full disk, most likely: the event is lost, but counted, and the worker goes on.
             shared.ledger.add(category, Entry::DroppedStorage, 1);

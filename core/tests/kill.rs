@@ -1,0 +1,166 @@
+//! Process-level durability: a child process records and flushes events and is killed with
+//! SIGKILL at random moments, 100 times. After each kill the journal is reopened: every event
+//! whose `flush` returned must be there exactly once, and no event may ever appear twice.
+//!
+//! The child is this same test binary, run with `--ignored --exact kill_child` and the
+//! `MODICUM_KILL_DIR` variable; it prints `flushed <seq>` after each flush returns.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use modicum_core::{Category, Config, Event, Modicum, Value};
+
+const KILLS: u32 = 100;
+const EVENTS_PER_CHILD: i64 = 400;
+const FLUSH_EVERY: i64 = 10;
+
+fn start(dir: &str) -> Modicum {
+    let mut config = Config::new(dir, "dev.modicum.killtest");
+    // A long window, so only `flush` makes events durable and the test sees what it promises.
+    config.durability_window = Duration::from_secs(60);
+    Modicum::start(config).expect("starts")
+}
+
+#[test]
+#[ignore = "run by sigkill_at_random_moments_never_loses_a_flushed_event as its child process"]
+fn kill_child() {
+    let Ok(dir) = std::env::var("MODICUM_KILL_DIR") else {
+        return;
+    };
+    let first: i64 = std::env::var("MODICUM_KILL_FIRST")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let modicum = start(&dir);
+    modicum
+        .set_consent(Category::Analytics, true)
+        .expect("consent");
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "ready").ok();
+    out.flush().ok();
+    for seq in first..first + EVENTS_PER_CHILD {
+        modicum
+            .record(Event::new("tick").with("seq", Value::Int(seq)))
+            .expect("valid event");
+        if (seq - first + 1) % FLUSH_EVERY == 0 {
+            modicum.flush(Duration::from_secs(10)).expect("flush");
+            writeln!(out, "flushed {seq}").ok();
+            out.flush().ok();
+        }
+    }
+    // Finishing is fine too: the parent then checks the same promise.
+    std::mem::forget(modicum);
+}
+
+/// A small xorshift: the test needs varied kill moments, not cryptographic randomness.
+struct Moments(u64);
+
+impl Moments {
+    fn next_micros(&mut self, max: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % max
+    }
+}
+
+#[test]
+fn sigkill_at_random_moments_never_loses_a_flushed_event() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("store");
+    let dir = dir.to_str().expect("utf-8 path").to_owned();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    eprintln!("kill moments seed: {seed}");
+    let mut moments = Moments(seed);
+    let exe = std::env::current_exe().expect("test binary");
+    let mut next_seq = 0i64;
+    let mut acknowledged: Option<i64> = None;
+    let started = Instant::now();
+
+    for round in 0..KILLS {
+        let mut child = Command::new(&exe)
+            .args([
+                "--ignored",
+                "--exact",
+                "kill_child",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .env("MODICUM_KILL_DIR", &dir)
+            .env("MODICUM_KILL_FIRST", next_seq.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("child starts");
+        let stdout = child.stdout.take().expect("piped");
+        let reader = std::thread::spawn(move || {
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .collect::<Vec<_>>()
+        });
+        // Wait a random moment (up to ~30 ms: most children are killed mid-stream), then SIGKILL.
+        std::thread::sleep(Duration::from_micros(moments.next_micros(30_000)));
+        child.kill().ok();
+        child.wait().expect("child reaped");
+        for line in reader.join().expect("reader") {
+            if let Some(seq) = line
+                .strip_prefix("flushed ")
+                .and_then(|s| s.parse::<i64>().ok())
+            {
+                acknowledged = Some(acknowledged.map_or(seq, |a| a.max(seq)));
+            }
+        }
+
+        let modicum = start(&dir);
+        let recovered = modicum.recovered().clone();
+        assert_eq!(
+            recovered.unreadable_records, 0,
+            "round {round}: a record did not decrypt"
+        );
+        let held = modicum.held().expect("readable");
+        let seqs: Vec<i64> = held
+            .iter()
+            .map(|e| {
+                serde_json::to_value(e).expect("serializes")["properties"]["seq"]
+                    .as_i64()
+                    .expect("seq")
+            })
+            .collect();
+        let unique: HashSet<i64> = seqs.iter().copied().collect();
+        assert_eq!(
+            unique.len(),
+            seqs.len(),
+            "round {round}: an event appears twice"
+        );
+        if let Some(ack) = acknowledged {
+            for seq in 0..=ack {
+                assert!(
+                    unique.contains(&seq),
+                    "round {round}: event {seq} was flushed (up to {ack}) but is missing"
+                );
+            }
+        }
+        next_seq = seqs
+            .iter()
+            .max()
+            .map_or(0, |m| m + 1)
+            .max(acknowledged.map_or(0, |a| a + 1));
+        modicum.shutdown(Duration::from_secs(10)).expect("shutdown");
+    }
+    eprintln!(
+        "{KILLS} kills in {:?}, {} events flushed",
+        started.elapsed(),
+        acknowledged.map_or(0, |a| a + 1)
+    );
+    assert!(
+        acknowledged.is_some(),
+        "no child ever flushed: the kill moments are too early to test anything"
+    );
+}
