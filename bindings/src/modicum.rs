@@ -115,6 +115,24 @@ impl ModicumCore {
             .flush(std::time::Duration::from_millis(u64::from(timeout_ms)))?)
     }
 
+    /// A readable JSON copy of everything held on the device: consent and its history, the
+    /// pending minimized events, the privacy ledger, recent decisions.
+    pub fn export_json(&self) -> Result<String, ModicumError> {
+        Ok(self.inner.export_json()?)
+    }
+
+    /// Destroys the at-rest key, then the data, resets identifiers and queues a deletion
+    /// request for the collector.
+    pub fn delete_all(&self) -> Result<(), ModicumError> {
+        self.inner.delete_all()?;
+        Ok(())
+    }
+
+    /// New identifiers from now on, unlinkable to the old ones.
+    pub fn reset_identifiers(&self) -> Result<(), ModicumError> {
+        Ok(self.inner.reset_identifiers()?)
+    }
+
     /// Drains what is queued, makes it durable and stops; later records are dropped and counted.
     pub fn shutdown(&self, timeout_ms: u32) -> Result<(), ModicumError> {
         Ok(self

@@ -21,7 +21,12 @@ pub struct Config {
     pub durability_window: Duration,
     /// How many events may wait for the worker; beyond that `record` drops and counts.
     pub queue_capacity: usize,
+    /// How long an event may stay on the device before it is deleted unsent.
+    pub retention: Duration,
 }
+
+/// The longest any event stays on the device by default: 90 days.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 24 * 60 * 60);
 
 const MAX_APP_ID_BYTES: usize = 255;
 
@@ -34,6 +39,7 @@ impl Config {
             pseudonym_rotation: DEFAULT_ROTATION,
             durability_window: Duration::from_secs(1),
             queue_capacity: 10_000,
+            retention: DEFAULT_RETENTION,
         }
     }
 

@@ -12,7 +12,8 @@ pub struct ConsentStore {
 }
 
 /// What [`ConsentStore::load`] found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
 pub enum Loaded {
     /// No state yet: everything is denied.
     Fresh,

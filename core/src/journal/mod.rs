@@ -155,6 +155,18 @@ impl Journal {
         Ok(())
     }
 
+    /// Deletes every segment and starts over, empty, under `key`. With the old key already
+    /// destroyed, nothing the deleted files held could be read even if the bytes survived on
+    /// the flash (crypto-shredding).
+    pub fn wipe(&mut self, key: DataKey) -> io::Result<()> {
+        remove_segments_up_to(&self.dir, u64::MAX)?;
+        self.key = key;
+        self.active_seq += 1;
+        self.active = create_segment(&self.dir, &self.key, self.active_seq, 0)?;
+        self.dirty = false;
+        Ok(())
+    }
+
     /// Bytes the journal takes on disk.
     pub fn size_on_disk(&self) -> u64 {
         list_segments(&self.dir)

@@ -36,6 +36,8 @@ pub enum Entry {
     PiiRemoved,
     /// Events removed because their category was withdrawn.
     Purged,
+    /// Events removed because they outlived the retention period.
+    Expired,
 }
 
 /// Counters, safe to bump from any thread. The queue-full counters are atomics because they

@@ -8,17 +8,21 @@
 //! - Withdrawing a category applies to every `record` call after it, and the worker purges what
 //!   is held for it before handling anything queued after the withdrawal.
 
+mod deletion;
+mod export;
 mod ledger;
 mod worker;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{bounded, Sender, TrySendError};
 
+pub use deletion::DeletionRequest;
+pub use export::Export;
 pub use ledger::{Entry as LedgerEntry, Ledger};
 
 use crate::consent::{ConsentStore, Loaded, Permits};
@@ -44,7 +48,7 @@ pub struct Modicum {
 }
 
 /// What `start` found on disk.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Recovered {
     pub consent: Loaded,
     /// Events found in the journal.
@@ -56,7 +60,9 @@ pub struct Recovered {
 
 struct Shared {
     config: Config,
-    pseudonymizer: Pseudonymizer,
+    secrets: Arc<dyn SecretStore>,
+    /// Replaced by `reset_identifiers`.
+    pseudonymizer: RwLock<Pseudonymizer>,
     consent_store: ConsentStore,
     consent: Mutex<Consent>,
     /// `consent` evaluated under the policy, one bit per permitted category: read without a
@@ -117,7 +123,8 @@ impl Modicum {
             permits: Mutex::new(permits),
             consent: Mutex::new(consent),
             config,
-            pseudonymizer,
+            secrets,
+            pseudonymizer: RwLock::new(pseudonymizer),
             consent_store,
             ledger: Ledger::default(),
             traces: Mutex::new(VecDeque::new()),
@@ -285,6 +292,95 @@ impl Modicum {
     /// How often syncing to storage failed (a full disk, a removed card).
     pub fn storage_errors(&self) -> u64 {
         self.shared.storage_errors.load(Ordering::Relaxed)
+    }
+
+    /// A readable copy of everything held on the device: consent and its history, the
+    /// pending minimized events, the ledger, recent decisions, pending deletion requests.
+    pub fn export(&self) -> Result<Export, Error> {
+        Ok(Export {
+            app_id: self.shared.config.app_id.clone(),
+            exported_at_ms: now_ms(),
+            consent: self.consent(),
+            permitted: self.permitted(),
+            pending_events: self.held()?,
+            ledger: self.shared.ledger.snapshot(),
+            recent_decisions: self.recent_traces(),
+            deletion_requests: deletion::pending(&self.shared.config.storage_dir),
+            recovered: self.recovered.clone(),
+            storage_errors: self.storage_errors(),
+        })
+    }
+
+    /// [`Modicum::export`] as pretty-printed JSON.
+    pub fn export_json(&self) -> Result<String, Error> {
+        Ok(serde_json::to_string_pretty(&self.export()?).expect("exports always serialize"))
+    }
+
+    /// Erases everything held on the device, in this order: the journal's data key is
+    /// destroyed (so nothing written under it can be read again, whatever survives on the
+    /// flash), then the journal files, then consent and its history; identifiers are reset so
+    /// new data cannot be linked to old; and a deletion request naming only the old install
+    /// pseudonyms is queued for the collector, to be sent whatever the consent.
+    pub fn delete_all(&self) -> Result<DeletionRequest, Error> {
+        let now = now_ms();
+        let window = self
+            .shared
+            .config
+            .retention
+            .as_millis()
+            .try_into()
+            .unwrap_or(u64::MAX);
+        let request = DeletionRequest {
+            install_pseudonyms: self.pseudonymizer().install_pseudonyms_since(now, window),
+            requested_at_ms: now,
+        };
+        self.ask(BLOCKING_TIMEOUT, Command::DeleteAll)?;
+        let saved = self.change_consent(|consent, _| {
+            *consent = Consent::default();
+            Ok(())
+        })?;
+        self.reset_identifiers()?;
+        deletion::queue(&self.shared.config.storage_dir, &request).map_err(|e| Error::Storage {
+            reason: e.to_string(),
+        })?;
+        saved.map(|()| request)
+    }
+
+    /// Replaces the install secret: identifiers hashed from now on cannot be linked to those
+    /// hashed before.
+    pub fn reset_identifiers(&self) -> Result<(), Error> {
+        let storage = |e: std::io::Error| Error::Storage {
+            reason: e.to_string(),
+        };
+        let secret = InstallSecret::generate().map_err(|e| Error::Storage {
+            reason: e.to_string(),
+        })?;
+        self.shared
+            .secrets
+            .save(INSTALL_SECRET_NAME, &secret.to_bytes_for_storage())
+            .map_err(storage)?;
+        let pseudonymizer = Pseudonymizer::new(&secret, self.shared.config.pseudonym_rotation)
+            .map_err(|e| Error::InvalidConfig {
+                reason: e.to_string(),
+            })?;
+        *self
+            .shared
+            .pseudonymizer
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = pseudonymizer;
+        Ok(())
+    }
+
+    /// The current install pseudonym (see [`Pseudonymizer::install_pseudonym`]).
+    pub fn install_pseudonym(&self) -> String {
+        self.pseudonymizer().install_pseudonym(now_ms())
+    }
+
+    fn pseudonymizer(&self) -> std::sync::RwLockReadGuard<'_, Pseudonymizer> {
+        self.shared
+            .pseudonymizer
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     fn purge(&self, category: Category) -> Result<(), Error> {

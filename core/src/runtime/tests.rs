@@ -1,5 +1,6 @@
 use super::*;
 use crate::consent::Loaded;
+use crate::secret_store::FileSecretStore;
 use crate::{DataClass, Value};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -215,4 +216,125 @@ fn usable_from_many_threads() {
         }
     });
     assert_eq!(m.held().unwrap().len(), 400);
+}
+
+#[test]
+fn export_holds_consent_history_events_ledger_and_decisions() {
+    let (_tmp, m) = started();
+    m.agree_to_version(1).unwrap();
+    m.set_consent(Category::Analytics, true).unwrap();
+    m.record(Event::new("opened").with("note", Value::Text("hi ann@example.org".into())))
+        .unwrap();
+    let export: serde_json::Value = serde_json::from_str(&m.export_json().unwrap()).unwrap();
+    assert_eq!(export["app_id"], "com.example.app");
+    assert_eq!(export["consent"]["version"], 1);
+    assert_eq!(export["consent"]["history"].as_array().unwrap().len(), 2);
+    assert_eq!(export["permitted"], serde_json::json!(["analytics"]));
+    assert_eq!(
+        export["pending_events"][0]["properties"]["note"],
+        "hi [email]"
+    );
+    assert_eq!(export["ledger"]["analytics"]["kept"], 1);
+    assert_eq!(export["ledger"]["analytics"]["pii_removed"], 1);
+    assert_eq!(
+        export["recent_decisions"][0]["fields"][0]["action"],
+        "scrub"
+    );
+    assert!(!export.to_string().contains("ann@example.org"));
+}
+
+#[test]
+fn delete_all_leaves_nothing_readable_and_queues_a_deletion_request() {
+    let tmp = tempfile::tempdir().unwrap();
+    let storage = tmp.path().join("modicum");
+    let m = Modicum::start(config(tmp.path())).unwrap();
+    m.set_consent(Category::Analytics, true).unwrap();
+    m.set_consent(Category::Identifiers, true).unwrap();
+    let id_event = Event::new("secret-marker").with_class(
+        "id",
+        Value::Text("install-1".into()),
+        DataClass::IdInstall,
+    );
+    m.record(id_event.clone()).unwrap();
+    m.flush(WAIT).unwrap();
+    let old_pseudonym = m.install_pseudonym();
+    let journal_before: Vec<std::path::PathBuf> = std::fs::read_dir(storage.join("journal"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let old_bytes: Vec<Vec<u8>> = journal_before
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+
+    let request = m.delete_all().unwrap();
+    assert!(request.install_pseudonyms.contains(&old_pseudonym));
+    assert_ne!(
+        m.install_pseudonym(),
+        old_pseudonym,
+        "identifiers were reset"
+    );
+    assert!(m.held().unwrap().is_empty());
+    assert!(m.permitted().is_empty(), "consent is gone too");
+    assert_eq!(m.consent().history().count(), 0);
+    for path in &journal_before {
+        assert!(!path.exists(), "{} survived", path.display());
+    }
+    // Even bytes that survived on the flash are unreadable: the key they were written under is gone.
+    let journal_dir = tmp.path().join("restored");
+    std::fs::create_dir_all(&journal_dir).unwrap();
+    for (i, bytes) in old_bytes.iter().enumerate() {
+        std::fs::write(
+            journal_dir.join(format!("segment-{:016}.log", i + 1)),
+            bytes,
+        )
+        .unwrap();
+    }
+    let key = crate::journal::DataKey::load_or_create(&FileSecretStore::new(storage.join("keys")))
+        .unwrap();
+    let (_j, contents) = crate::journal::Journal::open(&journal_dir, key).unwrap();
+    assert!(contents.events.is_empty());
+    assert!(contents.unreadable > 0);
+    // The request waits for upload, naming only pseudonyms.
+    let export = m.export().unwrap();
+    assert_eq!(export.deletion_requests, vec![request]);
+    // And the SDK keeps working.
+    m.set_consent(Category::Analytics, true).unwrap();
+    assert_eq!(m.record(Event::new("after")), Ok(true));
+    assert_eq!(m.held().unwrap().len(), 1);
+}
+
+#[test]
+fn reset_identifiers_makes_new_pseudonyms_unlinkable() {
+    let (_tmp, m) = started();
+    m.set_consent(Category::Analytics, true).unwrap();
+    m.set_consent(Category::Identifiers, true).unwrap();
+    let id_event =
+        Event::new("a").with_class("id", Value::Text("install-1".into()), DataClass::IdInstall);
+    m.record(id_event.clone()).unwrap();
+    m.reset_identifiers().unwrap();
+    m.record(id_event).unwrap();
+    let held = m.held().unwrap();
+    let ids: Vec<_> = held
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap()["properties"]["id"].clone())
+        .collect();
+    assert_ne!(ids[0], ids[1]);
+}
+
+#[test]
+fn events_past_retention_expire_at_start_and_are_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let m = Modicum::start(config(tmp.path())).unwrap();
+        m.set_consent(Category::Analytics, true).unwrap();
+        m.record(Event::new("old")).unwrap();
+        m.shutdown(WAIT).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    let mut short = config(tmp.path());
+    short.retention = Duration::from_millis(10);
+    let m = Modicum::start(short).unwrap();
+    assert!(m.held().unwrap().is_empty());
+    assert_eq!(m.ledger().get(Category::Analytics, LedgerEntry::Expired), 1);
 }

@@ -11,7 +11,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use super::ledger::Entry;
 use super::{Shared, TRACE_CAPACITY};
 use crate::consent::Category;
-use crate::journal::Journal;
+use crate::journal::{DataKey, Journal, DATA_KEY_NAME};
 use crate::minimize::{minimize, Context, Minimized};
 use crate::Event;
 
@@ -23,10 +23,17 @@ pub(super) enum Command {
     Purge(Category, Sender<io::Result<()>>),
     /// Everything held, read back.
     Held(Sender<io::Result<Vec<Minimized>>>),
+    /// Destroys the data key, then the journal, and starts an empty one under a new key.
+    DeleteAll(Sender<io::Result<()>>),
     Shutdown(Sender<io::Result<()>>),
 }
 
 pub(super) fn run(shared: Arc<Shared>, mut journal: Journal, rx: Receiver<Command>) {
+    if expire(&shared, &mut journal).is_err() {
+        shared
+            .storage_errors
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     // When appended events must be synced by, at the latest (the durability window).
     let mut sync_by: Option<Instant> = None;
     loop {
@@ -73,6 +80,10 @@ pub(super) fn run(shared: Arc<Shared>, mut journal: Journal, rx: Receiver<Comman
                 );
                 sync_by = None;
             }
+            Some(Command::DeleteAll(ack)) => {
+                let _ = ack.send(delete_all(&shared, &mut journal));
+                sync_by = None;
+            }
             Some(Command::Shutdown(ack)) => return finish(&shared, &mut journal, Some(ack)),
         }
     }
@@ -80,10 +91,14 @@ pub(super) fn run(shared: Arc<Shared>, mut journal: Journal, rx: Receiver<Comman
 
 /// Minimizes and journals one event; true if something was appended.
 fn record(shared: &Shared, journal: &mut Journal, event: Event) -> bool {
+    let pseudonymizer = shared
+        .pseudonymizer
+        .read()
+        .unwrap_or_else(|p| p.into_inner());
     let cx = Context {
         permits: shared.permits(),
         policy: &shared.config.policy,
-        pseudonymizer: &shared.pseudonymizer,
+        pseudonymizer: &pseudonymizer,
         now_ms: super::now_ms(),
     };
     let (minimized, trace) = minimize(event, &cx);
@@ -133,6 +148,36 @@ fn purge(shared: &Shared, journal: &mut Journal, category: Category) -> io::Resu
     shared
         .ledger
         .add(category, Entry::Purged, (before - kept.len()) as u64);
+    journal.replace(&kept)
+}
+
+fn delete_all(shared: &Shared, journal: &mut Journal) -> io::Result<()> {
+    // The key goes first: from here on, whatever of the journal survives is unreadable.
+    shared.secrets.delete(DATA_KEY_NAME)?;
+    let key = DataKey::load_or_create(shared.secrets.as_ref())?;
+    journal.wipe(key)
+}
+
+/// Drops what is older than the retention period, counting it.
+pub(super) fn expire(shared: &Shared, journal: &mut Journal) -> io::Result<()> {
+    let cutoff = super::now_ms().saturating_sub(
+        shared
+            .config
+            .retention
+            .as_millis()
+            .try_into()
+            .unwrap_or(u64::MAX),
+    );
+    let events = journal.read()?.events;
+    let (kept, expired): (Vec<_>, Vec<_>) = events
+        .into_iter()
+        .partition(|e| e.recorded_at_ms() >= cutoff);
+    if expired.is_empty() {
+        return Ok(());
+    }
+    for event in &expired {
+        shared.ledger.add(event.category(), Entry::Expired, 1);
+    }
     journal.replace(&kept)
 }
 

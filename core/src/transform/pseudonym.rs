@@ -117,6 +117,21 @@ impl Pseudonymizer {
         out
     }
 
+    /// The install's pseudonym for the period holding `now_ms`: what a batch names its sender
+    /// by, so the collector can rate-limit and honour deletion without a stable identifier.
+    pub fn install_pseudonym(&self, now_ms: u64) -> String {
+        self.pseudonym("install", "", now_ms)
+    }
+
+    /// The install pseudonyms of the current period and of each earlier one reaching back
+    /// `window_ms`: what a deletion request carries so every stored batch can be found.
+    pub fn install_pseudonyms_since(&self, now_ms: u64, window_ms: u64) -> Vec<String> {
+        let periods = window_ms.div_ceil(self.period_ms);
+        (0..=periods)
+            .map(|k| self.install_pseudonym(now_ms.saturating_sub(k * self.period_ms)))
+            .collect()
+    }
+
     fn period_key(&self, period: u64) -> hmac::Key {
         let mut current = self
             .current

@@ -91,6 +91,21 @@ public final class Modicum: Sendable {
         try core.heldEventsJson()
     }
 
+    /// A readable JSON copy of everything held on the device (the user's right to a copy).
+    public func export() throws -> String {
+        try core.exportJson()
+    }
+
+    /// Erases everything held on the device and queues a deletion request for the collector.
+    public func deleteAll() throws {
+        try core.deleteAll()
+    }
+
+    /// New identifiers from now on, unlinkable to the old ones.
+    public func resetIdentifiers() throws {
+        try core.resetIdentifiers()
+    }
+
     /// Returns once everything recorded before it is durable, or after `timeoutMillis`.
     public func flush(timeoutMillis: UInt32 = 5_000) throws {
         try core.flush(timeoutMs: timeoutMillis)

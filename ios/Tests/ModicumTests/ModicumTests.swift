@@ -114,6 +114,20 @@ final class ModicumTests: XCTestCase {
         XCTAssertEqual(try start().permittedCategories, ["analytics"])
     }
 
+    func testExportThenDeleteAll() throws {
+        let modicum = try start()
+        try modicum.setConsent(.analytics, granted: true)
+        try modicum.record("opened", properties: ["note": "hi ann@example.org"])
+        try modicum.flush()
+        let export = try modicum.export()
+        XCTAssertTrue(export.contains("\"note\": \"hi [email]\""), export)
+        XCTAssertTrue(export.contains("\"history\""))
+        try modicum.deleteAll()
+        XCTAssertEqual(try modicum.heldEventsJSON(), "[]")
+        XCTAssertEqual(modicum.permittedCategories, [])
+        XCTAssertTrue(try modicum.export().contains("\"install_pseudonyms\""))
+    }
+
     func testAnInvalidPolicyIsATypedErrorNamingTheRule() throws {
         let policy = "[[rules]]\nclass = \"id.hardware\"\naction = \"keep\"\n"
         let config = Modicum.Configuration(

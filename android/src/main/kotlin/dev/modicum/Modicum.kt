@@ -79,6 +79,18 @@ class Modicum private constructor(private val core: ModicumCore) : AutoCloseable
     @Throws(ModicumException::class)
     fun heldEventsJson(): String = core.heldEventsJson()
 
+    /** A readable JSON copy of everything held on the device (the user's right to a copy). */
+    @Throws(ModicumException::class)
+    fun export(): String = core.exportJson()
+
+    /** Erases everything held on the device and queues a deletion request for the collector. */
+    @Throws(ModicumException::class)
+    fun deleteAll() = core.deleteAll()
+
+    /** New identifiers from now on, unlinkable to the old ones. */
+    @Throws(ModicumException::class)
+    fun resetIdentifiers() = core.resetIdentifiers()
+
     /** Returns once everything recorded before it is durable, or after [timeoutMillis]. */
     @Throws(ModicumException::class)
     fun flush(timeoutMillis: Int = 5_000) = core.flush(timeoutMillis.toUInt())

@@ -128,6 +128,22 @@ class ModicumTest {
     }
 
     @Test
+    fun exportThenDeleteAll() {
+        start().use { modicum ->
+            modicum.setConsent(ConsentCategory.ANALYTICS, true)
+            modicum.record("opened", mapOf("note" to "hi ann@example.org"))
+            modicum.flush()
+            val export = modicum.export()
+            assertTrue(export, export.contains("\"note\": \"hi [email]\""))
+            assertTrue(export, export.contains("\"history\""))
+            modicum.deleteAll()
+            assertEquals("[]", modicum.heldEventsJson())
+            assertEquals(emptySet<String>(), modicum.permittedCategories)
+            assertTrue(modicum.export().contains("\"install_pseudonyms\""))
+        }
+    }
+
+    @Test
     fun anInvalidPolicyIsATypedExceptionNamingTheRule() {
         val policy = "[[rules]]\nclass = \"id.hardware\"\naction = \"keep\"\n"
         val error = assertThrows(ModicumException.InvalidPolicy::class.java) {
