@@ -21,6 +21,30 @@ impl std::fmt::Debug for DataKey {
     }
 }
 
+/// Nonces for one segment: each value is used once, then the counter moves on.
+#[derive(Debug)]
+pub struct Nonces {
+    base: [u8; NONCE_LEN],
+    counter: u64,
+}
+
+impl Nonces {
+    fn next(&mut self) -> io::Result<Nonce> {
+        let mut nonce = self.base;
+        for (n, c) in nonce[NONCE_LEN - 8..]
+            .iter_mut()
+            .zip(self.counter.to_be_bytes())
+        {
+            *n ^= c;
+        }
+        self.counter = self
+            .counter
+            .checked_add(1)
+            .ok_or_else(|| io::Error::other("nonce counter exhausted"))?;
+        Ok(Nonce::assume_unique_for_key(nonce))
+    }
+}
+
 impl DataKey {
     /// The key saved in `store`, or a new one saved there first. A stored value of the wrong
     /// size is an error rather than silently replaced, so data under it is never orphaned by
@@ -49,24 +73,35 @@ impl DataKey {
         })
     }
 
-    /// Encrypts `plaintext` under a fresh random nonce, bound to `context` (the segment it is
-    /// written to, so a record cannot be moved to another segment unnoticed).
-    /// Random 96-bit nonces stay safe far beyond any journal's record count for one key.
-    pub fn seal(&self, context: &[u8], plaintext: &[u8]) -> io::Result<Vec<u8>> {
-        let mut nonce = [0u8; NONCE_LEN];
+    /// A fresh source of nonces: a random 96-bit base drawn once, with a counter folded in
+    /// per record. Bases are random rather than derived from segment numbers because numbers
+    /// can restart (app data cleared while a keychain keeps the key), and a repeated nonce
+    /// under AES-GCM would be fatal; one draw per segment also keeps the system's random
+    /// source off the per-record path.
+    pub fn nonces(&self) -> io::Result<Nonces> {
+        let mut base = [0u8; NONCE_LEN];
         self.rng
-            .fill(&mut nonce)
+            .fill(&mut base)
             .map_err(|_| io::Error::other("random source failed"))?;
+        Ok(Nonces { base, counter: 0 })
+    }
+
+    /// Encrypts `plaintext` under the next nonce from `nonces`, bound to `context` (the
+    /// segment it is written to, so a record cannot be moved to another segment unnoticed).
+    /// The output is the nonce followed by the ciphertext and tag.
+    pub fn seal(
+        &self,
+        nonces: &mut Nonces,
+        context: &[u8],
+        plaintext: &[u8],
+    ) -> io::Result<Vec<u8>> {
+        let nonce = nonces.next()?;
         let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + AES_256_GCM.tag_len());
-        out.extend_from_slice(&nonce);
+        out.extend_from_slice(nonce.as_ref());
         out.extend_from_slice(plaintext);
         let tag = self
             .key
-            .seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(context),
-                &mut out[NONCE_LEN..],
-            )
+            .seal_in_place_separate_tag(nonce, Aad::from(context), &mut out[NONCE_LEN..])
             .map_err(|_| io::Error::other("encryption failed"))?;
         out.extend_from_slice(tag.as_ref());
         Ok(out)

@@ -23,8 +23,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use key::{DataKey, DATA_KEY_NAME};
+pub use key::{DataKey, Nonces, DATA_KEY_NAME};
 
+use crate::consent::Category;
 use crate::minimize::Minimized;
 use crate::secret_store::sync_dir;
 use entry::StoredEvent;
@@ -61,8 +62,31 @@ pub struct Journal {
     key: DataKey,
     active: File,
     active_seq: u64,
-    dirty: bool,
+    nonces: Nonces,
+    /// Framed records not yet handed to the OS: one write call per group commit instead of
+    /// one per event. Durability is promised only after a sync anyway.
+    buffer: Vec<u8>,
+    /// Events per category in `buffer`, and handed to the OS but not yet synced.
+    buffered: PerCategory,
+    written: PerCategory,
+    /// What became durable, and what was lost to a failed write or sync, since last taken.
+    outcome: Outcome,
 }
+
+/// A count per consent category, indexed by `Category as usize`.
+pub type PerCategory = [u64; Category::ALL.len()];
+
+/// Events that became durable, and events lost because storage failed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub durable: PerCategory,
+    pub lost: PerCategory,
+    /// Failed writes and syncs.
+    pub errors: u64,
+}
+
+/// When the buffer holds this much, it goes to the OS without waiting for a sync.
+const BUFFER_LIMIT: usize = 64 * 1024;
 
 impl std::fmt::Debug for Journal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -80,43 +104,92 @@ impl Journal {
         fs::create_dir_all(dir)?;
         let (segments, contents) = read_segments(dir, &key)?;
         let next = segments.last().map_or(1, |s| s + 1);
-        let active = create_segment(dir, &key, next, 0)?;
+        let (active, nonces) = create_segment(dir, &key, next, 0)?;
         let journal = Journal {
             dir: dir.to_path_buf(),
             key,
             active,
             active_seq: next,
-            dirty: false,
+            nonces,
+            buffer: Vec::with_capacity(BUFFER_LIMIT),
+            buffered: PerCategory::default(),
+            written: PerCategory::default(),
+            outcome: Outcome::default(),
         };
         Ok((journal, contents))
     }
 
-    /// Appends `event`; durable after the next [`Journal::sync`].
+    /// Appends `event`; durable after the next [`Journal::sync`] succeeds. An error means the
+    /// event could not even be encoded and is not in the journal; storage failures are settled
+    /// in [`Journal::take_outcome`].
     pub fn append(&mut self, event: &Minimized) -> io::Result<()> {
-        let plain = serde_json::to_vec(&Entry::Event(StoredEvent::from(event)))
-            .map_err(io::Error::other)?;
-        let sealed = self.key.seal(&context(self.active_seq), &plain)?;
-        self.active.write_all(&record::frame(&sealed))?;
-        self.dirty = true;
-        Ok(())
-    }
-
-    /// Makes every append so far durable.
-    pub fn sync(&mut self) -> io::Result<()> {
-        if self.dirty {
-            self.active.sync_data()?;
-            self.dirty = false;
+        let entry = Entry::Event(StoredEvent::from(event));
+        let framed = sealed_entry(&self.key, &mut self.nonces, self.active_seq, &entry)?;
+        self.buffer.extend_from_slice(&framed);
+        self.buffered[event.category() as usize] += 1;
+        if self.buffer.len() >= BUFFER_LIMIT {
+            // A failure is settled in the outcome (the buffered events are counted as lost);
+            // this event was accepted either way.
+            let _ = self.write_out();
         }
         Ok(())
     }
 
-    /// Whether appends are waiting for [`Journal::sync`].
-    pub fn is_dirty(&self) -> bool {
-        self.dirty
+    /// Makes every append so far durable. On failure the events not yet durable are counted
+    /// as lost (a later record may still find some of them on disk; the count errs on the
+    /// side of saying less was kept).
+    pub fn sync(&mut self) -> io::Result<()> {
+        if !self.is_dirty() {
+            return Ok(());
+        }
+        self.write_out()?;
+        let synced = self.active.sync_data();
+        self.outcome.errors += u64::from(synced.is_err());
+        let settled = std::mem::take(&mut self.written);
+        let into = if synced.is_ok() {
+            &mut self.outcome.durable
+        } else {
+            &mut self.outcome.lost
+        };
+        add(into, &settled);
+        synced
     }
 
-    /// Everything the journal holds now.
-    pub fn read(&self) -> io::Result<Contents> {
+    /// Whether appends are waiting for [`Journal::sync`].
+    pub fn is_dirty(&self) -> bool {
+        !self.buffer.is_empty() || self.written.iter().any(|&n| n > 0)
+    }
+
+    /// What became durable or was lost since the last call.
+    pub fn take_outcome(&mut self) -> Outcome {
+        std::mem::take(&mut self.outcome)
+    }
+
+    /// Hands the buffer to the OS. On failure the buffered events are lost, and counted; a
+    /// partial record the failure may leave is skipped by readers like any torn write.
+    fn write_out(&mut self) -> io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let written = self.active.write_all(&self.buffer);
+        self.outcome.errors += u64::from(written.is_err());
+        self.buffer.clear();
+        let moved = std::mem::take(&mut self.buffered);
+        add(
+            if written.is_ok() {
+                &mut self.written
+            } else {
+                &mut self.outcome.lost
+            },
+            &moved,
+        );
+        written
+    }
+
+    /// Everything the journal holds now, including appends not yet synced (their bytes are
+    /// handed to the OS first, so a rewrite based on this read cannot lose them).
+    pub fn read(&mut self) -> io::Result<Contents> {
+        self.write_out()?;
         read_segments(&self.dir, &self.key).map(|(_, contents)| contents)
     }
 
@@ -126,31 +199,27 @@ impl Journal {
         self.sync()?;
         let seq = self.active_seq + 1;
         let tmp = self.dir.join(format!("{SEGMENT_PREFIX}{seq:016}.tmp"));
+        let mut nonces = self.key.nonces()?;
         {
-            let mut file = File::create(&tmp)?;
-            let mut bytes = sealed_entry(
-                &self.key,
-                seq,
-                &Entry::Segment {
-                    supersedes: self.active_seq,
-                },
-            )?;
+            let mut file = io::BufWriter::new(File::create(&tmp)?);
+            let head = Entry::Segment {
+                supersedes: self.active_seq,
+            };
+            file.write_all(&sealed_entry(&self.key, &mut nonces, seq, &head)?)?;
             for event in events {
-                bytes.extend(sealed_entry(
-                    &self.key,
-                    seq,
-                    &Entry::Event(StoredEvent::from(event)),
-                )?);
+                let entry = Entry::Event(StoredEvent::from(event));
+                file.write_all(&sealed_entry(&self.key, &mut nonces, seq, &entry)?)?;
             }
-            file.write_all(&bytes)?;
-            file.sync_all()?;
+            file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         }
         fs::rename(&tmp, segment_path(&self.dir, seq))?;
         sync_dir(&self.dir)?;
-        self.active = OpenOptions::new()
+        let file = OpenOptions::new()
             .append(true)
             .open(segment_path(&self.dir, seq))?;
+        self.active = file;
         self.active_seq = seq;
+        self.nonces = nonces;
         remove_segments_up_to(&self.dir, seq - 1)?;
         Ok(())
     }
@@ -162,8 +231,11 @@ impl Journal {
         remove_segments_up_to(&self.dir, u64::MAX)?;
         self.key = key;
         self.active_seq += 1;
-        self.active = create_segment(&self.dir, &self.key, self.active_seq, 0)?;
-        self.dirty = false;
+        (self.active, self.nonces) = create_segment(&self.dir, &self.key, self.active_seq, 0)?;
+        // What was waiting is deleted on request, neither kept nor lost.
+        self.buffer.clear();
+        self.buffered = PerCategory::default();
+        self.written = PerCategory::default();
         Ok(())
     }
 
@@ -178,26 +250,50 @@ impl Journal {
     }
 }
 
+fn add(into: &mut PerCategory, from: &PerCategory) {
+    for (a, b) in into.iter_mut().zip(from) {
+        *a += b;
+    }
+}
+
 fn context(seq: u64) -> Vec<u8> {
     let mut c = b"modicum/journal/v1/".to_vec();
     c.extend_from_slice(&seq.to_be_bytes());
     c
 }
 
-fn sealed_entry(key: &DataKey, seq: u64, entry: &Entry) -> io::Result<Vec<u8>> {
-    let plain = serde_json::to_vec(entry).map_err(io::Error::other)?;
-    Ok(record::frame(&key.seal(&context(seq), &plain)?))
+/// Encodes, encrypts and frames one entry. MessagePack: compact and fast, and the entry
+/// types are tagged explicitly, so nothing is guessed when reading back.
+fn sealed_entry(
+    key: &DataKey,
+    nonces: &mut Nonces,
+    seq: u64,
+    entry: &Entry,
+) -> io::Result<Vec<u8>> {
+    let plain = rmp_serde::to_vec_named(entry).map_err(io::Error::other)?;
+    Ok(record::frame(&key.seal(nonces, &context(seq), &plain)?))
 }
 
-fn create_segment(dir: &Path, key: &DataKey, seq: u64, supersedes: u64) -> io::Result<File> {
+fn create_segment(
+    dir: &Path,
+    key: &DataKey,
+    seq: u64,
+    supersedes: u64,
+) -> io::Result<(File, Nonces)> {
+    let mut nonces = key.nonces()?;
     let mut file = OpenOptions::new()
         .create(true)
         .append(true)
         .open(segment_path(dir, seq))?;
-    file.write_all(&sealed_entry(key, seq, &Entry::Segment { supersedes })?)?;
+    file.write_all(&sealed_entry(
+        key,
+        &mut nonces,
+        seq,
+        &Entry::Segment { supersedes },
+    )?)?;
     file.sync_all()?;
     sync_dir(dir)?;
-    Ok(file)
+    Ok((file, nonces))
 }
 
 fn segment_path(dir: &Path, seq: u64) -> PathBuf {
@@ -241,7 +337,7 @@ fn read_segments(dir: &Path, key: &DataKey) -> io::Result<(Vec<u64>, Contents)> 
         for payload in scan.payloads {
             let entry = key
                 .open(&context(seq), payload)
-                .and_then(|plain| serde_json::from_slice::<Entry>(&plain).ok());
+                .and_then(|plain| rmp_serde::from_slice::<Entry>(&plain).ok());
             match entry {
                 Some(Entry::Segment { supersedes }) => superseded = superseded.max(supersedes),
                 Some(Entry::Event(stored)) => events.push(stored.restore()),

@@ -40,17 +40,31 @@ pub enum Entry {
     Expired,
 }
 
-/// Counters, safe to bump from any thread. The queue-full counters are atomics because they
-/// are bumped on the caller's thread, where no lock may be taken.
+/// The entries `record` counts on the caller's thread, where no lock may be taken.
+const CALLER_ENTRIES: [Entry; 3] = [
+    Entry::Collected,
+    Entry::DroppedForConsent,
+    Entry::DroppedQueueFull,
+];
+
+/// Counters, safe to bump from any thread: atomics for what the caller's thread counts, a map
+/// behind a lock for what the worker counts.
 #[derive(Debug, Default)]
 pub struct Ledger {
-    queue_full: [AtomicU64; Category::ALL.len()],
+    caller: [[AtomicU64; CALLER_ENTRIES.len()]; Category::ALL.len()],
     counts: Mutex<BTreeMap<(Category, Entry), u64>>,
 }
 
 impl Ledger {
-    pub fn queue_full(&self, category: Category) {
-        self.queue_full[category as usize].fetch_add(1, Ordering::Relaxed);
+    /// Counts on the caller's thread: lock-free. `entry` must be one of `Collected`,
+    /// `DroppedForConsent` or `DroppedQueueFull`; others go through [`Ledger::add`].
+    pub fn count_on_caller(&self, category: Category, entry: Entry) {
+        match CALLER_ENTRIES.iter().position(|&e| e == entry) {
+            Some(i) => {
+                self.caller[category as usize][i].fetch_add(1, Ordering::Relaxed);
+            }
+            None => self.add(category, entry, 1),
+        }
     }
 
     pub fn add(&self, category: Category, entry: Entry, n: u64) {
@@ -91,12 +105,11 @@ impl Ledger {
             out.entry(category).or_default().insert(entry, n);
         }
         for category in Category::ALL {
-            let n = self.queue_full[category as usize].load(Ordering::Relaxed);
-            if n > 0 {
-                *out.entry(category)
-                    .or_default()
-                    .entry(Entry::DroppedQueueFull)
-                    .or_default() += n;
+            for (i, &entry) in CALLER_ENTRIES.iter().enumerate() {
+                let n = self.caller[category as usize][i].load(Ordering::Relaxed);
+                if n > 0 {
+                    *out.entry(category).or_default().entry(entry).or_default() += n;
+                }
             }
         }
         out

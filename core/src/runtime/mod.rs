@@ -165,17 +165,16 @@ impl Modicum {
     pub fn record(&self, event: Event) -> Result<bool, Error> {
         event.validate()?;
         let category = event.category;
-        self.shared.ledger.add(category, LedgerEntry::Collected, 1);
+        let ledger = &self.shared.ledger;
+        ledger.count_on_caller(category, LedgerEntry::Collected);
         if self.shared.permitted.load(Ordering::Acquire) & (1 << category as u16) == 0 {
-            self.shared
-                .ledger
-                .add(category, LedgerEntry::DroppedForConsent, 1);
+            ledger.count_on_caller(category, LedgerEntry::DroppedForConsent);
             return Ok(false);
         }
         match self.tx.try_send(Command::Record(event)) {
             Ok(()) => Ok(true),
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                self.shared.ledger.queue_full(category);
+                ledger.count_on_caller(category, LedgerEntry::DroppedQueueFull);
                 Ok(false)
             }
         }

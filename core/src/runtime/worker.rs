@@ -48,6 +48,8 @@ pub(super) fn run(shared: Arc<Shared>, mut journal: Journal, rx: Receiver<Comman
                 Err(_) => return finish(&shared, &mut journal, None),
             },
         };
+        // Every answer is sent after the ledger is settled, so a caller that waited for it
+        // sees counts that include its own events.
         match command {
             None => {
                 sync(&shared, &mut journal);
@@ -64,24 +66,30 @@ pub(super) fn run(shared: Arc<Shared>, mut journal: Journal, rx: Receiver<Comman
                 }
             }
             Some(Command::Flush(ack)) => {
-                let _ = ack.send(journal.sync());
+                let result = journal.sync();
+                settle(&shared, &mut journal);
+                let _ = ack.send(result);
                 sync_by = None;
             }
             Some(Command::Purge(category, ack)) => {
-                let _ = ack.send(purge(&shared, &mut journal, category));
+                let result = purge(&shared, &mut journal, category);
+                settle(&shared, &mut journal);
+                let _ = ack.send(result);
                 sync_by = None;
             }
             Some(Command::Held(reply)) => {
-                let _ = reply.send(
-                    journal
-                        .sync()
-                        .and_then(|()| journal.read())
-                        .map(|c| c.events),
-                );
+                let result = journal
+                    .sync()
+                    .and_then(|()| journal.read())
+                    .map(|c| c.events);
+                settle(&shared, &mut journal);
+                let _ = reply.send(result);
                 sync_by = None;
             }
             Some(Command::DeleteAll(ack)) => {
-                let _ = ack.send(delete_all(&shared, &mut journal));
+                let result = delete_all(&shared, &mut journal);
+                settle(&shared, &mut journal);
+                let _ = ack.send(result);
                 sync_by = None;
             }
             Some(Command::Shutdown(ack)) => return finish(&shared, &mut journal, Some(ack)),
@@ -115,12 +123,9 @@ fn record(shared: &Shared, journal: &mut Journal, event: Event) -> bool {
         return false;
     };
     match journal.append(&minimized) {
-        Ok(()) => {
-            shared.ledger.add(category, Entry::Kept, 1);
-            true
-        }
+        Ok(()) => true,
         Err(_) => {
-            // A full disk, most likely: the event is lost, but counted, and the worker goes on.
+            // It could not be encoded or encrypted: lost, but counted, and the worker goes on.
             shared.ledger.add(category, Entry::DroppedStorage, 1);
             false
         }
@@ -128,11 +133,27 @@ fn record(shared: &Shared, journal: &mut Journal, event: Event) -> bool {
 }
 
 fn sync(shared: &Shared, journal: &mut Journal) {
-    if journal.sync().is_err() {
+    let _ = journal.sync();
+    settle(shared, journal);
+}
+
+/// Moves what the journal settled into the ledger: durable events are kept, events lost to a
+/// failed write or sync are dropped for storage.
+fn settle(shared: &Shared, journal: &mut Journal) {
+    let outcome = journal.take_outcome();
+    for category in Category::ALL {
         shared
-            .storage_errors
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            .ledger
+            .add(category, Entry::Kept, outcome.durable[category as usize]);
+        shared.ledger.add(
+            category,
+            Entry::DroppedStorage,
+            outcome.lost[category as usize],
+        );
     }
+    shared
+        .storage_errors
+        .fetch_add(outcome.errors, std::sync::atomic::Ordering::Relaxed);
 }
 
 fn purge(shared: &Shared, journal: &mut Journal, category: Category) -> io::Result<()> {
@@ -183,11 +204,7 @@ pub(super) fn expire(shared: &Shared, journal: &mut Journal) -> io::Result<()> {
 
 fn finish(shared: &Shared, journal: &mut Journal, ack: Option<Sender<io::Result<()>>>) {
     let result = journal.sync();
-    if result.is_err() {
-        shared
-            .storage_errors
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
+    settle(shared, journal);
     if let Some(ack) = ack {
         let _ = ack.send(result);
     }

@@ -1,0 +1,74 @@
+//! `record()` as the app sees it: the latency of each call on the caller's thread (the worker
+//! minimizes and journals on another thread), and the sustained rate from record to durable
+//! journal. A harness that prints figures, not a criterion benchmark: percentiles of single
+//! calls need every sample, and criterion reports means.
+//!
+//! Run: `cargo bench -p modicum-core --bench record`
+
+use std::time::{Duration, Instant};
+
+use modicum_core::{Category, Config, Event, Modicum, Value};
+
+const ROUNDS: usize = 100;
+const BURST: usize = 5_000;
+
+fn event(i: usize) -> Event {
+    Event::new("screen_view")
+        .with("screen", Value::Text(format!("step-{}", i % 7)))
+        .with("load_ms", Value::Int((i % 300) as i64))
+        .with("ratio", Value::Double(0.25))
+        .with("first", Value::Bool(i % 2 == 0))
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    sorted[((sorted.len() - 1) as f64 * p) as usize]
+}
+
+fn main() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut config = Config::new(tmp.path().join("store"), "dev.modicum.bench");
+    config.queue_capacity = BURST * 2;
+    let modicum = Modicum::start(config).expect("starts");
+    modicum
+        .set_consent(Category::Analytics, true)
+        .expect("consent");
+
+    // What reading the clock itself costs, to subtract from each sample.
+    let mut overhead: Vec<u64> = (0..100_000)
+        .map(|_| {
+            let t = Instant::now();
+            t.elapsed().as_nanos() as u64
+        })
+        .collect();
+    overhead.sort_unstable();
+    let clock = percentile(&overhead, 0.5);
+
+    let mut samples = Vec::with_capacity(ROUNDS * BURST);
+    let mut queued = 0usize;
+    let started = Instant::now();
+    for round in 0..ROUNDS {
+        // The app builds its events; building them is not `record`'s cost.
+        let events: Vec<Event> = (0..BURST).map(|i| event(round * BURST + i)).collect();
+        for e in events {
+            let t = Instant::now();
+            let ok = modicum.record(e).expect("valid");
+            samples.push((t.elapsed().as_nanos() as u64).saturating_sub(clock));
+            queued += usize::from(ok);
+        }
+        modicum.flush(Duration::from_secs(30)).expect("flush");
+    }
+    let elapsed = started.elapsed();
+    samples.sort_unstable();
+    println!("record() at the caller, {} calls in bursts of {BURST} (clock overhead {clock} ns subtracted):", samples.len());
+    println!("  p50   {:>6} ns", percentile(&samples, 0.50));
+    println!("  p90   {:>6} ns", percentile(&samples, 0.90));
+    println!("  p99   {:>6} ns", percentile(&samples, 0.99));
+    println!("  p99.9 {:>6} ns", percentile(&samples, 0.999));
+    println!("  max   {:>6} ns", samples.last().copied().unwrap_or(0));
+    println!(
+        "record -> minimized -> durable journal: {queued} events in {:.2} s = {:.0} events/s (worker on one core; {} dropped on a full queue)",
+        elapsed.as_secs_f64(),
+        queued as f64 / elapsed.as_secs_f64(),
+        samples.len() - queued
+    );
+}
