@@ -10,6 +10,7 @@
 
 mod config;
 pub mod consent;
+pub mod envelope;
 mod error;
 mod event;
 pub mod journal;

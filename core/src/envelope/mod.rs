@@ -1,0 +1,148 @@
+//! The envelope: a batch payload sealed with HPKE (RFC 9180) to the collector's public key,
+//! behind a header the AEAD authenticates. See `docs/wire-format.md`.
+
+mod header;
+mod hpke;
+mod key;
+
+use std::fmt;
+
+use ring::rand::{SecureRandom, SystemRandom};
+
+pub use header::{Header, HEADER_LEN};
+pub use key::{key_id, CollectorKey, KeyId};
+
+/// The AEADs a batch may be sealed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aead {
+    /// HPKE AEAD id 0x0001.
+    Aes128Gcm,
+    /// HPKE AEAD id 0x0003.
+    ChaCha20Poly1305,
+}
+
+impl Aead {
+    /// The RFC 9180 AEAD id.
+    pub fn id(self) -> u16 {
+        match self {
+            Aead::Aes128Gcm => 0x0001,
+            Aead::ChaCha20Poly1305 => 0x0003,
+        }
+    }
+
+    pub fn from_id(id: u16) -> Result<Aead, EnvelopeError> {
+        match id {
+            0x0001 => Ok(Aead::Aes128Gcm),
+            0x0003 => Ok(Aead::ChaCha20Poly1305),
+            other => Err(EnvelopeError::UnknownAead(other)),
+        }
+    }
+}
+
+/// A batch's random 128-bit id: the collector deduplicates retries by it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BatchId(pub [u8; 16]);
+
+impl fmt::Display for BatchId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for BatchId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BatchId({self})")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    #[error("a collector public key is 32 bytes")]
+    InvalidKey,
+    #[error("the system's random source failed")]
+    Random,
+    #[error("a cryptographic operation failed")]
+    Crypto,
+    #[error("the batch is too large to seal ({len} bytes)")]
+    TooLarge { len: usize },
+    #[error("a sealed batch is at least {} bytes; this one has {len}", HEADER_LEN)]
+    Truncated { len: usize },
+    #[error("not a sealed batch: the magic bytes are wrong")]
+    BadMagic,
+    #[error("unknown batch format version {0}")]
+    UnknownVersion(u8),
+    #[error("unknown AEAD id {0:#06x}")]
+    UnknownAead(u16),
+    #[error("the header declares {declared} bytes of ciphertext, but {actual} follow")]
+    LengthMismatch { declared: usize, actual: usize },
+}
+
+/// A sealed batch: the bytes to upload, and its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedBatch {
+    pub id: BatchId,
+    pub bytes: Vec<u8>,
+}
+
+/// The HPKE `info` for a batch: binds the key schedule to the key and the batch.
+pub fn info(key_id: KeyId, batch_id: BatchId) -> Vec<u8> {
+    [&b"modicum/batch/v1"[..], &key_id.0, &batch_id.0].concat()
+}
+
+/// Seals `payload` (the compressed batch) to `key` with a fresh ephemeral key and batch id.
+pub fn seal(
+    key: &CollectorKey,
+    aead: Aead,
+    payload: &[u8],
+    event_count: u32,
+    created_at_ms: u64,
+) -> Result<SealedBatch, EnvelopeError> {
+    let rng = SystemRandom::new();
+    let mut batch_id = [0u8; 16];
+    rng.fill(&mut batch_id).map_err(|_| EnvelopeError::Random)?;
+    seal_with(
+        &rng,
+        key,
+        aead,
+        BatchId(batch_id),
+        payload,
+        event_count,
+        created_at_ms,
+    )
+}
+
+fn seal_with(
+    rng: &dyn SecureRandom,
+    key: &CollectorKey,
+    aead: Aead,
+    batch_id: BatchId,
+    payload: &[u8],
+    event_count: u32,
+    created_at_ms: u64,
+) -> Result<SealedBatch, EnvelopeError> {
+    let ciphertext_len = u32::try_from(payload.len() + 16)
+        .map_err(|_| EnvelopeError::TooLarge { len: payload.len() })?;
+    let encapsulated = hpke::encap(rng, key.public_bytes())?;
+    let header = Header {
+        aead,
+        key_id: key.id(),
+        batch_id,
+        enc: encapsulated.enc,
+        event_count,
+        created_at_ms,
+        ciphertext_len,
+    };
+    let head = header.to_bytes();
+    let context = hpke::key_schedule(aead, &encapsulated.shared_secret, &info(key.id(), batch_id))?;
+    let ciphertext = context.seal(0, &head, payload)?;
+    let mut bytes = Vec::with_capacity(HEADER_LEN + ciphertext.len());
+    bytes.extend_from_slice(&head);
+    bytes.extend_from_slice(&ciphertext);
+    Ok(SealedBatch {
+        id: batch_id,
+        bytes,
+    })
+}
+
+#[cfg(test)]
+mod tests;

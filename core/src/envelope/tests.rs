@@ -1,0 +1,118 @@
+use super::*;
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn vector() -> serde_json::Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/vectors/hpke-rfc9180-a1.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// RFC 9180 A.1.1, replayed by injecting the vector's ephemeral key through ring's fixed
+/// test random source.
+#[test]
+#[allow(deprecated)]
+fn matches_rfc9180_a1_1() {
+    let v = vector();
+    let field = |name: &str| hex(v[name].as_str().unwrap());
+    let sk_em = field("skEm");
+    let rng = ring::test::rand::FixedSliceRandom { bytes: &sk_em };
+    let pk_rm: [u8; 32] = field("pkRm").try_into().unwrap();
+
+    let encapsulated = hpke::encap(&rng, &pk_rm).unwrap();
+    assert_eq!(encapsulated.enc.to_vec(), field("enc"));
+    assert_eq!(encapsulated.shared_secret.to_vec(), field("shared_secret"));
+
+    let context =
+        hpke::key_schedule(Aead::Aes128Gcm, &encapsulated.shared_secret, &field("info")).unwrap();
+    assert_eq!(context.key_bytes, field("key"));
+    assert_eq!(context.base_nonce.to_vec(), field("base_nonce"));
+    for encryption in v["encryptions"].as_array().unwrap() {
+        let part = |name: &str| hex(encryption[name].as_str().unwrap());
+        let seq = encryption["seq"].as_u64().unwrap();
+        assert_eq!(
+            context.seal(seq, &part("aad"), &part("pt")).unwrap(),
+            part("ct"),
+            "seq {seq}"
+        );
+    }
+}
+
+fn collector() -> CollectorKey {
+    CollectorKey::from_public_bytes(&hex(
+        "3948cfe0ad1ddb695d780e59077195da6c56506b027329794ab02bca80815c4d",
+    ))
+    .unwrap()
+}
+
+#[test]
+fn the_header_round_trips_and_is_checked() {
+    let sealed = seal(
+        &collector(),
+        Aead::ChaCha20Poly1305,
+        b"payload",
+        3,
+        1_795_000_000_000,
+    )
+    .unwrap();
+    let (header, ciphertext) = Header::parse(&sealed.bytes).unwrap();
+    assert_eq!(header.aead, Aead::ChaCha20Poly1305);
+    assert_eq!(header.key_id, collector().id());
+    assert_eq!(header.batch_id, sealed.id);
+    assert_eq!(
+        (header.event_count, header.created_at_ms),
+        (3, 1_795_000_000_000)
+    );
+    assert_eq!(ciphertext.len(), b"payload".len() + 16);
+
+    assert_eq!(
+        Header::parse(&sealed.bytes[..10]),
+        Err(EnvelopeError::Truncated { len: 10 })
+    );
+    assert_eq!(
+        Header::parse(&sealed.bytes[..sealed.bytes.len() - 1]),
+        Err(EnvelopeError::LengthMismatch {
+            declared: 23,
+            actual: 22
+        })
+    );
+    let mut bad = sealed.bytes.clone();
+    bad[0] = b'X';
+    assert_eq!(Header::parse(&bad), Err(EnvelopeError::BadMagic));
+    let mut bad = sealed.bytes.clone();
+    bad[4] = 9;
+    assert_eq!(Header::parse(&bad), Err(EnvelopeError::UnknownVersion(9)));
+    let mut bad = sealed.bytes;
+    bad[6] = 7;
+    assert_eq!(Header::parse(&bad), Err(EnvelopeError::UnknownAead(7)));
+}
+
+#[test]
+fn every_batch_gets_its_own_id_and_ephemeral_key() {
+    let a = seal(&collector(), Aead::Aes128Gcm, b"same", 1, 0).unwrap();
+    let b = seal(&collector(), Aead::Aes128Gcm, b"same", 1, 0).unwrap();
+    assert_ne!(a.id, b.id);
+    assert_ne!(
+        Header::parse(&a.bytes).unwrap().0.enc,
+        Header::parse(&b.bytes).unwrap().0.enc
+    );
+    assert_ne!(a.bytes[HEADER_LEN..], b.bytes[HEADER_LEN..]);
+}
+
+#[test]
+fn key_ids_are_stable_and_keys_do_not_print() {
+    let key = collector();
+    assert_eq!(key.id(), key_id(key.public_bytes()));
+    assert_eq!(format!("{key:?}"), format!("CollectorKey({})", key.id()));
+    assert_eq!(
+        CollectorKey::from_public_bytes(&[0; 31]),
+        Err(EnvelopeError::InvalidKey)
+    );
+}
