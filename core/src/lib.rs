@@ -20,6 +20,7 @@ mod runtime;
 mod scrub;
 pub mod secret_store;
 pub mod transform;
+pub mod wire;
 
 pub use config::Config;
 pub use consent::{AgeBand, Basis, Category, Consent, Decision};

@@ -4,7 +4,7 @@ use super::{AgeBand, Category};
 
 /// Why processing is allowed: the user's consent, or the app's declaration of essential
 /// processing. Reports show the basis so essential processing is never mistaken for consent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     Consent,

@@ -1,0 +1,318 @@
+//! Batch ↔ bytes.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::compress::{deflate, inflate};
+use super::layout::{Cell, Cells, Column, Group, Meta, Payload};
+use super::{dictionary, Batch, BatchMeta, Limits, WireError, WireEvent, WireValue, SCHEMA};
+use crate::consent::{Basis, Category};
+
+/// Encodes and compresses `batch` (schema 1).
+pub fn encode(batch: &Batch) -> Result<Vec<u8>, WireError> {
+    let mut strings = Interner::default();
+    let meta = Meta {
+        app_id: strings.index(&batch.meta.app_id),
+        install: batch.meta.install.as_deref().map(|i| strings.index(i)),
+        sdk: strings.index(&batch.meta.sdk_version),
+        created_at_ms: batch.meta.created_at_ms,
+        device: batch
+            .meta
+            .device
+            .iter()
+            .map(|(k, v)| (strings.index(k), cell(v, &mut strings)))
+            .collect(),
+    };
+    let groups = group(&batch.events)
+        .into_iter()
+        .map(|events| column_group(&events, &mut strings))
+        .collect();
+    let payload = Payload {
+        schema: SCHEMA,
+        meta,
+        strings: strings.table,
+        groups,
+    };
+    let packed = rmp_serde::to_vec(&payload).map_err(|e| WireError::Encode(e.to_string()))?;
+    deflate(&packed, dictionary::SCHEMA_1)
+}
+
+/// Inflates (at most `limits.max_inflated` bytes) and decodes a payload, checking every index
+/// and length against what the payload itself declares.
+pub fn decode(bytes: &[u8], limits: Limits) -> Result<Batch, WireError> {
+    let packed = inflate(bytes, dictionary::SCHEMA_1, limits.max_inflated)?;
+    let payload: Payload =
+        rmp_serde::from_slice(&packed).map_err(|e| WireError::Malformed(e.to_string()))?;
+    if payload.schema != SCHEMA {
+        return Err(WireError::UnknownSchema(payload.schema));
+    }
+    let total: usize = payload.groups.iter().map(|g| g.deltas.len()).sum();
+    if total > limits.max_events {
+        return Err(WireError::TooManyEvents {
+            limit: limits.max_events,
+        });
+    }
+    let strings = &payload.strings;
+    let text = |i: u32| {
+        strings
+            .get(i as usize)
+            .cloned()
+            .ok_or_else(|| WireError::Malformed(format!("string index {i} out of range")))
+    };
+    let meta = BatchMeta {
+        app_id: text(payload.meta.app_id)?,
+        install: payload.meta.install.map(text).transpose()?,
+        sdk_version: text(payload.meta.sdk)?,
+        created_at_ms: payload.meta.created_at_ms,
+        device: payload
+            .meta
+            .device
+            .iter()
+            .map(|(k, v)| Ok((text(*k)?, value(v, &text)?)))
+            .collect::<Result<_, WireError>>()?,
+    };
+    let mut events = Vec::with_capacity(total);
+    for g in &payload.groups {
+        events.extend(decode_group(g, &text)?);
+    }
+    // Groups are stored apart; the batch reads back in time order (stable within a group).
+    events.sort_by_key(|e| e.recorded_at_ms);
+    Ok(Batch { meta, events })
+}
+
+/// Groups events by (name, category, basis), in order of first appearance, each group in time
+/// order so its deltas are never negative.
+fn group(events: &[WireEvent]) -> Vec<Vec<&WireEvent>> {
+    let mut index: HashMap<(&str, Category, Basis), usize> = HashMap::new();
+    let mut groups: Vec<Vec<&WireEvent>> = Vec::new();
+    for e in events {
+        let at = *index
+            .entry((e.name.as_str(), e.category, e.basis))
+            .or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+        groups[at].push(e);
+    }
+    for g in &mut groups {
+        g.sort_by_key(|e| e.recorded_at_ms);
+    }
+    groups
+}
+
+fn column_group(events: &[&WireEvent], strings: &mut Interner) -> Group {
+    let first = events[0];
+    let first_ms = first.recorded_at_ms;
+    let mut last = first_ms;
+    let deltas = events
+        .iter()
+        .map(|e| {
+            let d = e.recorded_at_ms - last;
+            last = e.recorded_at_ms;
+            d
+        })
+        .collect();
+    let keys: BTreeSet<&str> = events
+        .iter()
+        .flat_map(|e| e.properties.keys().map(String::as_str))
+        .collect();
+    let columns = keys
+        .into_iter()
+        .map(|key| {
+            let values: Vec<Option<&WireValue>> =
+                events.iter().map(|e| e.properties.get(key)).collect();
+            Column {
+                key: strings.index(key),
+                cells: cells(&values, strings),
+            }
+        })
+        .collect();
+    Group {
+        name: strings.index(&first.name),
+        category: first.category as u8,
+        basis: u8::from(first.basis == Basis::Essential),
+        first_ms,
+        deltas,
+        columns,
+    }
+}
+
+fn cells(values: &[Option<&WireValue>], strings: &mut Interner) -> Cells {
+    let kinds: BTreeSet<u8> = values.iter().flatten().map(|v| kind(v)).collect();
+    macro_rules! typed {
+        ($variant:ident, $pattern:pat => $out:expr) => {
+            Cells::$variant(
+                values
+                    .iter()
+                    .map(|v| {
+                        v.and_then(|v| match v {
+                            $pattern => Some($out),
+                            _ => None,
+                        })
+                    })
+                    .collect(),
+            )
+        };
+    }
+    match kinds.iter().copied().collect::<Vec<_>>().as_slice() {
+        [0] => typed!(Bool, WireValue::Bool(b) => *b),
+        [1] => typed!(Int, WireValue::Int(i) => *i),
+        [2] => decimal(values).unwrap_or_else(|| typed!(Double, WireValue::Double(d) => *d)),
+        [3] => Cells::Text(
+            values
+                .iter()
+                .map(|v| match v {
+                    Some(WireValue::Text(t)) => Some(strings.index(t)),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        [4] => typed!(Location, WireValue::Location { lat, lon } => (*lat, *lon)),
+        _ => Cells::Mixed(values.iter().map(|v| v.map(|v| cell(v, strings))).collect()),
+    }
+}
+
+/// The smallest scale (0 to 6 decimals) at which every double in the column is exact, as
+/// scaled integers; `None` if there is none.
+fn decimal(values: &[Option<&WireValue>]) -> Option<Cells> {
+    let doubles: Vec<Option<f64>> = values
+        .iter()
+        .map(|v| {
+            v.and_then(|v| {
+                if let WireValue::Double(d) = v {
+                    Some(*d)
+                } else {
+                    None
+                }
+            })
+        })
+        .collect();
+    (0u8..=6).find_map(|scale| {
+        let factor = 10f64.powi(i32::from(scale));
+        let scaled: Option<Vec<Option<i64>>> = doubles
+            .iter()
+            .map(|d| match d {
+                None => Some(None),
+                Some(d) => {
+                    let n = (d * factor).round();
+                    let exact = n.abs() < 9.0e15 && n / factor == *d;
+                    exact.then_some(Some(n as i64))
+                }
+            })
+            .collect();
+        scaled.map(|v| Cells::Decimal(scale, v))
+    })
+}
+
+fn kind(value: &WireValue) -> u8 {
+    match value {
+        WireValue::Bool(_) => 0,
+        WireValue::Int(_) => 1,
+        WireValue::Double(_) => 2,
+        WireValue::Text(_) => 3,
+        WireValue::Location { .. } => 4,
+    }
+}
+
+fn cell(value: &WireValue, strings: &mut Interner) -> Cell {
+    match value {
+        WireValue::Bool(b) => Cell::Bool(*b),
+        WireValue::Int(i) => Cell::Int(*i),
+        WireValue::Double(d) => Cell::Double(*d),
+        WireValue::Text(t) => Cell::Text(strings.index(t)),
+        WireValue::Location { lat, lon } => Cell::Location(*lat, *lon),
+    }
+}
+
+fn value(
+    cell: &Cell,
+    text: &impl Fn(u32) -> Result<String, WireError>,
+) -> Result<WireValue, WireError> {
+    Ok(match cell {
+        Cell::Bool(b) => WireValue::Bool(*b),
+        Cell::Int(i) => WireValue::Int(*i),
+        Cell::Double(d) => WireValue::Double(*d),
+        Cell::Text(i) => WireValue::Text(text(*i)?),
+        Cell::Location(lat, lon) => WireValue::Location {
+            lat: *lat,
+            lon: *lon,
+        },
+    })
+}
+
+fn decode_group(
+    g: &Group,
+    text: &impl Fn(u32) -> Result<String, WireError>,
+) -> Result<Vec<WireEvent>, WireError> {
+    let name = text(g.name)?;
+    let category = *Category::ALL
+        .get(g.category as usize)
+        .ok_or_else(|| WireError::Malformed(format!("unknown category {}", g.category)))?;
+    let basis = match g.basis {
+        0 => Basis::Consent,
+        1 => Basis::Essential,
+        other => return Err(WireError::Malformed(format!("unknown basis {other}"))),
+    };
+    let mut at = g.first_ms;
+    let mut events = Vec::with_capacity(g.deltas.len());
+    for (i, delta) in g.deltas.iter().enumerate() {
+        at = if i == 0 {
+            at
+        } else {
+            at.checked_add(*delta)
+                .ok_or_else(|| WireError::Malformed("time overflows".into()))?
+        };
+        events.push(WireEvent {
+            name: name.clone(),
+            category,
+            basis,
+            recorded_at_ms: at,
+            properties: Default::default(),
+        });
+    }
+    for column in &g.columns {
+        if column.cells.len() != events.len() {
+            return Err(WireError::Malformed(format!(
+                "a column has {} cells for {} events",
+                column.cells.len(),
+                events.len()
+            )));
+        }
+        let key = text(column.key)?;
+        for (i, event) in events.iter_mut().enumerate() {
+            let cell = match &column.cells {
+                Cells::Bool(v) => v[i].map(Cell::Bool),
+                Cells::Int(v) => v[i].map(Cell::Int),
+                Cells::Double(v) => v[i].map(Cell::Double),
+                Cells::Decimal(scale, v) => {
+                    v[i].map(|n| Cell::Double(n as f64 / 10f64.powi(i32::from(*scale))))
+                }
+                Cells::Text(v) => v[i].map(Cell::Text),
+                Cells::Location(v) => v[i].map(|(lat, lon)| Cell::Location(lat, lon)),
+                Cells::Mixed(v) => v[i].clone(),
+            };
+            if let Some(cell) = cell {
+                event.properties.insert(key.clone(), value(&cell, text)?);
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// The batch's string table: each distinct string once, by first use.
+#[derive(Default)]
+struct Interner {
+    table: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Interner {
+    fn index(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.table.len() as u32;
+        self.table.push(s.to_owned());
+        self.index.insert(s.to_owned(), i);
+        i
+    }
+}

@@ -1,0 +1,129 @@
+//! The batch payload: what is sealed in an envelope. Encoding groups events into columns
+//! ([`layout`]), writes MessagePack, and deflates with a preset dictionary ([`dictionary`]);
+//! decoding inflates under a hard output limit and checks every index and length, so hostile
+//! bytes yield a typed error, never a panic or unbounded memory. See `docs/wire-format.md`.
+
+mod codec;
+mod compress;
+pub mod dictionary;
+mod layout;
+pub mod sample;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+pub use codec::{decode, encode};
+
+use crate::consent::{Basis, Category};
+use crate::minimize::{Minimized, MinimizedValue};
+
+/// The schema version this code writes and reads.
+pub const SCHEMA: u16 = 1;
+
+/// A property value on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum WireValue {
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    Text(String),
+    Location { lat: f64, lon: f64 },
+}
+
+/// An event as the collector decodes it. The device only ever encodes minimized events
+/// ([`WireEvent::from`] a [`Minimized`]); the collector reads these without being able to make
+/// a `Minimized`, which only minimization may construct.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WireEvent {
+    pub name: String,
+    pub category: Category,
+    pub basis: Basis,
+    pub recorded_at_ms: u64,
+    pub properties: BTreeMap<String, WireValue>,
+}
+
+/// What a batch says about itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchMeta {
+    pub app_id: String,
+    /// The install's pseudonym for the current period (see `Pseudonymizer::install_pseudonym`).
+    pub install: Option<String>,
+    pub sdk_version: String,
+    pub created_at_ms: u64,
+    /// Device context, once per batch rather than in every event.
+    pub device: BTreeMap<String, WireValue>,
+}
+
+/// A batch: its metadata and events.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Batch {
+    pub meta: BatchMeta,
+    pub events: Vec<WireEvent>,
+}
+
+/// Bounds on what decoding accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most bytes inflating may produce: an inflate bomb stops here.
+    pub max_inflated: usize,
+    pub max_events: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_inflated: 16 << 20,
+            max_events: 100_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    #[error("the payload inflates to more than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("the payload is not valid deflate data: {0}")]
+    Deflate(String),
+    #[error("the payload is not a valid batch: {0}")]
+    Malformed(String),
+    #[error("unsupported schema version {0}")]
+    UnknownSchema(u16),
+    #[error("the batch holds more than {limit} events")]
+    TooManyEvents { limit: usize },
+    #[error("could not encode the batch: {0}")]
+    Encode(String),
+}
+
+impl From<&Minimized> for WireEvent {
+    fn from(m: &Minimized) -> WireEvent {
+        let properties = m
+            .properties()
+            .iter()
+            .map(|(k, f)| {
+                let value = match f.value() {
+                    MinimizedValue::Bool(b) => WireValue::Bool(*b),
+                    MinimizedValue::Int(i) => WireValue::Int(*i),
+                    MinimizedValue::Double(d) => WireValue::Double(*d),
+                    MinimizedValue::Text(t) => WireValue::Text(t.clone()),
+                    MinimizedValue::Location { lat, lon } => WireValue::Location {
+                        lat: *lat,
+                        lon: *lon,
+                    },
+                };
+                (k.clone(), value)
+            })
+            .collect();
+        WireEvent {
+            name: m.name().to_owned(),
+            category: m.category(),
+            basis: m.basis(),
+            recorded_at_ms: m.recorded_at_ms(),
+            properties,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,189 @@
+//! A deterministic, realistic batch for measurements and the demo: one device's session of
+//! screen views, taps, HTTP request metrics, purchases, connectivity changes and the odd crash,
+//! as minimization leaves them. Also renders the same events the way row-oriented SDKs send
+//! them (JSON objects with the device context repeated in each), for comparison.
+
+use std::collections::BTreeMap;
+
+use super::{Batch, BatchMeta, WireEvent, WireValue};
+use crate::consent::{Basis, Category};
+
+/// `events` events of one session, seeded by `seed`.
+pub fn session(seed: u64, events: usize) -> Batch {
+    let mut rng = Rng(seed | 1);
+    let start = 1_795_300_000_000 + rng.below(86_400_000);
+    let session = format!("p1_{:016x}{:016x}", rng.next(), rng.next());
+    let mut at = start;
+    let events = (0..events)
+        .map(|_| {
+            at += 200 + rng.below(4_000);
+            event(&mut rng, at, &session)
+        })
+        .collect();
+    Batch {
+        meta: meta(&mut rng, start),
+        events,
+    }
+}
+
+fn meta(rng: &mut Rng, start: u64) -> BatchMeta {
+    let text = |s: &str| WireValue::Text(s.to_owned());
+    let (brand, model) = [
+        ("google", "Pixel 9"),
+        ("samsung", "SM-S921B"),
+        ("xiaomi", "2311DRK48G"),
+    ][rng.below(3) as usize];
+    let device = BTreeMap::from([
+        ("brand".to_owned(), text(brand)),
+        ("model".to_owned(), text(model)),
+        ("os".to_owned(), text("Android")),
+        ("os_version".to_owned(), text("15")),
+        ("app_version".to_owned(), text("4.12.0")),
+        ("locale".to_owned(), text("de-DE")),
+        ("time_zone".to_owned(), text("Europe/Berlin")),
+        ("cpu_arch".to_owned(), text("arm64")),
+        ("ram".to_owned(), WireValue::Int(8_589_934_592)),
+        ("storage_total".to_owned(), WireValue::Int(137_438_953_472)),
+        ("screen_width".to_owned(), WireValue::Int(1080)),
+        ("screen_height".to_owned(), WireValue::Int(2424)),
+    ]);
+    BatchMeta {
+        app_id: "com.example.shop".into(),
+        install: Some(format!("p1_{:016x}{:016x}", rng.next(), rng.next())),
+        sdk_version: "modicum-android/0.1.0".into(),
+        created_at_ms: start,
+        device,
+    }
+}
+
+const SCREENS: [&str; 8] = [
+    "home", "search", "product", "cart", "checkout", "profile", "settings", "orders",
+];
+const TARGETS: [&str; 6] = ["add_to_cart", "buy_now", "back", "filter", "share", "menu"];
+const URLS: [&str; 5] = [
+    "api.example.com/v1/products/{id}",
+    "api.example.com/v1/search",
+    "api.example.com/v1/cart",
+    "cdn.example.com/images/{id}",
+    "api.example.com/v1/orders/{id}",
+];
+
+fn event(rng: &mut Rng, at: u64, session: &str) -> WireEvent {
+    let text = |s: &str| WireValue::Text(s.to_owned());
+    let screen = SCREENS[rng.below(SCREENS.len() as u64) as usize];
+    let roll = rng.below(100);
+    let (name, category, mut properties) = match roll {
+        0..=39 => ("screen_view", Category::Analytics, BTreeMap::from([
+            ("screen".to_owned(), text(screen)),
+            ("load_ms".to_owned(), WireValue::Int(40 + rng.below(900) as i64)),
+            ("first".to_owned(), WireValue::Bool(rng.below(4) == 0)),
+        ])),
+        40..=64 => ("tap", Category::Analytics, BTreeMap::from([
+            ("screen".to_owned(), text(screen)),
+            ("target".to_owned(), text(TARGETS[rng.below(TARGETS.len() as u64) as usize])),
+        ])),
+        65..=84 => {
+            let status = [200, 200, 200, 200, 200, 200, 304, 404, 500][rng.below(9) as usize];
+            ("http_request", Category::Diagnostics, BTreeMap::from([
+                ("method".to_owned(), text(if rng.below(5) == 0 { "POST" } else { "GET" })),
+                ("url".to_owned(), text(URLS[rng.below(URLS.len() as u64) as usize])),
+                ("status".to_owned(), WireValue::Int(status)),
+                ("duration_ms".to_owned(), WireValue::Int(30 + rng.below(1_500) as i64)),
+                ("bytes_received".to_owned(), WireValue::Int(200 + rng.below(80_000) as i64)),
+            ]))
+        }
+        85..=94 => ("purchase", Category::Analytics, BTreeMap::from([
+            ("items".to_owned(), WireValue::Int(1 + rng.below(4) as i64)),
+            ("price".to_owned(), WireValue::Double((199 + rng.below(20_000)) as f64 / 100.0)),
+            ("currency".to_owned(), text("EUR")),
+            ("result".to_owned(), text(if rng.below(10) == 0 { "error" } else { "success" })),
+        ])),
+        95..=98 => ("network_change", Category::Diagnostics, BTreeMap::from([
+            ("connection".to_owned(), text(if rng.below(2) == 0 { "wifi" } else { "cellular" })),
+            ("metered".to_owned(), WireValue::Bool(rng.below(2) == 0)),
+        ])),
+        _ => ("crash", Category::Diagnostics, BTreeMap::from([
+            ("kind".to_owned(), text("java.lang.IllegalStateException")),
+            ("message".to_owned(), text("Fragment ProductFragment{a3f9c2e} not attached to a context.")),
+            ("frames".to_owned(), text(concat!(
+                "at androidx.fragment.app.Fragment.requireContext(Fragment.java:972)\n",
+                "at com.example.shop.ui.ProductFragment.onPriceLoaded(ProductFragment.kt:118)\n",
+                "at com.example.shop.data.PriceRepository$load$1.invokeSuspend(PriceRepository.kt:54)\n",
+                "at kotlin.coroutines.jvm.internal.BaseContinuationImpl.resumeWith(ContinuationImpl.kt:33)\n",
+                "at android.os.Handler.handleCallback(Handler.java:959)\n",
+                "at android.os.Looper.loop(Looper.java:317)\n",
+                "at android.app.ActivityThread.main(ActivityThread.java:8705)",
+            ))),
+            ("thread".to_owned(), text("main")),
+        ])),
+    };
+    properties.insert("session".to_owned(), text(session));
+    WireEvent {
+        name: name.to_owned(),
+        category,
+        basis: Basis::Consent,
+        recorded_at_ms: at,
+        properties,
+    }
+}
+
+/// The same events as the JSON rows row-oriented SDKs send: one object per event, with its
+/// own ISO 8601 timestamp and the device context repeated, in one array.
+pub fn as_json_rows(batch: &Batch) -> Vec<u8> {
+    let rows: Vec<serde_json::Value> = batch
+        .events
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "event": e.name,
+                "category": e.category,
+                "timestamp": iso8601(e.recorded_at_ms),
+                "properties": e.properties,
+                "context": {
+                    "app": {"id": batch.meta.app_id},
+                    "library": batch.meta.sdk_version,
+                    "device": batch.meta.device,
+                    "install": batch.meta.install,
+                },
+            })
+        })
+        .collect();
+    serde_json::to_vec(&rows).unwrap_or_default()
+}
+
+fn iso8601(ms: u64) -> String {
+    let (days, rest) = (ms / 86_400_000, ms % 86_400_000);
+    // Civil date from days since 1970-01-01 (proleptic Gregorian).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s, milli) = (
+        rest / 3_600_000,
+        rest / 60_000 % 60,
+        rest / 1_000 % 60,
+        rest % 1_000,
+    );
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
+}
+
+/// A small xorshift: samples need variety, not cryptographic randomness.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
