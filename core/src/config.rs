@@ -3,6 +3,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::envelope::CollectorKey;
 use crate::transform::DEFAULT_ROTATION;
 use crate::{Error, Policy};
 
@@ -23,6 +24,16 @@ pub struct Config {
     pub queue_capacity: usize,
     /// How long an event may stay on the device before it is deleted unsent.
     pub retention: Duration,
+    /// The collector's public key. Without one, events stay in the journal and nothing is
+    /// sealed.
+    pub collector: Option<CollectorKey>,
+    /// A batch is sealed once this many events wait…
+    pub batch_max_events: usize,
+    /// …or once the oldest has waited this long.
+    pub batch_max_age: Duration,
+    /// Bytes the journal and outbox may take together; beyond it, batches are evicted,
+    /// analytics first and essential processing last.
+    pub storage_budget: u64,
 }
 
 /// The longest any event stays on the device by default: 90 days.
@@ -40,6 +51,10 @@ impl Config {
             durability_window: Duration::from_secs(1),
             queue_capacity: 10_000,
             retention: DEFAULT_RETENTION,
+            collector: None,
+            batch_max_events: 500,
+            batch_max_age: Duration::from_secs(60),
+            storage_budget: 10 << 20,
         }
     }
 
@@ -47,6 +62,11 @@ impl Config {
     /// at start rather than silently losing events later.
     pub(crate) fn validate(&self) -> Result<(), Error> {
         validate_app_id(&self.app_id)?;
+        if self.batch_max_events == 0 || self.batch_max_events > 100_000 {
+            return Err(Error::InvalidConfig {
+                reason: "batch_max_events must be 1 to 100 000".into(),
+            });
+        }
         if self.queue_capacity == 0 {
             return Err(Error::InvalidConfig {
                 reason: "queue_capacity must be at least 1".into(),

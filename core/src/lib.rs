@@ -15,6 +15,7 @@ mod error;
 mod event;
 pub mod journal;
 pub mod minimize;
+pub mod outbox;
 pub mod policy;
 mod runtime;
 mod scrub;

@@ -1,6 +1,8 @@
-//! Process-level durability: a child process records and flushes events and is killed with
-//! SIGKILL at random moments, 100 times. After each kill the journal is reopened: every event
-//! whose `flush` returned must be there exactly once, and no event may ever appear twice.
+//! Process-level durability: a child process records and flushes events, sealing batches into
+//! the outbox as it goes, and is killed with SIGKILL at random moments, 100 times. After each
+//! kill the journal is reopened and every outbox batch opened (with an independent HPKE
+//! implementation): every event whose `flush` returned must be there exactly once, across
+//! journal and outbox, and no event may ever appear twice or in a batch that does not open.
 //!
 //! The child is this same test binary, run with `--ignored --exact kill_child` and the
 //! `MODICUM_KILL_DIR` variable; it prints `flushed <seq>` after each flush returns.
@@ -10,17 +12,74 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use hpke::aead::AesGcm128;
+use hpke::kdf::HkdfSha256;
+use hpke::kem::X25519HkdfSha256;
+use hpke::{Deserializable, Kem, OpModeR, Serializable};
+use modicum_core::envelope::{self, CollectorKey, Header, HEADER_LEN};
+use modicum_core::wire::{self, Limits, WireValue};
 use modicum_core::{Category, Config, Event, Modicum, Value};
 
 const KILLS: u32 = 100;
 const EVENTS_PER_CHILD: i64 = 400;
 const FLUSH_EVERY: i64 = 10;
 
+fn collector() -> (<X25519HkdfSha256 as Kem>::PrivateKey, CollectorKey) {
+    let (private, public) = X25519HkdfSha256::derive_keypair(b"kill test collector");
+    (
+        private,
+        CollectorKey::from_public_bytes(&public.to_bytes()).expect("32 bytes"),
+    )
+}
+
 fn start(dir: &str) -> Modicum {
     let mut config = Config::new(dir, "dev.modicum.killtest");
     // A long window, so only `flush` makes events durable and the test sees what it promises.
     config.durability_window = Duration::from_secs(60);
+    // Small batches, so kills land in the middle of batching rounds too.
+    config.collector = Some(collector().1);
+    config.batch_max_events = 50;
     Modicum::start(config).expect("starts")
+}
+
+/// The `seq` of every event held, in the journal and in outbox batches.
+fn all_seqs(modicum: &Modicum, dir: &str) -> Vec<i64> {
+    let seq = |v: Option<&WireValue>| match v {
+        Some(WireValue::Int(i)) => *i,
+        other => panic!("no seq: {other:?}"),
+    };
+    let mut seqs: Vec<i64> = modicum
+        .held()
+        .expect("readable")
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e).expect("serializes")["properties"]["seq"]
+                .as_i64()
+                .expect("seq")
+        })
+        .collect();
+    let private = collector().0;
+    for entry in modicum.outbox() {
+        let path = std::path::Path::new(dir)
+            .join("outbox")
+            .join(format!("{}.batch", entry.file_name()));
+        let sealed = std::fs::read(path).expect("batch readable");
+        let (header, ciphertext) = Header::parse(&sealed).expect("a whole batch");
+        let enc = <X25519HkdfSha256 as Kem>::EncappedKey::from_bytes(&header.enc).expect("enc");
+        let info = envelope::info(header.key_id, header.batch_id);
+        let payload = hpke::single_shot_open::<AesGcm128, HkdfSha256, X25519HkdfSha256>(
+            &OpModeR::Base,
+            &private,
+            &enc,
+            &info,
+            ciphertext,
+            &sealed[..HEADER_LEN],
+        )
+        .expect("every batch opens");
+        let batch = wire::decode(&payload, Limits::default()).expect("every batch decodes");
+        seqs.extend(batch.events.iter().map(|e| seq(e.properties.get("seq"))));
+    }
+    seqs
 }
 
 #[test]
@@ -124,15 +183,7 @@ fn sigkill_at_random_moments_never_loses_a_flushed_event() {
             recovered.unreadable_records, 0,
             "round {round}: a record did not decrypt"
         );
-        let held = modicum.held().expect("readable");
-        let seqs: Vec<i64> = held
-            .iter()
-            .map(|e| {
-                serde_json::to_value(e).expect("serializes")["properties"]["seq"]
-                    .as_i64()
-                    .expect("seq")
-            })
-            .collect();
+        let seqs = all_seqs(&modicum, &dir);
         let unique: HashSet<i64> = seqs.iter().copied().collect();
         assert_eq!(
             unique.len(),
@@ -154,10 +205,19 @@ fn sigkill_at_random_moments_never_loses_a_flushed_event() {
             .max(acknowledged.map_or(0, |a| a + 1));
         modicum.shutdown(Duration::from_secs(10)).expect("shutdown");
     }
+    let sealed: u64 = start(&dir)
+        .outbox()
+        .iter()
+        .map(|e| u64::from(e.events))
+        .sum();
+    let flushed = acknowledged.map_or(0, |a| a + 1);
     eprintln!(
-        "{KILLS} kills in {:?}, {} events flushed",
-        started.elapsed(),
-        acknowledged.map_or(0, |a| a + 1)
+        "{KILLS} kills in {:?}, {flushed} events flushed, {sealed} of them in sealed batches",
+        started.elapsed()
+    );
+    assert!(
+        sealed > 0,
+        "no batch was ever sealed: the test did not exercise the outbox"
     );
     assert!(
         acknowledged.is_some(),

@@ -239,6 +239,22 @@ impl Journal {
         Ok(())
     }
 
+    /// Ends the active segment and starts a new one; returns the number of the last segment
+    /// that holds events now. A batching round reads, seals and then drops everything up to it
+    /// while new appends go to the new segment.
+    pub fn roll(&mut self) -> io::Result<u64> {
+        self.sync()?;
+        let last = self.active_seq;
+        self.active_seq += 1;
+        (self.active, self.nonces) = create_segment(&self.dir, &self.key, self.active_seq, 0)?;
+        Ok(last)
+    }
+
+    /// Deletes segments up to and including `last` (their events are in the outbox now).
+    pub fn drop_through(&mut self, last: u64) -> io::Result<()> {
+        remove_segments_up_to(&self.dir, last.min(self.active_seq.saturating_sub(1)))
+    }
+
     /// Bytes the journal takes on disk.
     pub fn size_on_disk(&self) -> u64 {
         list_segments(&self.dir)
@@ -314,6 +330,15 @@ fn list_segments(dir: &Path) -> io::Result<Vec<u64>> {
         .collect();
     seqs.sort_unstable();
     Ok(seqs)
+}
+
+/// Deletes segments up to and including `last` in `dir` (used by outbox recovery, before the
+/// journal is opened).
+pub fn remove_segments_through(dir: &Path, last: u64) -> io::Result<()> {
+    if dir.exists() {
+        remove_segments_up_to(dir, last)?;
+    }
+    Ok(())
 }
 
 fn remove_segments_up_to(dir: &Path, last: u64) -> io::Result<()> {

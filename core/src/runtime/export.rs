@@ -17,6 +17,8 @@ pub struct Export {
     pub ledger: BTreeMap<Category, BTreeMap<LedgerEntry, u64>>,
     pub recent_decisions: Vec<Trace>,
     pub deletion_requests: Vec<DeletionRequest>,
+    /// Sealed batches waiting for upload (their contents are readable only by the collector).
+    pub outbox: Vec<crate::outbox::OutboxEntry>,
     pub recovered: Recovered,
     pub storage_errors: u64,
 }

@@ -38,6 +38,10 @@ pub enum Entry {
     Purged,
     /// Events removed because they outlived the retention period.
     Expired,
+    /// Events sealed into outbox batches.
+    Batched,
+    /// Events in batches removed to keep within the storage budget.
+    Evicted,
 }
 
 /// The entries `record` counts on the caller's thread, where no lock may be taken.

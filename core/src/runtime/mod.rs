@@ -8,6 +8,7 @@
 //! - Withdrawing a category applies to every `record` call after it, and the worker purges what
 //!   is held for it before handling anything queued after the withdrawal.
 
+mod batcher;
 mod deletion;
 mod export;
 mod ledger;
@@ -28,6 +29,7 @@ pub use ledger::{Entry as LedgerEntry, Ledger};
 use crate::consent::{ConsentStore, Loaded, Permits};
 use crate::journal::{Contents, DataKey, Journal};
 use crate::minimize::{Minimized, Trace};
+use crate::outbox::{Outbox, OutboxEntry, OutboxRecovery};
 use crate::secret_store::{FileSecretStore, SecretStore};
 use crate::transform::{InstallSecret, Pseudonymizer};
 use crate::{AgeBand, Category, Config, Consent, Error, Event, Policy};
@@ -51,6 +53,7 @@ pub struct Modicum {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Recovered {
     pub consent: Loaded,
+    pub outbox: OutboxRecovery,
     /// Events found in the journal.
     pub events: usize,
     pub corrupt_records: u64,
@@ -112,9 +115,12 @@ impl Modicum {
                 }
             })?;
         let key = DataKey::load_or_create(secrets.as_ref()).map_err(unusable)?;
-        let (journal, contents) =
-            Journal::open(&config.storage_dir.join("journal"), key).map_err(unusable)?;
-        let recovered = Recovered::from_journal(consent_loaded, &contents);
+        let journal_dir = config.storage_dir.join("journal");
+        let (outbox, outbox_recovered) =
+            Outbox::open(&config.storage_dir.join("outbox"), &journal_dir).map_err(unusable)?;
+        let (journal, contents) = Journal::open(&journal_dir, key).map_err(unusable)?;
+        let unbatched = contents.events.len();
+        let recovered = Recovered::from_journal(consent_loaded, &contents, outbox_recovered);
 
         let permits = consent.permits(&config.policy);
         let (tx, rx) = bounded(config.queue_capacity);
@@ -133,7 +139,7 @@ impl Modicum {
         let worker_shared = Arc::clone(&shared);
         let worker = std::thread::Builder::new()
             .name("modicum-worker".into())
-            .spawn(move || worker::run(worker_shared, journal, rx))
+            .spawn(move || worker::run(worker_shared, journal, outbox, unbatched, rx))
             .map_err(|e| Error::StorageUnusable {
                 path: shared.config.storage_dir.clone(),
                 reason: format!("cannot start the worker: {e}"),
@@ -178,6 +184,18 @@ impl Modicum {
                 Ok(false)
             }
         }
+    }
+
+    /// Seals everything recorded before this call into outbox batches now (rather than when a
+    /// batch fills or ages), for example before an upload window. Does nothing without a
+    /// collector key.
+    pub fn seal_now(&self, timeout: Duration) -> Result<(), Error> {
+        self.ask(timeout, Command::Seal)
+    }
+
+    /// The sealed batches waiting for upload, in upload order.
+    pub fn outbox(&self) -> Vec<OutboxEntry> {
+        outbox_list(&self.shared.config.storage_dir)
     }
 
     /// Returns once everything recorded before this call is durable, or after `timeout`.
@@ -305,6 +323,7 @@ impl Modicum {
             ledger: self.shared.ledger.snapshot(),
             recent_decisions: self.recent_traces(),
             deletion_requests: deletion::pending(&self.shared.config.storage_dir),
+            outbox: self.outbox(),
             recovered: self.recovered.clone(),
             storage_errors: self.storage_errors(),
         })
@@ -466,15 +485,20 @@ fn load_install_secret(store: &dyn SecretStore) -> std::io::Result<InstallSecret
 }
 
 impl Recovered {
-    fn from_journal(consent: Loaded, contents: &Contents) -> Recovered {
+    fn from_journal(consent: Loaded, contents: &Contents, outbox: OutboxRecovery) -> Recovered {
         Recovered {
             consent,
+            outbox,
             events: contents.events.len(),
             corrupt_records: contents.corrupt,
             torn_tails: contents.torn_tails,
             unreadable_records: contents.unreadable,
         }
     }
+}
+
+fn outbox_list(storage: &std::path::Path) -> Vec<OutboxEntry> {
+    Outbox::open_for_reading(&storage.join("outbox")).list()
 }
 
 pub(crate) fn now_ms() -> u64 {

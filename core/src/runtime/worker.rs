@@ -1,103 +1,223 @@
-//! The worker thread: minimizes what `record` queued, journals it with group commit, and
-//! answers the blocking calls (flush, purge, reads) in queue order, so each sees every event
-//! recorded before it.
+//! The worker thread: minimizes what `record` queued, journals it with group commit, seals
+//! batches into the outbox, and answers the blocking calls (flush, purge, reads) in queue
+//! order, so each sees every event recorded before it.
 
 use std::io;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::ledger::Entry;
-use super::{Shared, TRACE_CAPACITY};
+use super::{batcher, Shared, TRACE_CAPACITY};
 use crate::consent::Category;
 use crate::journal::{DataKey, Journal, DATA_KEY_NAME};
 use crate::minimize::{minimize, Context, Minimized};
+use crate::outbox::Outbox;
 use crate::Event;
 
 pub(super) enum Command {
     Record(Event),
     /// Makes everything before it durable.
     Flush(Sender<io::Result<()>>),
+    /// Seals everything journaled into outbox batches now.
+    Seal(Sender<io::Result<()>>),
     /// Removes what `category`'s grant let through from everything held.
     Purge(Category, Sender<io::Result<()>>),
-    /// Everything held, read back.
+    /// Everything held in the journal, read back.
     Held(Sender<io::Result<Vec<Minimized>>>),
-    /// Destroys the data key, then the journal, and starts an empty one under a new key.
+    /// Destroys the data key, then the journal and the outbox, and starts empty.
     DeleteAll(Sender<io::Result<()>>),
     Shutdown(Sender<io::Result<()>>),
 }
 
-pub(super) fn run(shared: Arc<Shared>, mut journal: Journal, rx: Receiver<Command>) {
-    if expire(&shared, &mut journal).is_err() {
-        shared
-            .storage_errors
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-    // When appended events must be synced by, at the latest (the durability window).
-    let mut sync_by: Option<Instant> = None;
+struct Worker {
+    shared: Arc<Shared>,
+    journal: Journal,
+    outbox: Outbox,
+    /// When appended events must be synced by (the durability window).
+    sync_by: Option<Instant>,
+    /// Events journaled since the last batching round, and when the oldest was.
+    unbatched: usize,
+    batch_by: Option<Instant>,
+}
+
+pub(super) fn run(
+    shared: Arc<Shared>,
+    journal: Journal,
+    outbox: Outbox,
+    unbatched: usize,
+    rx: Receiver<Command>,
+) {
+    let batch_by = (unbatched > 0).then(|| Instant::now() + shared.config.batch_max_age);
+    let mut worker = Worker {
+        shared,
+        journal,
+        outbox,
+        sync_by: None,
+        unbatched,
+        batch_by,
+    };
+    let expired = expire(&worker.shared, &mut worker.journal);
+    worker.note(expired);
     loop {
-        let command = match sync_by {
+        let deadline = [worker.sync_by, worker.batch_by]
+            .into_iter()
+            .flatten()
+            .min();
+        let command = match deadline {
             Some(deadline) => match rx.recv_deadline(deadline) {
                 Ok(command) => Some(command),
                 Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => return finish(&shared, &mut journal, None),
+                Err(RecvTimeoutError::Disconnected) => return worker.finish(None),
             },
             None => match rx.recv() {
                 Ok(command) => Some(command),
-                Err(_) => return finish(&shared, &mut journal, None),
+                Err(_) => return worker.finish(None),
             },
         };
         // Every answer is sent after the ledger is settled, so a caller that waited for it
         // sees counts that include its own events.
         match command {
-            None => {
-                sync(&shared, &mut journal);
-                sync_by = None;
-            }
-            Some(Command::Record(event)) => {
-                let durable_now = event.category == Category::Essential;
-                if record(&shared, &mut journal, event) && sync_by.is_none() {
-                    sync_by = Some(Instant::now() + shared.config.durability_window);
-                }
-                if durable_now {
-                    sync(&shared, &mut journal);
-                    sync_by = None;
-                }
-            }
+            None => worker.on_deadline(),
+            Some(Command::Record(event)) => worker.record(event),
             Some(Command::Flush(ack)) => {
-                let result = journal.sync();
-                settle(&shared, &mut journal);
+                let result = worker.sync();
                 let _ = ack.send(result);
-                sync_by = None;
+            }
+            Some(Command::Seal(ack)) => {
+                let result = worker.seal();
+                let _ = ack.send(result);
             }
             Some(Command::Purge(category, ack)) => {
-                let result = purge(&shared, &mut journal, category);
-                settle(&shared, &mut journal);
+                let result = worker.purge(category);
                 let _ = ack.send(result);
-                sync_by = None;
             }
             Some(Command::Held(reply)) => {
-                let result = journal
+                let result = worker
                     .sync()
-                    .and_then(|()| journal.read())
+                    .and_then(|()| worker.journal.read())
                     .map(|c| c.events);
-                settle(&shared, &mut journal);
                 let _ = reply.send(result);
-                sync_by = None;
             }
             Some(Command::DeleteAll(ack)) => {
-                let result = delete_all(&shared, &mut journal);
-                settle(&shared, &mut journal);
+                let result = worker.delete_all();
                 let _ = ack.send(result);
-                sync_by = None;
             }
-            Some(Command::Shutdown(ack)) => return finish(&shared, &mut journal, Some(ack)),
+            Some(Command::Shutdown(ack)) => return worker.finish(Some(ack)),
         }
     }
 }
 
-/// Minimizes and journals one event; true if something was appended.
+impl Worker {
+    fn record(&mut self, event: Event) {
+        let essential = event.category == Category::Essential;
+        if !record(&self.shared, &mut self.journal, event) {
+            return;
+        }
+        self.unbatched += 1;
+        let now = Instant::now();
+        self.sync_by
+            .get_or_insert(now + self.shared.config.durability_window);
+        self.batch_by
+            .get_or_insert(now + self.shared.config.batch_max_age);
+        if essential {
+            // Crash reports and other essential events are durable before the worker moves on,
+            // and go out in their own batch at once.
+            let sealed = self.seal();
+            self.note(sealed);
+        } else if self.unbatched >= self.shared.config.batch_max_events {
+            let sealed = self.seal();
+            self.note(sealed);
+        }
+    }
+
+    fn on_deadline(&mut self) {
+        let now = Instant::now();
+        if self.batch_by.is_some_and(|at| at <= now) {
+            let sealed = self.seal();
+            self.note(sealed);
+        } else {
+            let synced = self.sync();
+            self.note(synced);
+        }
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        let result = self.journal.sync();
+        self.sync_by = None;
+        settle(&self.shared, &mut self.journal);
+        result
+    }
+
+    /// Syncs, then moves what is journaled into sealed outbox batches (if a collector key is
+    /// configured).
+    fn seal(&mut self) -> io::Result<()> {
+        self.sync()?;
+        if self.shared.config.collector.is_some() {
+            batcher::round(&self.shared, &mut self.journal, &self.outbox)?;
+            self.unbatched = 0;
+            self.batch_by = None;
+        }
+        settle(&self.shared, &mut self.journal);
+        Ok(())
+    }
+
+    fn purge(&mut self, category: Category) -> io::Result<()> {
+        let events = self.journal.read()?.events;
+        let before = events.len();
+        let kept: Vec<Minimized> = events
+            .into_iter()
+            .filter_map(|mut e| e.withdraw(category).then_some(e))
+            .collect();
+        self.shared
+            .ledger
+            .add(category, Entry::Purged, (before - kept.len()) as u64);
+        self.journal.replace(&kept)?;
+        // Sealed batches cannot be edited on the device: those holding the category's data go
+        // whole, and every event in them is counted as purged.
+        for entry in self.outbox.purge(category)? {
+            self.shared
+                .ledger
+                .add(entry.category, Entry::Purged, u64::from(entry.events));
+        }
+        self.sync_by = None;
+        settle(&self.shared, &mut self.journal);
+        Ok(())
+    }
+
+    fn delete_all(&mut self) -> io::Result<()> {
+        // The key goes first: from here on, whatever of the journal survives is unreadable.
+        self.shared.secrets.delete(DATA_KEY_NAME)?;
+        let key = DataKey::load_or_create(self.shared.secrets.as_ref())?;
+        self.journal.wipe(key)?;
+        for entry in self.outbox.list() {
+            self.outbox.remove(&entry)?;
+        }
+        self.unbatched = 0;
+        self.batch_by = None;
+        self.sync_by = None;
+        settle(&self.shared, &mut self.journal);
+        Ok(())
+    }
+
+    fn finish(mut self, ack: Option<Sender<io::Result<()>>>) {
+        let result = self.sync();
+        if let Some(ack) = ack {
+            let _ = ack.send(result);
+        }
+    }
+
+    /// Counts a failure of background work nobody waits for.
+    fn note(&self, result: io::Result<()>) {
+        if result.is_err() {
+            self.shared.storage_errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Minimizes and journals one event; true if it was appended.
 fn record(shared: &Shared, journal: &mut Journal, event: Event) -> bool {
     let pseudonymizer = shared
         .pseudonymizer
@@ -132,11 +252,6 @@ fn record(shared: &Shared, journal: &mut Journal, event: Event) -> bool {
     }
 }
 
-fn sync(shared: &Shared, journal: &mut Journal) {
-    let _ = journal.sync();
-    settle(shared, journal);
-}
-
 /// Moves what the journal settled into the ledger: durable events are kept, events lost to a
 /// failed write or sync are dropped for storage.
 fn settle(shared: &Shared, journal: &mut Journal) {
@@ -153,42 +268,18 @@ fn settle(shared: &Shared, journal: &mut Journal) {
     }
     shared
         .storage_errors
-        .fetch_add(outcome.errors, std::sync::atomic::Ordering::Relaxed);
-}
-
-fn purge(shared: &Shared, journal: &mut Journal, category: Category) -> io::Result<()> {
-    let events = journal.read()?.events;
-    let before = events.len();
-    let kept: Vec<Minimized> = events
-        .into_iter()
-        .filter_map(|mut e| {
-            let whole_event_withdrawn = !e.withdraw(category);
-            (!whole_event_withdrawn).then_some(e)
-        })
-        .collect();
-    shared
-        .ledger
-        .add(category, Entry::Purged, (before - kept.len()) as u64);
-    journal.replace(&kept)
-}
-
-fn delete_all(shared: &Shared, journal: &mut Journal) -> io::Result<()> {
-    // The key goes first: from here on, whatever of the journal survives is unreadable.
-    shared.secrets.delete(DATA_KEY_NAME)?;
-    let key = DataKey::load_or_create(shared.secrets.as_ref())?;
-    journal.wipe(key)
+        .fetch_add(outcome.errors, Ordering::Relaxed);
 }
 
 /// Drops what is older than the retention period, counting it.
-pub(super) fn expire(shared: &Shared, journal: &mut Journal) -> io::Result<()> {
-    let cutoff = super::now_ms().saturating_sub(
-        shared
-            .config
-            .retention
-            .as_millis()
-            .try_into()
-            .unwrap_or(u64::MAX),
-    );
+fn expire(shared: &Shared, journal: &mut Journal) -> io::Result<()> {
+    let retention = shared
+        .config
+        .retention
+        .as_millis()
+        .try_into()
+        .unwrap_or(u64::MAX);
+    let cutoff = super::now_ms().saturating_sub(retention);
     let events = journal.read()?.events;
     let (kept, expired): (Vec<_>, Vec<_>) = events
         .into_iter()
@@ -200,12 +291,4 @@ pub(super) fn expire(shared: &Shared, journal: &mut Journal) -> io::Result<()> {
         shared.ledger.add(event.category(), Entry::Expired, 1);
     }
     journal.replace(&kept)
-}
-
-fn finish(shared: &Shared, journal: &mut Journal, ack: Option<Sender<io::Result<()>>>) {
-    let result = journal.sync();
-    settle(shared, journal);
-    if let Some(ack) = ack {
-        let _ = ack.send(result);
-    }
 }

@@ -1,0 +1,223 @@
+//! The outbox: sealed batches waiting for upload, one file each under `<storage>/outbox/`.
+//!
+//! File names carry what the device needs without opening a batch it cannot open (only the
+//! collector holds the private key): `<priority>-<category>-<grants>-<created ms>-<events>-<batch id>.batch`.
+//! Batches are formed per (category, set of grants that let fields in), so withdrawing a
+//! category deletes exactly the batches holding its data.
+//!
+//! Moving events from the journal into the outbox is one round, exactly once across crashes:
+//! 1. the journal rolls to a new segment; everything before it is read and sealed into
+//!    `*.staged` files, each written and synced;
+//! 2. the commit point: a manifest naming the staged files and the last journal segment read
+//!    is written atomically (temporary file, sync, rename);
+//! 3. the journal segments up to that one are deleted, the staged files renamed to `*.batch`,
+//!    and the manifest removed.
+//!
+//! [`Outbox::open`] finishes a committed round (manifest present) and discards an uncommitted
+//! one (staged files without a manifest: their events are still in the journal).
+
+mod entry;
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use entry::{priority, OutboxEntry};
+
+use crate::consent::Category;
+use crate::journal;
+use crate::secret_store::sync_dir;
+
+const MANIFEST: &str = "round.manifest";
+const STAGED: &str = "staged";
+const BATCH: &str = "batch";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Manifest {
+    journal_through: u64,
+    files: Vec<String>,
+}
+
+/// What opening the outbox found and repaired.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboxRecovery {
+    /// A round had committed before the process stopped, and was finished.
+    pub finished_round: bool,
+    /// Staged files of a round that never committed, deleted (their events are in the journal).
+    pub discarded_staged: u64,
+    /// Files that are not batches, left alone and counted.
+    pub foreign_files: u64,
+}
+
+#[derive(Debug)]
+pub struct Outbox {
+    dir: PathBuf,
+}
+
+/// A batch sealed and ready to stage.
+pub struct Sealed {
+    pub entry: OutboxEntry,
+    pub bytes: Vec<u8>,
+}
+
+impl Outbox {
+    /// Opens the outbox in `dir`, finishing or discarding an interrupted round; `journal_dir`
+    /// is where a finished round's journal segments are deleted.
+    pub fn open(dir: &Path, journal_dir: &Path) -> io::Result<(Outbox, OutboxRecovery)> {
+        fs::create_dir_all(dir)?;
+        let outbox = Outbox {
+            dir: dir.to_path_buf(),
+        };
+        let mut recovery = OutboxRecovery::default();
+        match fs::read(dir.join(MANIFEST)) {
+            Ok(bytes) => match serde_json::from_slice::<Manifest>(&bytes) {
+                Ok(manifest) => {
+                    journal::remove_segments_through(journal_dir, manifest.journal_through)?;
+                    outbox.finish(&manifest)?;
+                    recovery.finished_round = true;
+                }
+                // An unreadable manifest never committed (the rename is atomic): discard it.
+                Err(_) => fs::remove_file(dir.join(MANIFEST))?,
+            },
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        for entry in fs::read_dir(dir)? {
+            let path = entry?.path();
+            match path.extension().and_then(|e| e.to_str()) {
+                Some(STAGED) | Some("tmp") => {
+                    fs::remove_file(&path)?;
+                    recovery.discarded_staged += 1;
+                }
+                Some(BATCH) if OutboxEntry::from_path(&path).is_some() => {}
+                _ => recovery.foreign_files += 1,
+            }
+        }
+        sync_dir(dir)?;
+        Ok((outbox, recovery))
+    }
+
+    /// A read-only view for listing, from any thread: listing only reads file names.
+    pub fn open_for_reading(dir: &Path) -> Outbox {
+        Outbox {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// Commits a round: stages `batches`, writes the manifest (the commit point), then lets
+    /// `drop_journal` delete the journal segments the round consumed, and finishes.
+    pub fn commit_round(
+        &self,
+        batches: Vec<Sealed>,
+        journal_through: u64,
+        drop_journal: impl FnOnce(u64) -> io::Result<()>,
+    ) -> io::Result<Vec<OutboxEntry>> {
+        let mut files = Vec::with_capacity(batches.len());
+        let mut entries = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let name = batch.entry.file_name();
+            write_synced(&self.dir.join(format!("{name}.{STAGED}")), &batch.bytes)?;
+            files.push(name);
+            entries.push(batch.entry);
+        }
+        sync_dir(&self.dir)?;
+        let manifest = Manifest {
+            journal_through,
+            files,
+        };
+        let tmp = self.dir.join(format!("{MANIFEST}.tmp"));
+        write_synced(
+            &tmp,
+            &serde_json::to_vec(&manifest).map_err(io::Error::other)?,
+        )?;
+        fs::rename(&tmp, self.dir.join(MANIFEST))?;
+        sync_dir(&self.dir)?;
+        drop_journal(journal_through)?;
+        self.finish(&manifest)?;
+        Ok(entries)
+    }
+
+    fn finish(&self, manifest: &Manifest) -> io::Result<()> {
+        for name in &manifest.files {
+            let staged = self.dir.join(format!("{name}.{STAGED}"));
+            if staged.exists() {
+                fs::rename(staged, self.dir.join(format!("{name}.{BATCH}")))?;
+            }
+        }
+        sync_dir(&self.dir)?;
+        fs::remove_file(self.dir.join(MANIFEST))?;
+        sync_dir(&self.dir)
+    }
+
+    /// The batches waiting, in upload order: by priority, then oldest first.
+    pub fn list(&self) -> Vec<OutboxEntry> {
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut entries: Vec<OutboxEntry> = dir
+            .filter_map(|e| e.ok())
+            .filter_map(|e| OutboxEntry::from_path(&e.path()))
+            .collect();
+        entries.sort_by_key(|e| (e.priority, e.created_ms, e.id.clone()));
+        entries
+    }
+
+    /// The sealed bytes of a batch.
+    pub fn read(&self, entry: &OutboxEntry) -> io::Result<Vec<u8>> {
+        fs::read(self.dir.join(entry.file_name() + "." + BATCH))
+    }
+
+    /// Removes a batch (uploaded, evicted or purged).
+    pub fn remove(&self, entry: &OutboxEntry) -> io::Result<()> {
+        fs::remove_file(self.dir.join(entry.file_name() + "." + BATCH))?;
+        sync_dir(&self.dir)
+    }
+
+    /// Removes every batch holding data `category` allowed; returns them.
+    pub fn purge(&self, category: Category) -> io::Result<Vec<OutboxEntry>> {
+        let doomed: Vec<OutboxEntry> = self
+            .list()
+            .into_iter()
+            .filter(|e| e.holds(category))
+            .collect();
+        for entry in &doomed {
+            self.remove(entry)?;
+        }
+        Ok(doomed)
+    }
+
+    /// Bytes the outbox takes.
+    pub fn size(&self) -> u64 {
+        self.list().iter().map(|e| e.size).sum()
+    }
+
+    /// Removes batches until the outbox takes at most `budget` bytes: analytics first, essential
+    /// last, oldest first within a priority. Returns what was evicted.
+    pub fn evict_to(&self, budget: u64) -> io::Result<Vec<OutboxEntry>> {
+        let mut entries = self.list();
+        // Evict from the back of the upload order: lowest priority, then oldest.
+        entries.sort_by_key(|e| (std::cmp::Reverse(e.priority), e.created_ms));
+        let mut size: u64 = entries.iter().map(|e| e.size).sum();
+        let mut evicted = Vec::new();
+        for entry in entries {
+            if size <= budget {
+                break;
+            }
+            self.remove(&entry)?;
+            size -= entry.size;
+            evicted.push(entry);
+        }
+        Ok(evicted)
+    }
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests;

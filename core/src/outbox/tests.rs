@@ -1,0 +1,123 @@
+use super::*;
+
+fn entry(category: Category, grants: Vec<Category>, id: &str) -> OutboxEntry {
+    OutboxEntry {
+        priority: priority(category),
+        category,
+        grants,
+        created_ms: 1_795_000_000_000,
+        events: 3,
+        id: id.into(),
+        size: 0,
+    }
+}
+
+const ID_A: &str = "0123456789abcdef0123456789abcdef";
+const ID_B: &str = "fedcba9876543210fedcba9876543210";
+
+fn dirs() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (outbox, journal) = (tmp.path().join("outbox"), tmp.path().join("journal"));
+    fs::create_dir_all(&journal).unwrap();
+    for seq in 1..=3u64 {
+        fs::write(journal.join(format!("segment-{seq:016}.log")), b"segment").unwrap();
+    }
+    (tmp, outbox, journal)
+}
+
+fn segments(journal: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(journal)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn file_names_carry_the_entry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = entry(
+        Category::Analytics,
+        vec![Category::Identifiers, Category::Location],
+        ID_A,
+    );
+    let path = tmp.path().join(format!("{}.batch", e.file_name()));
+    fs::write(&path, b"sealed").unwrap();
+    assert_eq!(
+        OutboxEntry::from_path(&path),
+        Some(OutboxEntry { size: 6, ..e })
+    );
+    for bad in [
+        "x.batch",
+        "3-analytics-none-1-3-short.batch",
+        "3-telepathy-none-1-3-0123456789abcdef0123456789abcdef.batch",
+    ] {
+        fs::write(tmp.path().join(bad), b"").unwrap();
+        assert_eq!(OutboxEntry::from_path(&tmp.path().join(bad)), None, "{bad}");
+    }
+}
+
+#[test]
+fn a_committed_round_is_finished_on_open() {
+    let (_tmp, outbox_dir, journal) = dirs();
+    let (outbox, _) = Outbox::open(&outbox_dir, &journal).unwrap();
+    let sealed = vec![Sealed {
+        entry: entry(Category::Analytics, vec![], ID_A),
+        bytes: b"batch a".to_vec(),
+    }];
+    // Commit, but "crash" before the journal is dropped and the files finished.
+    let crash = outbox.commit_round(sealed, 2, |_| Err(io::Error::other("crash")));
+    assert!(crash.is_err());
+    assert!(outbox_dir.join(MANIFEST).exists());
+    let (outbox, recovery) = Outbox::open(&outbox_dir, &journal).unwrap();
+    assert!(recovery.finished_round);
+    assert_eq!(
+        segments(&journal),
+        vec!["segment-0000000000000003.log"],
+        "segments 1 and 2 were sealed"
+    );
+    let listed = outbox.list();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(outbox.read(&listed[0]).unwrap(), b"batch a");
+    assert!(!outbox_dir.join(MANIFEST).exists());
+}
+
+#[test]
+fn an_uncommitted_round_is_discarded_and_its_events_stay_in_the_journal() {
+    let (_tmp, outbox_dir, journal) = dirs();
+    fs::create_dir_all(&outbox_dir).unwrap();
+    let staged = entry(Category::Analytics, vec![], ID_B).file_name();
+    fs::write(
+        outbox_dir.join(format!("{staged}.{STAGED}")),
+        b"half a round",
+    )
+    .unwrap();
+    fs::write(outbox_dir.join(format!("{MANIFEST}.tmp")), b"{\"journal_th").unwrap();
+    fs::write(outbox_dir.join("README.txt"), b"not ours").unwrap();
+    let (outbox, recovery) = Outbox::open(&outbox_dir, &journal).unwrap();
+    assert_eq!(
+        recovery,
+        OutboxRecovery {
+            finished_round: false,
+            discarded_staged: 2,
+            foreign_files: 1
+        }
+    );
+    assert!(outbox.list().is_empty());
+    assert_eq!(segments(&journal).len(), 3, "nothing left the journal");
+    assert!(
+        outbox_dir.join("README.txt").exists(),
+        "foreign files are counted, not deleted"
+    );
+}
+
+#[test]
+fn a_corrupt_manifest_never_committed() {
+    let (_tmp, outbox_dir, journal) = dirs();
+    fs::create_dir_all(&outbox_dir).unwrap();
+    fs::write(outbox_dir.join(MANIFEST), b"garbage").unwrap();
+    let (_, recovery) = Outbox::open(&outbox_dir, &journal).unwrap();
+    assert!(!recovery.finished_round);
+    assert_eq!(segments(&journal).len(), 3);
+}

@@ -1,0 +1,114 @@
+//! Batching rounds: the journal's events become sealed outbox batches (see [`crate::outbox`]
+//! for why this is exactly once), then the storage budget is enforced.
+
+use std::collections::BTreeMap;
+use std::io;
+
+use super::ledger::Entry;
+use super::Shared;
+use crate::consent::Category;
+use crate::envelope::{self, Aead};
+use crate::journal::Journal;
+use crate::minimize::Minimized;
+use crate::outbox::{priority, Outbox, OutboxEntry, Sealed};
+use crate::wire::{self, Batch, BatchMeta, WireEvent};
+
+pub(super) const SDK_VERSION: &str = concat!("modicum/", env!("CARGO_PKG_VERSION"));
+
+/// Seals everything in the journal into the outbox. Without a collector key it does nothing.
+pub(super) fn round(shared: &Shared, journal: &mut Journal, outbox: &Outbox) -> io::Result<()> {
+    let Some(key) = &shared.config.collector else {
+        return Ok(());
+    };
+    let through = journal.roll()?;
+    let events = journal.read()?.events;
+    if events.is_empty() {
+        return journal.drop_through(through);
+    }
+    let now = super::now_ms();
+    // The install pseudonym names the sender only when the user allowed identifiers.
+    let install = shared.permits().permit(Category::Identifiers).map(|_| {
+        shared
+            .pseudonymizer
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .install_pseudonym(now)
+    });
+    let mut groups: BTreeMap<(Category, Vec<Category>), Vec<&Minimized>> = BTreeMap::new();
+    for event in &events {
+        groups
+            .entry((event.category(), grants(event)))
+            .or_default()
+            .push(event);
+    }
+    let mut sealed = Vec::new();
+    for ((category, grants), events) in groups {
+        for chunk in events.chunks(shared.config.batch_max_events) {
+            let batch = Batch {
+                meta: BatchMeta {
+                    app_id: shared.config.app_id.clone(),
+                    install: install.clone(),
+                    sdk_version: SDK_VERSION.to_owned(),
+                    created_at_ms: now,
+                    device: BTreeMap::new(),
+                },
+                events: chunk.iter().map(|e| WireEvent::from(*e)).collect(),
+            };
+            let payload = wire::encode(&batch).map_err(io::Error::other)?;
+            let count = chunk.len() as u32;
+            let batch = envelope::seal(key, Aead::Aes128Gcm, &payload, count, now)
+                .map_err(io::Error::other)?;
+            let entry = OutboxEntry {
+                priority: priority(category),
+                category,
+                grants: grants.clone(),
+                created_ms: now,
+                events: count,
+                id: batch.id.to_string(),
+                size: batch.bytes.len() as u64,
+            };
+            sealed.push(Sealed {
+                entry,
+                bytes: batch.bytes,
+            });
+        }
+    }
+    let entries = outbox.commit_round(sealed, through, |last| journal.drop_through(last))?;
+    for entry in &entries {
+        shared
+            .ledger
+            .add(entry.category, Entry::Batched, u64::from(entry.events));
+    }
+    enforce_budget(shared, journal, outbox)
+}
+
+/// The categories whose grants let fields into `event`, sorted.
+fn grants(event: &Minimized) -> Vec<Category> {
+    let mut grants: Vec<Category> = event
+        .properties()
+        .values()
+        .filter_map(|f| f.grant())
+        .collect();
+    grants.sort_unstable();
+    grants.dedup();
+    grants
+}
+
+/// Evicts outbox batches (analytics first, essential last, oldest first) until the journal
+/// and outbox fit the budget, counting every evicted event.
+pub(super) fn enforce_budget(
+    shared: &Shared,
+    journal: &Journal,
+    outbox: &Outbox,
+) -> io::Result<()> {
+    let budget = shared
+        .config
+        .storage_budget
+        .saturating_sub(journal.size_on_disk());
+    for entry in outbox.evict_to(budget)? {
+        shared
+            .ledger
+            .add(entry.category, Entry::Evicted, u64::from(entry.events));
+    }
+    Ok(())
+}

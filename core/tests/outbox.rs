@@ -1,0 +1,259 @@
+//! Events become sealed outbox batches, exactly once, and a collector holding the private key
+//! (here: the independent `hpke` crate) opens and decodes them all.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use hpke::aead::AesGcm128;
+use hpke::kdf::HkdfSha256;
+use hpke::kem::X25519HkdfSha256;
+use hpke::{Deserializable, Kem, OpModeR, Serializable};
+use modicum_core::envelope::{self, CollectorKey, Header, HEADER_LEN};
+use modicum_core::outbox::OutboxEntry;
+use modicum_core::wire::{self, Batch, Limits, WireValue};
+use modicum_core::{Category, Config, DataClass, Event, LedgerEntry, Modicum, Policy, Value};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+type PrivateKey = <X25519HkdfSha256 as Kem>::PrivateKey;
+
+fn collector() -> (PrivateKey, CollectorKey) {
+    let (private, public) = X25519HkdfSha256::derive_keypair(b"outbox test collector");
+    (
+        private,
+        CollectorKey::from_public_bytes(&public.to_bytes()).expect("32 bytes"),
+    )
+}
+
+fn start(dir: &std::path::Path, key: &CollectorKey, tweak: impl FnOnce(&mut Config)) -> Modicum {
+    let mut config = Config::new(dir.join("store"), "dev.modicum.outbox");
+    config.collector = Some(key.clone());
+    config.policy = Policy::default().with_essential("crash reporting");
+    tweak(&mut config);
+    Modicum::start(config).expect("starts")
+}
+
+fn open(private: &PrivateKey, sealed: &[u8]) -> Batch {
+    let (header, ciphertext) = Header::parse(sealed).expect("header");
+    let enc = <X25519HkdfSha256 as Kem>::EncappedKey::from_bytes(&header.enc).expect("enc");
+    let info = envelope::info(header.key_id, header.batch_id);
+    let payload = hpke::single_shot_open::<AesGcm128, HkdfSha256, X25519HkdfSha256>(
+        &OpModeR::Base,
+        private,
+        &enc,
+        &info,
+        ciphertext,
+        &sealed[..HEADER_LEN],
+    )
+    .expect("opens");
+    let batch = wire::decode(&payload, Limits::default()).expect("decodes");
+    assert_eq!(batch.events.len() as u32, header.event_count);
+    batch
+}
+
+fn batches(m: &Modicum, private: &PrivateKey, dir: &std::path::Path) -> Vec<(OutboxEntry, Batch)> {
+    m.outbox()
+        .into_iter()
+        .map(|entry| {
+            let path = dir
+                .join("store/outbox")
+                .join(format!("{}.batch", entry.file_name()));
+            let batch = open(private, &std::fs::read(path).expect("readable"));
+            (entry, batch)
+        })
+        .collect()
+}
+
+#[test]
+fn every_event_arrives_exactly_once_in_sealed_batches() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (private, key) = collector();
+    let m = start(tmp.path(), &key, |c| c.batch_max_events = 100);
+    m.set_consent(Category::Analytics, true).unwrap();
+    m.set_consent(Category::Diagnostics, true).unwrap();
+    m.set_consent(Category::Identifiers, true).unwrap();
+    for i in 0..250 {
+        let mut event = Event::new("tap").with("i", Value::Int(i));
+        if i % 2 == 0 {
+            event = event.with_class(
+                "id",
+                Value::Text(format!("install-{i}")),
+                DataClass::IdInstall,
+            );
+        }
+        m.record(event).unwrap();
+        m.record(
+            Event::new("net")
+                .in_category(Category::Diagnostics)
+                .with("i", Value::Int(i)),
+        )
+        .unwrap();
+    }
+    m.seal_now(WAIT).unwrap();
+    assert!(
+        m.held().unwrap().is_empty(),
+        "the journal is empty once everything is sealed"
+    );
+    let batches = batches(&m, &private, tmp.path());
+    assert!(batches.len() >= 5, "{} batches", batches.len());
+    assert_eq!(
+        batches[0].0.category,
+        Category::Diagnostics,
+        "diagnostics go before analytics"
+    );
+    let mut seen: HashMap<(String, i64), u32> = HashMap::new();
+    for (entry, batch) in &batches {
+        assert!(batch.events.len() <= 100);
+        assert!(batch
+            .meta
+            .install
+            .as_deref()
+            .is_some_and(|i| i.starts_with("p1_")));
+        for e in &batch.events {
+            assert_eq!(e.category, entry.category);
+            let has_id = e.properties.contains_key("id");
+            assert_eq!(
+                has_id,
+                entry.grants.contains(&Category::Identifiers),
+                "batches are per grant set"
+            );
+            let Some(WireValue::Int(i)) = e.properties.get("i") else {
+                panic!("no i")
+            };
+            *seen.entry((e.name.clone(), *i)).or_default() += 1;
+        }
+    }
+    assert_eq!(seen.len(), 500);
+    assert!(seen.values().all(|&n| n == 1), "an event arrived twice");
+    assert_eq!(
+        m.ledger().get(Category::Analytics, LedgerEntry::Batched),
+        250
+    );
+}
+
+#[test]
+fn without_identifiers_consent_batches_do_not_name_the_install() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (private, key) = collector();
+    let m = start(tmp.path(), &key, |_| ());
+    m.set_consent(Category::Analytics, true).unwrap();
+    m.record(Event::new("tap")).unwrap();
+    m.seal_now(WAIT).unwrap();
+    let batches = batches(&m, &private, tmp.path());
+    assert_eq!(batches.len(), 1);
+    assert_eq!(batches[0].1.meta.install, None);
+}
+
+#[test]
+fn an_essential_event_is_sealed_at_once_in_its_own_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (private, key) = collector();
+    let m = start(tmp.path(), &key, |_| ());
+    m.set_consent(Category::Analytics, true).unwrap();
+    m.record(
+        Event::new("crash")
+            .in_category(Category::Essential)
+            .with("kind", Value::Text("SIGSEGV".into())),
+    )
+    .unwrap();
+    m.flush(WAIT).unwrap();
+    let batches = batches(&m, &private, tmp.path());
+    assert_eq!(batches.len(), 1);
+    assert_eq!(
+        (batches[0].0.category, batches[0].0.priority),
+        (Category::Essential, 0)
+    );
+    assert_eq!(batches[0].1.events[0].name, "crash");
+}
+
+#[test]
+fn withdrawing_a_category_deletes_the_batches_holding_its_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, key) = collector();
+    let m = start(tmp.path(), &key, |_| ());
+    m.set_consent(Category::Analytics, true).unwrap();
+    m.set_consent(Category::Diagnostics, true).unwrap();
+    m.set_consent(Category::Identifiers, true).unwrap();
+    m.record(Event::new("plain")).unwrap();
+    m.record(Event::new("with_id").with_class("id", Value::Text("x".into()), DataClass::IdInstall))
+        .unwrap();
+    m.record(Event::new("net").in_category(Category::Diagnostics))
+        .unwrap();
+    m.seal_now(WAIT).unwrap();
+    assert_eq!(m.outbox().len(), 3);
+    m.set_consent(Category::Identifiers, false).unwrap();
+    let left: Vec<_> = m
+        .outbox()
+        .iter()
+        .map(|e| (e.category, e.grants.clone()))
+        .collect();
+    assert_eq!(
+        left,
+        vec![
+            (Category::Diagnostics, vec![]),
+            (Category::Analytics, vec![])
+        ]
+    );
+    m.set_consent(Category::Analytics, false).unwrap();
+    assert_eq!(m.outbox().len(), 1);
+    assert_eq!(m.ledger().get(Category::Analytics, LedgerEntry::Purged), 2);
+}
+
+#[test]
+fn the_budget_evicts_analytics_before_diagnostics_and_essential_last() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, key) = collector();
+    let m = start(tmp.path(), &key, |c| c.batch_max_events = 20);
+    m.set_consent(Category::Analytics, true).unwrap();
+    m.set_consent(Category::Diagnostics, true).unwrap();
+    let text = "x".repeat(2_000);
+    for i in 0..200 {
+        m.record(
+            Event::new("crash")
+                .in_category(Category::Essential)
+                .with("i", Value::Int(i))
+                .with("t", Value::Text(text.clone())),
+        )
+        .ok();
+        if i < 5 {
+            continue;
+        }
+        m.record(
+            Event::new("net")
+                .in_category(Category::Diagnostics)
+                .with("t", Value::Text(text.clone())),
+        )
+        .unwrap();
+        m.record(Event::new("tap").with("t", Value::Text(text.clone())))
+            .unwrap();
+    }
+    m.seal_now(WAIT).unwrap();
+    m.shutdown(WAIT).unwrap();
+    // Reopen with a budget far below what is held: the next round enforces it.
+    let m = start(tmp.path(), &key, |c| c.storage_budget = 64 * 1024);
+    m.set_consent(Category::Analytics, true).unwrap();
+    m.record(Event::new("tap")).unwrap();
+    m.seal_now(WAIT).unwrap();
+    let left = m.outbox();
+    let size: u64 = left.iter().map(|e| e.size).sum();
+    assert!(size <= 64 * 1024, "{size} bytes left");
+    assert!(
+        left.iter().any(|e| e.category == Category::Essential),
+        "essential batches are evicted last"
+    );
+    assert!(m.ledger().get(Category::Analytics, LedgerEntry::Evicted) > 0);
+    let evicted_essential = m.ledger().get(Category::Essential, LedgerEntry::Evicted);
+    let evicted_diagnostics = m.ledger().get(Category::Diagnostics, LedgerEntry::Evicted);
+    if evicted_essential > 0 {
+        assert!(
+            left.iter().all(|e| e.category == Category::Essential),
+            "essential went while others stayed"
+        );
+    }
+    if evicted_diagnostics > 0 {
+        assert!(
+            left.iter().all(|e| e.category != Category::Analytics),
+            "diagnostics went while analytics stayed"
+        );
+    }
+}
