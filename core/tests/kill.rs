@@ -12,24 +12,18 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hpke::aead::AesGcm128;
-use hpke::kdf::HkdfSha256;
-use hpke::kem::X25519HkdfSha256;
-use hpke::{Deserializable, Kem, OpModeR, Serializable};
-use modicum_core::envelope::{self, CollectorKey, Header, HEADER_LEN};
-use modicum_core::wire::{self, Limits, WireValue};
+mod support;
+
+use modicum_core::envelope::CollectorKey;
+use modicum_core::wire::WireValue;
 use modicum_core::{Category, Config, Event, Modicum, Value};
 
 const KILLS: u32 = 100;
 const EVENTS_PER_CHILD: i64 = 400;
 const FLUSH_EVERY: i64 = 10;
 
-fn collector() -> (<X25519HkdfSha256 as Kem>::PrivateKey, CollectorKey) {
-    let (private, public) = X25519HkdfSha256::derive_keypair(b"kill test collector");
-    (
-        private,
-        CollectorKey::from_public_bytes(&public.to_bytes()).expect("32 bytes"),
-    )
+fn collector() -> (support::PrivateKey, CollectorKey) {
+    support::collector(b"kill test collector")
 }
 
 fn start(dir: &str) -> Modicum {
@@ -63,20 +57,7 @@ fn all_seqs(modicum: &Modicum, dir: &str) -> Vec<i64> {
         let path = std::path::Path::new(dir)
             .join("outbox")
             .join(format!("{}.batch", entry.file_name()));
-        let sealed = std::fs::read(path).expect("batch readable");
-        let (header, ciphertext) = Header::parse(&sealed).expect("a whole batch");
-        let enc = <X25519HkdfSha256 as Kem>::EncappedKey::from_bytes(&header.enc).expect("enc");
-        let info = envelope::info(header.key_id, header.batch_id);
-        let payload = hpke::single_shot_open::<AesGcm128, HkdfSha256, X25519HkdfSha256>(
-            &OpModeR::Base,
-            &private,
-            &enc,
-            &info,
-            ciphertext,
-            &sealed[..HEADER_LEN],
-        )
-        .expect("every batch opens");
-        let batch = wire::decode(&payload, Limits::default()).expect("every batch decodes");
+        let batch = support::open_batch(&private, &std::fs::read(path).expect("batch readable"));
         seqs.extend(batch.events.iter().map(|e| seq(e.properties.get("seq"))));
     }
     seqs

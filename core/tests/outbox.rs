@@ -4,25 +4,18 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use hpke::aead::AesGcm128;
-use hpke::kdf::HkdfSha256;
-use hpke::kem::X25519HkdfSha256;
-use hpke::{Deserializable, Kem, OpModeR, Serializable};
-use modicum_core::envelope::{self, CollectorKey, Header, HEADER_LEN};
+mod support;
+
+use modicum_core::envelope::CollectorKey;
 use modicum_core::outbox::OutboxEntry;
-use modicum_core::wire::{self, Batch, Limits, WireValue};
+use modicum_core::wire::{Batch, WireValue};
 use modicum_core::{Category, Config, DataClass, Event, LedgerEntry, Modicum, Policy, Value};
+use support::{open_batch, PrivateKey};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-type PrivateKey = <X25519HkdfSha256 as Kem>::PrivateKey;
-
 fn collector() -> (PrivateKey, CollectorKey) {
-    let (private, public) = X25519HkdfSha256::derive_keypair(b"outbox test collector");
-    (
-        private,
-        CollectorKey::from_public_bytes(&public.to_bytes()).expect("32 bytes"),
-    )
+    support::collector(b"outbox test collector")
 }
 
 fn start(dir: &std::path::Path, key: &CollectorKey, tweak: impl FnOnce(&mut Config)) -> Modicum {
@@ -33,24 +26,6 @@ fn start(dir: &std::path::Path, key: &CollectorKey, tweak: impl FnOnce(&mut Conf
     Modicum::start(config).expect("starts")
 }
 
-fn open(private: &PrivateKey, sealed: &[u8]) -> Batch {
-    let (header, ciphertext) = Header::parse(sealed).expect("header");
-    let enc = <X25519HkdfSha256 as Kem>::EncappedKey::from_bytes(&header.enc).expect("enc");
-    let info = envelope::info(header.key_id, header.batch_id);
-    let payload = hpke::single_shot_open::<AesGcm128, HkdfSha256, X25519HkdfSha256>(
-        &OpModeR::Base,
-        private,
-        &enc,
-        &info,
-        ciphertext,
-        &sealed[..HEADER_LEN],
-    )
-    .expect("opens");
-    let batch = wire::decode(&payload, Limits::default()).expect("decodes");
-    assert_eq!(batch.events.len() as u32, header.event_count);
-    batch
-}
-
 fn batches(m: &Modicum, private: &PrivateKey, dir: &std::path::Path) -> Vec<(OutboxEntry, Batch)> {
     m.outbox()
         .into_iter()
@@ -58,7 +33,7 @@ fn batches(m: &Modicum, private: &PrivateKey, dir: &std::path::Path) -> Vec<(Out
             let path = dir
                 .join("store/outbox")
                 .join(format!("{}.batch", entry.file_name()));
-            let batch = open(private, &std::fs::read(path).expect("readable"));
+            let batch = open_batch(private, &std::fs::read(path).expect("readable"));
             (entry, batch)
         })
         .collect()

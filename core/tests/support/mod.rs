@@ -1,0 +1,52 @@
+//! What the integration tests share: a collector that opens sealed batches with an independent
+//! HPKE implementation (the `hpke` crate), as a real collector would.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use hpke::aead::{AesGcm128, ChaCha20Poly1305};
+use hpke::kdf::HkdfSha256;
+use hpke::kem::X25519HkdfSha256;
+use hpke::{Deserializable, Kem, OpModeR, Serializable};
+use modicum_core::envelope::{self, Aead, CollectorKey, Header, HEADER_LEN};
+use modicum_core::wire::{self, Batch, Limits};
+
+pub type PrivateKey = <X25519HkdfSha256 as Kem>::PrivateKey;
+
+/// A collector key pair derived from `seed`.
+pub fn collector(seed: &[u8]) -> (PrivateKey, CollectorKey) {
+    let (private, public) = X25519HkdfSha256::derive_keypair(seed);
+    (
+        private,
+        CollectorKey::from_public_bytes(&public.to_bytes()).expect("32 bytes"),
+    )
+}
+
+/// Opens a sealed batch: the payload, or why it did not open.
+pub fn open(private: &PrivateKey, sealed: &[u8]) -> Result<Vec<u8>, String> {
+    let (header, ciphertext) = Header::parse(sealed).map_err(|e| e.to_string())?;
+    let aad = &sealed[..HEADER_LEN];
+    let info = envelope::info(header.key_id, header.batch_id);
+    let enc = <X25519HkdfSha256 as Kem>::EncappedKey::from_bytes(&header.enc)
+        .map_err(|e| e.to_string())?;
+    let mode = OpModeR::Base;
+    match header.aead {
+        Aead::Aes128Gcm => hpke::single_shot_open::<AesGcm128, HkdfSha256, X25519HkdfSha256>(
+            &mode, private, &enc, &info, ciphertext, aad,
+        ),
+        Aead::ChaCha20Poly1305 => {
+            hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
+                &mode, private, &enc, &info, ciphertext, aad,
+            )
+        }
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// Opens and decodes a sealed batch, checking the header's event count.
+pub fn open_batch(private: &PrivateKey, sealed: &[u8]) -> Batch {
+    let payload = open(private, sealed).expect("the batch opens");
+    let batch = wire::decode(&payload, Limits::default()).expect("the batch decodes");
+    let (header, _) = Header::parse(sealed).expect("header");
+    assert_eq!(batch.events.len() as u32, header.event_count);
+    batch
+}
