@@ -21,6 +21,11 @@ use modicum_core::{Category, Config, Event, Modicum, Value};
 const KILLS: u32 = 100;
 const EVENTS_PER_CHILD: i64 = 400;
 const FLUSH_EVERY: i64 = 10;
+const BATCH_EVENTS: i64 = 50;
+
+fn flushed_seq(line: &str) -> Option<i64> {
+    line.strip_prefix("flushed ")?.parse().ok()
+}
 
 fn collector() -> (support::PrivateKey, CollectorKey) {
     support::collector(b"kill test collector")
@@ -32,7 +37,7 @@ fn start(dir: &str) -> Modicum {
     config.durability_window = Duration::from_secs(60);
     // Small batches, so kills land in the middle of batching rounds too.
     config.collector = Some(collector().1);
-    config.batch_max_events = 50;
+    config.batch_max_events = BATCH_EVENTS as usize;
     Modicum::start(config).expect("starts")
 }
 
@@ -139,21 +144,31 @@ fn sigkill_at_random_moments_never_loses_a_flushed_event() {
             .spawn()
             .expect("child starts");
         let stdout = child.stdout.take().expect("piped");
+        let (lines, received) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<_>>()
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
         });
-        // Wait a random moment (up to ~30 ms: most children are killed mid-stream), then SIGKILL.
-        std::thread::sleep(Duration::from_micros(moments.next_micros(30_000)));
+        if round % 10 == 0 {
+            // Every tenth child runs until two batches' worth is flushed, so batching rounds
+            // are always among what gets killed, whatever the random moments.
+            let target = next_seq + 2 * BATCH_EVENTS - 1;
+            while let Ok(line) = received.recv_timeout(Duration::from_secs(20)) {
+                if flushed_seq(&line).is_some_and(|seq| seq >= target) {
+                    acknowledged = Some(acknowledged.map_or(target, |a| a.max(target)));
+                    break;
+                }
+            }
+        } else {
+            // A random moment (up to ~30 ms: most children are killed mid-stream).
+            std::thread::sleep(Duration::from_micros(moments.next_micros(30_000)));
+        }
         child.kill().ok();
         child.wait().expect("child reaped");
-        for line in reader.join().expect("reader") {
-            if let Some(seq) = line
-                .strip_prefix("flushed ")
-                .and_then(|s| s.parse::<i64>().ok())
-            {
+        reader.join().expect("reader");
+        for line in received.try_iter() {
+            if let Some(seq) = flushed_seq(&line) {
                 acknowledged = Some(acknowledged.map_or(seq, |a| a.max(seq)));
             }
         }

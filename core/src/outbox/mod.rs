@@ -54,6 +54,9 @@ pub struct OutboxRecovery {
 #[derive(Debug)]
 pub struct Outbox {
     dir: PathBuf,
+    /// Every batch file, kept in step with the directory by the methods that change it, so
+    /// listing and budgeting never rescan a directory that may hold thousands of batches.
+    index: Vec<OutboxEntry>,
 }
 
 /// A batch sealed and ready to stage.
@@ -67,8 +70,9 @@ impl Outbox {
     /// is where a finished round's journal segments are deleted.
     pub fn open(dir: &Path, journal_dir: &Path) -> io::Result<(Outbox, OutboxRecovery)> {
         fs::create_dir_all(dir)?;
-        let outbox = Outbox {
+        let mut outbox = Outbox {
             dir: dir.to_path_buf(),
+            index: Vec::new(),
         };
         let mut recovery = OutboxRecovery::default();
         match fs::read(dir.join(MANIFEST)) {
@@ -96,6 +100,7 @@ impl Outbox {
             }
         }
         sync_dir(dir)?;
+        outbox.index = scan(dir);
         Ok((outbox, recovery))
     }
 
@@ -103,13 +108,14 @@ impl Outbox {
     pub fn open_for_reading(dir: &Path) -> Outbox {
         Outbox {
             dir: dir.to_path_buf(),
+            index: scan(dir),
         }
     }
 
     /// Commits a round: stages `batches`, writes the manifest (the commit point), then lets
     /// `drop_journal` delete the journal segments the round consumed, and finishes.
     pub fn commit_round(
-        &self,
+        &mut self,
         batches: Vec<Sealed>,
         journal_through: u64,
         drop_journal: impl FnOnce(u64) -> io::Result<()>,
@@ -136,6 +142,7 @@ impl Outbox {
         sync_dir(&self.dir)?;
         drop_journal(journal_through)?;
         self.finish(&manifest)?;
+        self.index.extend(entries.iter().cloned());
         Ok(entries)
     }
 
@@ -153,13 +160,7 @@ impl Outbox {
 
     /// The batches waiting, in upload order: by priority, then oldest first.
     pub fn list(&self) -> Vec<OutboxEntry> {
-        let Ok(dir) = fs::read_dir(&self.dir) else {
-            return Vec::new();
-        };
-        let mut entries: Vec<OutboxEntry> = dir
-            .filter_map(|e| e.ok())
-            .filter_map(|e| OutboxEntry::from_path(&e.path()))
-            .collect();
+        let mut entries = self.index.clone();
         entries.sort_by_key(|e| (e.priority, e.created_ms, e.id.clone()));
         entries
     }
@@ -170,13 +171,16 @@ impl Outbox {
     }
 
     /// Removes a batch (uploaded, evicted or purged).
-    pub fn remove(&self, entry: &OutboxEntry) -> io::Result<()> {
-        fs::remove_file(self.dir.join(entry.file_name() + "." + BATCH))?;
+    pub fn remove(&mut self, entry: &OutboxEntry) -> io::Result<()> {
+        match fs::remove_file(self.dir.join(entry.file_name() + "." + BATCH)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => self.index.retain(|e| e.id != entry.id),
+        }
         sync_dir(&self.dir)
     }
 
     /// Removes every batch holding data `category` allowed; returns them.
-    pub fn purge(&self, category: Category) -> io::Result<Vec<OutboxEntry>> {
+    pub fn purge(&mut self, category: Category) -> io::Result<Vec<OutboxEntry>> {
         let doomed: Vec<OutboxEntry> = self
             .list()
             .into_iter()
@@ -190,12 +194,15 @@ impl Outbox {
 
     /// Bytes the outbox takes.
     pub fn size(&self) -> u64 {
-        self.list().iter().map(|e| e.size).sum()
+        self.index.iter().map(|e| e.size).sum()
     }
 
     /// Removes batches until the outbox takes at most `budget` bytes: analytics first, essential
     /// last, oldest first within a priority. Returns what was evicted.
-    pub fn evict_to(&self, budget: u64) -> io::Result<Vec<OutboxEntry>> {
+    pub fn evict_to(&mut self, budget: u64) -> io::Result<Vec<OutboxEntry>> {
+        if self.size() <= budget {
+            return Ok(Vec::new());
+        }
         let mut entries = self.list();
         // Evict from the back of the upload order: lowest priority, then oldest.
         entries.sort_by_key(|e| (std::cmp::Reverse(e.priority), e.created_ms));
@@ -211,6 +218,17 @@ impl Outbox {
         }
         Ok(evicted)
     }
+}
+
+/// Every `.batch` file in `dir`.
+fn scan(dir: &Path) -> Vec<OutboxEntry> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| OutboxEntry::from_path(&e.path()))
+        .collect()
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {

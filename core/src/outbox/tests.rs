@@ -61,7 +61,7 @@ fn file_names_carry_the_entry() {
 #[test]
 fn a_committed_round_is_finished_on_open() {
     let (_tmp, outbox_dir, journal) = dirs();
-    let (outbox, _) = Outbox::open(&outbox_dir, &journal).unwrap();
+    let (mut outbox, _) = Outbox::open(&outbox_dir, &journal).unwrap();
     let sealed = vec![Sealed {
         entry: entry(Category::Analytics, vec![], ID_A),
         bytes: b"batch a".to_vec(),

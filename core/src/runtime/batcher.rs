@@ -16,7 +16,7 @@ use crate::wire::{self, Batch, BatchMeta, WireEvent};
 pub(super) const SDK_VERSION: &str = concat!("modicum/", env!("CARGO_PKG_VERSION"));
 
 /// Seals everything in the journal into the outbox. Without a collector key it does nothing.
-pub(super) fn round(shared: &Shared, journal: &mut Journal, outbox: &Outbox) -> io::Result<()> {
+pub(super) fn round(shared: &Shared, journal: &mut Journal, outbox: &mut Outbox) -> io::Result<()> {
     let Some(key) = &shared.config.collector else {
         return Ok(());
     };
@@ -99,7 +99,7 @@ fn grants(event: &Minimized) -> Vec<Category> {
 pub(super) fn enforce_budget(
     shared: &Shared,
     journal: &Journal,
-    outbox: &Outbox,
+    outbox: &mut Outbox,
 ) -> io::Result<()> {
     let budget = shared
         .config

@@ -156,7 +156,7 @@ impl Worker {
     fn seal(&mut self) -> io::Result<()> {
         self.sync()?;
         if self.shared.config.collector.is_some() {
-            batcher::round(&self.shared, &mut self.journal, &self.outbox)?;
+            batcher::round(&self.shared, &mut self.journal, &mut self.outbox)?;
             self.unbatched = 0;
             self.batch_by = None;
         }
