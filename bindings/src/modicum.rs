@@ -19,6 +19,10 @@ pub struct ModicumConfig {
     /// 30 if absent.
     #[uniffi(default = None)]
     pub pseudonym_rotation_days: Option<u32>,
+    /// The collector's X25519 public key (32 bytes). Without it events stay in the encrypted
+    /// journal and nothing is sealed for upload.
+    #[uniffi(default = None)]
+    pub collector_public_key: Option<Vec<u8>>,
 }
 
 /// A custom event with declared data classes and a category other than analytics.
@@ -47,6 +51,15 @@ impl ModicumCore {
         let mut core_config = Config::new(config.storage_dir, config.app_id);
         if let Some(document) = config.policy_document {
             core_config.policy = parse_policy(&document)?;
+        }
+        if let Some(key) = config.collector_public_key {
+            let key =
+                modicum_core::envelope::CollectorKey::from_public_bytes(&key).map_err(|e| {
+                    ModicumError::InvalidConfig {
+                        reason: format!("collector_public_key: {e}"),
+                    }
+                })?;
+            core_config.collector = Some(key);
         }
         if let Some(days) = config.pseudonym_rotation_days {
             core_config.pseudonym_rotation =
@@ -113,6 +126,18 @@ impl ModicumCore {
         Ok(self
             .inner
             .flush(std::time::Duration::from_millis(u64::from(timeout_ms)))?)
+    }
+
+    /// Seals everything recorded so far into batches for upload now, or after `timeout_ms`.
+    pub fn seal_now(&self, timeout_ms: u32) -> Result<(), ModicumError> {
+        Ok(self
+            .inner
+            .seal_now(std::time::Duration::from_millis(u64::from(timeout_ms)))?)
+    }
+
+    /// How many sealed batches wait for upload.
+    pub fn pending_batches(&self) -> u32 {
+        u32::try_from(self.inner.outbox().len()).unwrap_or(u32::MAX)
     }
 
     /// A readable JSON copy of everything held on the device: consent and its history, the
@@ -187,6 +212,7 @@ mod tests {
             app_id: "com.example".into(),
             policy_document: policy_document.map(Into::into),
             pseudonym_rotation_days: None,
+            collector_public_key: None,
         })
     }
 
@@ -280,5 +306,56 @@ mod tests {
             panic!("expected InvalidPolicy");
         };
         assert!(errors.contains("rule 1 (`id.hardware`)"), "{errors}");
+    }
+
+    fn config(dir: &std::path::Path) -> ModicumConfig {
+        ModicumConfig {
+            storage_dir: dir.display().to_string(),
+            app_id: "com.example".into(),
+            policy_document: None,
+            pseudonym_rotation_days: None,
+            collector_public_key: None,
+        }
+    }
+
+    #[test]
+    fn rotation_and_collector_key_are_checked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let zero = ModicumConfig {
+            pseudonym_rotation_days: Some(0),
+            ..config(tmp.path())
+        };
+        assert!(matches!(
+            ModicumCore::start(zero),
+            Err(ModicumError::InvalidConfig { .. })
+        ));
+        let short = ModicumConfig {
+            collector_public_key: Some(vec![1; 31]),
+            ..config(tmp.path())
+        };
+        assert!(matches!(
+            ModicumCore::start(short),
+            Err(ModicumError::InvalidConfig { .. })
+        ));
+    }
+
+    #[test]
+    fn with_a_collector_key_events_are_sealed_for_upload() {
+        let tmp = tempfile::tempdir().unwrap();
+        let key = ModicumConfig {
+            collector_public_key: Some(vec![9; 32]),
+            ..config(tmp.path())
+        };
+        let core = ModicumCore::start(key).unwrap();
+        core.set_consent("analytics".into(), true).unwrap();
+        assert!(core.record("tap".into(), HashMap::new()).unwrap());
+        assert_eq!(core.pending_batches(), 0);
+        core.seal_now(10_000).unwrap();
+        assert_eq!(core.pending_batches(), 1);
+        assert_eq!(
+            core.held_events_json().unwrap(),
+            "[]",
+            "sealed events left the journal"
+        );
     }
 }

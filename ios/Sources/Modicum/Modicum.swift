@@ -11,14 +11,18 @@ public final class Modicum: Sendable {
         public var policyDocument: String?
         /// Days pseudonyms last before they rotate; 30 if nil.
         public var pseudonymRotationDays: UInt32?
+        /// The collector's X25519 public key (32 bytes); without it nothing is sealed for upload.
+        public var collectorPublicKey: Data?
 
         public init(
-            storageDirectory: URL, appID: String, policyDocument: String? = nil, pseudonymRotationDays: UInt32? = nil
+            storageDirectory: URL, appID: String, policyDocument: String? = nil,
+            pseudonymRotationDays: UInt32? = nil, collectorPublicKey: Data? = nil
         ) {
             self.storageDirectory = storageDirectory
             self.appID = appID
             self.policyDocument = policyDocument
             self.pseudonymRotationDays = pseudonymRotationDays
+            self.collectorPublicKey = collectorPublicKey
         }
     }
 
@@ -34,7 +38,8 @@ public final class Modicum: Sendable {
             storageDir: configuration.storageDirectory.path,
             appId: configuration.appID,
             policyDocument: configuration.policyDocument,
-            pseudonymRotationDays: configuration.pseudonymRotationDays
+            pseudonymRotationDays: configuration.pseudonymRotationDays,
+            collectorPublicKey: configuration.collectorPublicKey
         )
         return Modicum(core: try ModicumCore.start(config: config))
     }
@@ -89,6 +94,16 @@ public final class Modicum: Sendable {
     /// The minimized events held on the device, as a JSON array: what would leave it.
     public func heldEventsJSON() throws -> String {
         try core.heldEventsJson()
+    }
+
+    /// Seals what was recorded into batches for upload now, rather than when a batch fills.
+    public func sealNow(timeoutMillis: UInt32 = 5_000) throws {
+        try core.sealNow(timeoutMs: timeoutMillis)
+    }
+
+    /// How many sealed batches wait for upload.
+    public var pendingBatches: Int {
+        Int(core.pendingBatches())
     }
 
     /// A readable JSON copy of everything held on the device (the user's right to a copy).

@@ -128,6 +128,19 @@ final class ModicumTests: XCTestCase {
         XCTAssertTrue(try modicum.export().contains("\"install_pseudonyms\""))
     }
 
+    func testWithACollectorKeyEventsAreSealedForUpload() throws {
+        let config = Modicum.Configuration(
+            storageDirectory: directory.appendingPathComponent("sealed"), appID: "dev.modicum.test",
+            collectorPublicKey: Data(repeating: 9, count: 32)
+        )
+        let modicum = try Modicum.start(config)
+        try modicum.setConsent(.analytics, granted: true)
+        try modicum.record("tap")
+        try modicum.sealNow()
+        XCTAssertEqual(modicum.pendingBatches, 1)
+        XCTAssertEqual(try modicum.heldEventsJSON(), "[]")
+    }
+
     func testAnInvalidPolicyIsATypedErrorNamingTheRule() throws {
         let policy = "[[rules]]\nclass = \"id.hardware\"\naction = \"keep\"\n"
         let config = Modicum.Configuration(

@@ -18,6 +18,8 @@ data class Config(
     val appId: String,
     val policyDocument: String? = null,
     val pseudonymRotationDays: Int? = null,
+    /** The collector's X25519 public key (32 bytes); without it nothing is sealed for upload. */
+    val collectorPublicKey: ByteArray? = null,
 )
 
 /**
@@ -38,6 +40,7 @@ class Modicum private constructor(private val core: ModicumCore) : AutoCloseable
                         appId = config.appId,
                         policyDocument = config.policyDocument,
                         pseudonymRotationDays = config.pseudonymRotationDays?.toUInt(),
+                        collectorPublicKey = config.collectorPublicKey,
                     ),
                 ),
             )
@@ -78,6 +81,13 @@ class Modicum private constructor(private val core: ModicumCore) : AutoCloseable
     /** The minimized events held on the device, as a JSON array: what would leave it. */
     @Throws(ModicumException::class)
     fun heldEventsJson(): String = core.heldEventsJson()
+
+    /** Seals what was recorded into batches for upload now, rather than when a batch fills. */
+    @Throws(ModicumException::class)
+    fun sealNow(timeoutMillis: Int = 5_000) = core.sealNow(timeoutMillis.toUInt())
+
+    /** How many sealed batches wait for upload. */
+    val pendingBatches: Int get() = core.pendingBatches().toInt()
 
     /** A readable JSON copy of everything held on the device (the user's right to a copy). */
     @Throws(ModicumException::class)

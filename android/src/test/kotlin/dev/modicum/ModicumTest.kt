@@ -144,6 +144,18 @@ class ModicumTest {
     }
 
     @Test
+    fun withACollectorKeyEventsAreSealedForUpload() {
+        val config = Config(storageDir = File(dir, "sealed"), appId = "dev.modicum.test", collectorPublicKey = ByteArray(32) { 9 })
+        Modicum.start(config).use { modicum ->
+            modicum.setConsent(ConsentCategory.ANALYTICS, true)
+            modicum.record("tap")
+            modicum.sealNow()
+            assertEquals(1, modicum.pendingBatches)
+            assertEquals("[]", modicum.heldEventsJson())
+        }
+    }
+
+    @Test
     fun anInvalidPolicyIsATypedExceptionNamingTheRule() {
         val policy = "[[rules]]\nclass = \"id.hardware\"\naction = \"keep\"\n"
         val error = assertThrows(ModicumException.InvalidPolicy::class.java) {
