@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -5,7 +6,7 @@ use std::time::Duration;
 
 use crate::envelope::CollectorKey;
 use crate::transform::DEFAULT_ROTATION;
-use crate::{Error, Policy};
+use crate::{Category, Error, Policy};
 
 /// What an app passes to [`crate::Modicum::start`].
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +25,8 @@ pub struct Config {
     pub queue_capacity: usize,
     /// How long an event may stay on the device before it is deleted unsent.
     pub retention: Duration,
+    /// Shorter retention for some categories (never longer than `retention`).
+    pub retention_by_category: BTreeMap<Category, Duration>,
     /// The collector's public key. Without one, events stay in the journal and nothing is
     /// sealed.
     pub collector: Option<CollectorKey>,
@@ -51,11 +54,19 @@ impl Config {
             durability_window: Duration::from_secs(1),
             queue_capacity: 10_000,
             retention: DEFAULT_RETENTION,
+            retention_by_category: BTreeMap::new(),
             collector: None,
             batch_max_events: 500,
             batch_max_age: Duration::from_secs(60),
             storage_budget: 10 << 20,
         }
+    }
+
+    /// How long events of `category` may stay on the device.
+    pub fn retention_for(&self, category: Category) -> Duration {
+        self.retention_by_category
+            .get(&category)
+            .map_or(self.retention, |&d| d.min(self.retention))
     }
 
     /// Checks the config and proves the storage directory can be written, so a bad path fails

@@ -2,6 +2,8 @@
 //! happened to the user's data can be shown to them (`export`) and to auditors.
 
 use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -126,6 +128,36 @@ impl Ledger {
             .and_then(|m| m.get(&entry))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// A ledger starting from counts saved earlier (see [`Ledger::save`]).
+    pub fn restored(saved: BTreeMap<Category, BTreeMap<Entry, u64>>) -> Ledger {
+        let ledger = Ledger::default();
+        for (category, entries) in saved {
+            for (entry, n) in entries {
+                ledger.add(category, entry, n);
+            }
+        }
+        ledger
+    }
+
+    /// Reads the counts saved in `path`; a missing or unreadable file starts from zero (the
+    /// counts describe the past; losing them loses no data).
+    pub fn load(path: &Path) -> Ledger {
+        std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .map_or_else(Ledger::default, Ledger::restored)
+    }
+
+    /// Saves the counts atomically (temporary file, sync, rename).
+    pub fn save(&self, path: &Path) -> io::Result<()> {
+        let bytes = serde_json::to_vec(&self.snapshot()).map_err(io::Error::other)?;
+        let tmp = path.with_extension("tmp");
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(Category, Entry), u64>> {

@@ -35,6 +35,9 @@ use crate::transform::{InstallSecret, Pseudonymizer};
 use crate::{AgeBand, Category, Config, Consent, Error, Event, Policy};
 use worker::Command;
 
+/// Where the ledger's counts are saved, in the storage directory.
+pub const LEDGER_FILE: &str = "ledger.json";
+
 /// How many recent decision traces are kept for inspection.
 pub const TRACE_CAPACITY: usize = 64;
 /// The name the install secret is kept under in the secret store.
@@ -122,6 +125,7 @@ impl Modicum {
         let unbatched = contents.events.len();
         let recovered = Recovered::from_journal(consent_loaded, &contents, outbox_recovered);
 
+        let ledger = Ledger::load(&config.storage_dir.join(LEDGER_FILE));
         let permits = consent.permits(&config.policy);
         let (tx, rx) = bounded(config.queue_capacity);
         let shared = Arc::new(Shared {
@@ -132,7 +136,7 @@ impl Modicum {
             secrets,
             pseudonymizer: RwLock::new(pseudonymizer),
             consent_store,
-            ledger: Ledger::default(),
+            ledger,
             traces: Mutex::new(VecDeque::new()),
             storage_errors: AtomicU64::new(0),
         });
@@ -381,12 +385,10 @@ impl Modicum {
             .map_err(|e| Error::InvalidConfig {
                 reason: e.to_string(),
             })?;
-        *self
-            .shared
-            .pseudonymizer
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = pseudonymizer;
-        Ok(())
+        // Through the queue: events recorded before this call are hashed with the old secret.
+        self.ask(BLOCKING_TIMEOUT, |ack| {
+            Command::Rotate(Box::new(pseudonymizer), ack)
+        })
     }
 
     /// The current install pseudonym (see [`Pseudonymizer::install_pseudonym`]).

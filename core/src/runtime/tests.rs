@@ -338,3 +338,61 @@ fn events_past_retention_expire_at_start_and_are_counted() {
     assert!(m.held().unwrap().is_empty());
     assert_eq!(m.ledger().get(Category::Analytics, LedgerEntry::Expired), 1);
 }
+
+#[test]
+fn the_ledger_survives_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let m = Modicum::start(config(tmp.path())).unwrap();
+        m.set_consent(Category::Analytics, true).unwrap();
+        for _ in 0..3 {
+            m.record(Event::new("e")).unwrap();
+        }
+        m.flush(WAIT).unwrap();
+        std::mem::forget(m);
+    }
+    let m = Modicum::start(config(tmp.path())).unwrap();
+    assert_eq!(m.ledger().get(Category::Analytics, LedgerEntry::Kept), 3);
+    assert_eq!(
+        m.ledger().get(Category::Analytics, LedgerEntry::Collected),
+        3
+    );
+}
+
+#[test]
+fn retention_is_per_category_and_applies_to_sealed_batches_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = crate::envelope::CollectorKey::from_public_bytes(&[9; 32]).unwrap();
+    {
+        let mut c = config(tmp.path());
+        c.collector = Some(key.clone());
+        let m = Modicum::start(c).unwrap();
+        m.set_consent(Category::Analytics, true).unwrap();
+        m.set_consent(Category::Diagnostics, true).unwrap();
+        m.record(Event::new("sealed_tap")).unwrap();
+        m.seal_now(WAIT).unwrap();
+        m.record(Event::new("tap")).unwrap();
+        m.record(Event::new("net").in_category(Category::Diagnostics))
+            .unwrap();
+        m.shutdown(WAIT).unwrap();
+        assert_eq!(m.outbox().len(), 1);
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    let mut c = config(tmp.path());
+    c.collector = Some(key);
+    c.retention_by_category
+        .insert(Category::Analytics, Duration::from_millis(10));
+    let m = Modicum::start(c).unwrap();
+    let held = m.held().unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(
+        held[0].category(),
+        Category::Diagnostics,
+        "diagnostics keep the default 90 days"
+    );
+    assert!(
+        m.outbox().is_empty(),
+        "the sealed analytics batch expired too"
+    );
+    assert_eq!(m.ledger().get(Category::Analytics, LedgerEntry::Expired), 2);
+}

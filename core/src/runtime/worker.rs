@@ -27,6 +27,9 @@ pub(super) enum Command {
     Purge(Category, Sender<io::Result<()>>),
     /// Everything held in the journal, read back.
     Held(Sender<io::Result<Vec<Minimized>>>),
+    /// Hashes identifiers with this pseudonymizer from here on: events queued before keep the
+    /// old one.
+    Rotate(Box<crate::transform::Pseudonymizer>, Sender<io::Result<()>>),
     /// Destroys the data key, then the journal and the outbox, and starts empty.
     DeleteAll(Sender<io::Result<()>>),
     Shutdown(Sender<io::Result<()>>),
@@ -59,7 +62,7 @@ pub(super) fn run(
         unbatched,
         batch_by,
     };
-    let expired = expire(&worker.shared, &mut worker.journal);
+    let expired = expire(&worker.shared, &mut worker.journal, &mut worker.outbox);
     worker.note(expired);
     loop {
         let deadline = [worker.sync_by, worker.batch_by]
@@ -100,6 +103,14 @@ pub(super) fn run(
                     .and_then(|()| worker.journal.read())
                     .map(|c| c.events);
                 let _ = reply.send(result);
+            }
+            Some(Command::Rotate(pseudonymizer, ack)) => {
+                *worker
+                    .shared
+                    .pseudonymizer
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner()) = *pseudonymizer;
+                let _ = ack.send(Ok(()));
             }
             Some(Command::DeleteAll(ack)) => {
                 let result = worker.delete_all();
@@ -148,6 +159,13 @@ impl Worker {
         let result = self.journal.sync();
         self.sync_by = None;
         settle(&self.shared, &mut self.journal);
+        // The ledger is saved with each group commit, so its counts survive as long as the
+        // events they describe.
+        let saved = self
+            .shared
+            .ledger
+            .save(&self.shared.config.storage_dir.join(super::LEDGER_FILE));
+        self.note(saved);
         result
     }
 
@@ -159,6 +177,8 @@ impl Worker {
             batcher::round(&self.shared, &mut self.journal, &mut self.outbox)?;
             self.unbatched = 0;
             self.batch_by = None;
+            // Batches waiting for an upload that does not come age out like events do.
+            expire(&self.shared, &mut self.journal, &mut self.outbox)?;
         }
         settle(&self.shared, &mut self.journal);
         Ok(())
@@ -271,19 +291,27 @@ fn settle(shared: &Shared, journal: &mut Journal) {
         .fetch_add(outcome.errors, Ordering::Relaxed);
 }
 
-/// Drops what is older than the retention period, counting it.
-fn expire(shared: &Shared, journal: &mut Journal) -> io::Result<()> {
-    let retention = shared
-        .config
-        .retention
-        .as_millis()
-        .try_into()
-        .unwrap_or(u64::MAX);
-    let cutoff = super::now_ms().saturating_sub(retention);
+/// Drops journaled events and sealed batches older than their category's retention,
+/// counting every event.
+fn expire(shared: &Shared, journal: &mut Journal, outbox: &mut Outbox) -> io::Result<()> {
+    let now = super::now_ms();
+    let expired_at = |category: Category, at: u64| {
+        let retention =
+            u64::try_from(shared.config.retention_for(category).as_millis()).unwrap_or(u64::MAX);
+        at < now.saturating_sub(retention)
+    };
+    for entry in outbox.list() {
+        if expired_at(entry.category, entry.created_ms) {
+            outbox.remove(&entry)?;
+            shared
+                .ledger
+                .add(entry.category, Entry::Expired, u64::from(entry.events));
+        }
+    }
     let events = journal.read()?.events;
-    let (kept, expired): (Vec<_>, Vec<_>) = events
+    let (expired, kept): (Vec<_>, Vec<_>) = events
         .into_iter()
-        .partition(|e| e.recorded_at_ms() >= cutoff);
+        .partition(|e| expired_at(e.category(), e.recorded_at_ms()));
     if expired.is_empty() {
         return Ok(());
     }
