@@ -32,8 +32,10 @@ pub struct Config {
     pub collector: Option<CollectorKey>,
     /// A batch is sealed once this many events wait…
     pub batch_max_events: usize,
-    /// …or once the oldest has waited this long.
+    /// …or once the oldest has waited this long. A batch also holds at most about this many
+    /// bytes before compression, so a request stays small enough for mobile networks.
     pub batch_max_age: Duration,
+    pub batch_max_bytes: usize,
     /// Bytes the journal and outbox may take together; beyond it, batches are evicted,
     /// analytics first and essential processing last.
     pub storage_budget: u64,
@@ -58,6 +60,7 @@ impl Config {
             collector: None,
             batch_max_events: 500,
             batch_max_age: Duration::from_secs(60),
+            batch_max_bytes: 512 * 1024,
             storage_budget: 10 << 20,
         }
     }

@@ -232,3 +232,40 @@ fn the_budget_evicts_analytics_before_diagnostics_and_essential_last() {
         );
     }
 }
+
+#[test]
+fn batches_are_cut_by_bytes_as_well_as_by_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (private, key) = collector();
+    let m = start(tmp.path(), &key, |c| c.batch_max_bytes = 64 * 1024);
+    m.set_consent(Category::Analytics, true).unwrap();
+    let text = "abcdefgh".repeat(500); // 4 KB of text per event
+    for i in 0..100 {
+        m.record(
+            Event::new("big")
+                .with("i", Value::Int(i))
+                .with("t", Value::Text(text.clone())),
+        )
+        .unwrap();
+    }
+    m.seal_now(WAIT).unwrap();
+    let batches = batches(&m, &private, tmp.path());
+    assert!(
+        batches.len() >= 7,
+        "{} batches for ~400 KB at 64 KiB each",
+        batches.len()
+    );
+    let total: usize = batches.iter().map(|(_, b)| b.events.len()).sum();
+    assert_eq!(total, 100);
+    for (_, batch) in &batches {
+        let raw: usize = batch
+            .events
+            .iter()
+            .map(|e| match e.properties.get("t") {
+                Some(WireValue::Text(t)) => t.len(),
+                _ => 0,
+            })
+            .sum();
+        assert!(raw <= 64 * 1024, "a batch carries {raw} bytes of text");
+    }
+}

@@ -43,7 +43,11 @@ pub(super) fn round(shared: &Shared, journal: &mut Journal, outbox: &mut Outbox)
     }
     let mut sealed = Vec::new();
     for ((category, grants), events) in groups {
-        for chunk in events.chunks(shared.config.batch_max_events) {
+        for chunk in chunks(
+            &events,
+            shared.config.batch_max_events,
+            shared.config.batch_max_bytes,
+        ) {
             let batch = Batch {
                 meta: BatchMeta {
                     app_id: shared.config.app_id.clone(),
@@ -80,6 +84,49 @@ pub(super) fn round(shared: &Shared, journal: &mut Journal, outbox: &mut Outbox)
             .add(entry.category, Entry::Batched, u64::from(entry.events));
     }
     enforce_budget(shared, journal, outbox)
+}
+
+/// Splits `events` into runs of at most `max_events` events and, by a conservative estimate of
+/// their encoded size (before compression), at most `max_bytes` bytes; a single event larger
+/// than that goes alone.
+fn chunks<'a>(
+    events: &[&'a Minimized],
+    max_events: usize,
+    max_bytes: usize,
+) -> Vec<Vec<&'a Minimized>> {
+    let mut chunks = Vec::new();
+    let mut current: Vec<&Minimized> = Vec::new();
+    let mut bytes = 0;
+    for &event in events {
+        let size = estimated_size(event);
+        if !current.is_empty() && (current.len() == max_events || bytes + size > max_bytes) {
+            chunks.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        bytes += size;
+        current.push(event);
+    }
+    if !current.is_empty() {
+        chunks.push(current);
+    }
+    chunks
+}
+
+/// An upper bound on what an event adds to a payload before compression: its strings in full
+/// (the string table may share them) and 24 bytes for each value and timestamp.
+fn estimated_size(event: &Minimized) -> usize {
+    let text: usize = event
+        .properties()
+        .iter()
+        .map(|(key, field)| {
+            key.len()
+                + match field.value() {
+                    crate::minimize::MinimizedValue::Text(t) => t.len(),
+                    _ => 0,
+                }
+        })
+        .sum();
+    event.name().len() + text + 24 * (event.properties().len() + 1)
 }
 
 /// The categories whose grants let fields into `event`, sorted.
