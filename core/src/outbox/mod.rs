@@ -200,14 +200,28 @@ impl Outbox {
     /// Removes batches until the outbox takes at most `budget` bytes: analytics first, essential
     /// last, oldest first within a priority. Returns what was evicted.
     pub fn evict_to(&mut self, budget: u64) -> io::Result<Vec<OutboxEntry>> {
-        if self.size() <= budget {
-            return Ok(Vec::new());
-        }
-        let mut entries = self.list();
-        // Evict from the back of the upload order: lowest priority, then oldest.
-        entries.sort_by_key(|e| (std::cmp::Reverse(e.priority), e.created_ms));
-        let mut size: u64 = entries.iter().map(|e| e.size).sum();
         let mut evicted = Vec::new();
+        for level in (0..=3u8).rev() {
+            evicted.extend(self.evict_level_to(level, budget)?);
+        }
+        Ok(evicted)
+    }
+
+    /// Removes batches of priority `level`, oldest first, until the outbox takes at most
+    /// `budget` bytes or none of that priority is left. Returns what was evicted.
+    pub fn evict_level_to(&mut self, level: u8, budget: u64) -> io::Result<Vec<OutboxEntry>> {
+        let mut evicted = Vec::new();
+        let mut size = self.size();
+        if size <= budget {
+            return Ok(evicted);
+        }
+        let mut entries: Vec<OutboxEntry> = self
+            .index
+            .iter()
+            .filter(|e| e.priority == level)
+            .cloned()
+            .collect();
+        entries.sort_by_key(|e| e.created_ms);
         for entry in entries {
             if size <= budget {
                 break;

@@ -15,13 +15,19 @@ use crate::wire::{self, Batch, BatchMeta, WireEvent};
 
 pub(super) const SDK_VERSION: &str = concat!("modicum/", env!("CARGO_PKG_VERSION"));
 
-/// Seals everything in the journal into the outbox. Without a collector key it does nothing.
-pub(super) fn round(shared: &Shared, journal: &mut Journal, outbox: &mut Outbox) -> io::Result<()> {
+/// Seals `events`, which are everything the journal holds, into the outbox. Without a
+/// collector key it does nothing. The worker keeps the journal's events in memory, so a round
+/// never reads back and decrypts what it has just written.
+pub(super) fn round(
+    shared: &Shared,
+    journal: &mut Journal,
+    outbox: &mut Outbox,
+    events: &[Minimized],
+) -> io::Result<()> {
     let Some(key) = &shared.config.collector else {
         return Ok(());
     };
     let through = journal.roll()?;
-    let events = journal.read()?.events;
     if events.is_empty() {
         return journal.drop_through(through);
     }
@@ -35,7 +41,7 @@ pub(super) fn round(shared: &Shared, journal: &mut Journal, outbox: &mut Outbox)
             .install_pseudonym(now)
     });
     let mut groups: BTreeMap<(Category, Vec<Category>), Vec<&Minimized>> = BTreeMap::new();
-    for event in &events {
+    for event in events {
         groups
             .entry((event.category(), grants(event)))
             .or_default()
@@ -83,7 +89,7 @@ pub(super) fn round(shared: &Shared, journal: &mut Journal, outbox: &mut Outbox)
             .ledger
             .add(entry.category, Entry::Batched, u64::from(entry.events));
     }
-    enforce_budget(shared, journal, outbox)
+    Ok(())
 }
 
 /// Splits `events` into runs of at most `max_events` events and, by a conservative estimate of
@@ -141,21 +147,54 @@ fn grants(event: &Minimized) -> Vec<Category> {
     grants
 }
 
-/// Evicts outbox batches (analytics first, essential last, oldest first) until the journal
-/// and outbox fit the budget, counting every evicted event.
+/// Evicts until the journal and the outbox together fit the storage budget: analytics first,
+/// essential last, and within a priority sealed batches (oldest first) before journaled events
+/// (oldest first). Every evicted event is counted; `events` are the journal's, and lose the
+/// evicted ones.
 pub(super) fn enforce_budget(
     shared: &Shared,
-    journal: &Journal,
+    journal: &mut Journal,
     outbox: &mut Outbox,
+    events: &mut Vec<Minimized>,
 ) -> io::Result<()> {
-    let budget = shared
-        .config
-        .storage_budget
-        .saturating_sub(journal.size_on_disk());
-    for entry in outbox.evict_to(budget)? {
-        shared
-            .ledger
-            .add(entry.category, Entry::Evicted, u64::from(entry.events));
+    let budget = shared.config.storage_budget;
+    let journal_size = journal.size_on_disk();
+    if journal_size + outbox.size() <= budget {
+        return Ok(());
+    }
+    // What a journaled event takes on disk, on average: the journal is rewritten whole, so the
+    // estimate only decides how many to evict, never which.
+    let per_event = journal_size / (events.len() as u64).max(1);
+    let overhead = journal_size - per_event * events.len() as u64;
+    let over = |events: &Vec<Minimized>, outbox: &Outbox| {
+        (overhead + per_event * events.len() as u64 + outbox.size()).saturating_sub(budget)
+    };
+    let mut evicted_events = false;
+    for level in (0..=3u8).rev() {
+        let excess = over(events, outbox);
+        if excess == 0 {
+            break;
+        }
+        for entry in outbox.evict_level_to(level, outbox.size().saturating_sub(excess))? {
+            shared
+                .ledger
+                .add(entry.category, Entry::Evicted, u64::from(entry.events));
+        }
+        let mut excess = over(events, outbox);
+        // Oldest first: the journal holds events in the order they were recorded.
+        events.retain(|e| {
+            if excess > 0 && priority(e.category()) == level {
+                excess = excess.saturating_sub(per_event.max(1));
+                shared.ledger.add(e.category(), Entry::Evicted, 1);
+                evicted_events = true;
+                false
+            } else {
+                true
+            }
+        });
+    }
+    if evicted_events {
+        journal.replace(events)?;
     }
     Ok(())
 }

@@ -122,7 +122,6 @@ impl Modicum {
         let (outbox, outbox_recovered) =
             Outbox::open(&config.storage_dir.join("outbox"), &journal_dir).map_err(unusable)?;
         let (journal, contents) = Journal::open(&journal_dir, key).map_err(unusable)?;
-        let unbatched = contents.events.len();
         let recovered = Recovered::from_journal(consent_loaded, &contents, outbox_recovered);
 
         let ledger = Ledger::load(&config.storage_dir.join(LEDGER_FILE));
@@ -143,7 +142,7 @@ impl Modicum {
         let worker_shared = Arc::clone(&shared);
         let worker = std::thread::Builder::new()
             .name("modicum-worker".into())
-            .spawn(move || worker::run(worker_shared, journal, outbox, unbatched, rx))
+            .spawn(move || worker::run(worker_shared, journal, outbox, contents.events, rx))
             .map_err(|e| Error::StorageUnusable {
                 path: shared.config.storage_dir.clone(),
                 reason: format!("cannot start the worker: {e}"),

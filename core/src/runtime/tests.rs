@@ -396,3 +396,65 @@ fn retention_is_per_category_and_applies_to_sealed_batches_too() {
     );
     assert_eq!(m.ledger().get(Category::Analytics, LedgerEntry::Expired), 2);
 }
+
+#[test]
+fn without_a_collector_the_budget_evicts_journaled_analytics_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut config = config(tmp.path());
+    config.policy = crate::Policy::default().with_essential("crash reporting");
+    config.storage_budget = 96 * 1024;
+    let m = Modicum::start(config).unwrap();
+    m.set_consent(Category::Analytics, true).unwrap();
+    m.set_consent(Category::Diagnostics, true).unwrap();
+    let text = "y".repeat(1_000);
+    for i in 0..60 {
+        for category in [
+            Category::Essential,
+            Category::Diagnostics,
+            Category::Analytics,
+        ] {
+            m.record(
+                Event::new("e")
+                    .in_category(category)
+                    .with("i", Value::Int(i))
+                    .with("t", Value::Text(text.clone())),
+            )
+            .unwrap();
+        }
+    }
+    m.flush(WAIT).unwrap();
+    let journal: u64 = std::fs::read_dir(tmp.path().join("modicum/journal"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(journal <= 96 * 1024, "journal takes {journal} bytes");
+    let held = held_json(&m);
+    let count = |category: &str| {
+        held.as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["category"] == category)
+            .count()
+    };
+    let evicted = |c| m.ledger().get(c, LedgerEntry::Evicted);
+    assert_eq!(count("essential"), 60, "essential events are evicted last");
+    assert!(evicted(Category::Analytics) > 0);
+    assert_eq!(count("analytics") as u64 + evicted(Category::Analytics), 60);
+    if evicted(Category::Diagnostics) > 0 {
+        assert_eq!(
+            count("analytics"),
+            0,
+            "diagnostics went while analytics stayed"
+        );
+    }
+    // The oldest go first.
+    let first_kept = held
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["category"] == "analytics")
+        .map(|e| e["properties"]["i"].as_i64().unwrap());
+    if let Some(i) = first_kept {
+        assert_eq!(i as u64, evicted(Category::Analytics));
+    }
+}

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
 use super::ledger::Entry;
 use super::{batcher, Shared, TRACE_CAPACITY};
@@ -35,14 +35,21 @@ pub(super) enum Command {
     Shutdown(Sender<io::Result<()>>),
 }
 
+/// A round seals at most this many full batches' worth of events; under a steady stream a
+/// round waits for the queue to drain until then, so its fixed cost (a handful of fsyncs) is
+/// shared by many batches.
+const ROUND_BATCHES: usize = 16;
+
 struct Worker {
     shared: Arc<Shared>,
     journal: Journal,
     outbox: Outbox,
+    /// Every event the journal holds, in order: rounds, purges and reads use this copy
+    /// instead of reading back and decrypting the journal.
+    pending: Vec<Minimized>,
     /// When appended events must be synced by (the durability window).
     sync_by: Option<Instant>,
-    /// Events journaled since the last batching round, and when the oldest was.
-    unbatched: usize,
+    /// When the pending events are due to be sealed into batches (full, or old enough).
     batch_by: Option<Instant>,
 }
 
@@ -50,61 +57,80 @@ pub(super) fn run(
     shared: Arc<Shared>,
     journal: Journal,
     outbox: Outbox,
-    unbatched: usize,
+    pending: Vec<Minimized>,
     rx: Receiver<Command>,
 ) {
-    let batch_by = (unbatched > 0).then(|| Instant::now() + shared.config.batch_max_age);
+    let batch_by = (!pending.is_empty() && shared.config.collector.is_some())
+        .then(|| Instant::now() + shared.config.batch_max_age);
     let mut worker = Worker {
         shared,
         journal,
         outbox,
+        pending,
         sync_by: None,
-        unbatched,
         batch_by,
     };
-    let expired = expire(&worker.shared, &mut worker.journal, &mut worker.outbox);
+    let expired = worker.expire();
     worker.note(expired);
+    let round_cap = worker.shared.config.batch_max_events * ROUND_BATCHES;
     loop {
-        let deadline = [worker.sync_by, worker.batch_by]
-            .into_iter()
-            .flatten()
-            .min();
-        let command = match deadline {
-            Some(deadline) => match rx.recv_deadline(deadline) {
-                Ok(command) => Some(command),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => return worker.finish(None),
-            },
-            None => match rx.recv() {
-                Ok(command) => Some(command),
-                Err(_) => return worker.finish(None),
-            },
+        let now = Instant::now();
+        if worker.sync_by.is_some_and(|at| at <= now) {
+            let synced = worker.sync();
+            worker.note(synced);
+            continue;
+        }
+        let batch_due = worker.batch_by.is_some_and(|at| at <= now);
+        if batch_due && (rx.is_empty() || worker.pending.len() >= round_cap) {
+            let sealed = worker.seal();
+            worker.note(sealed);
+            continue;
+        }
+        let command = if batch_due {
+            // Due, but more is queued: take it first, so the round covers it too.
+            match rx.try_recv() {
+                Ok(command) => command,
+                Err(TryRecvError::Empty) => continue,
+                Err(TryRecvError::Disconnected) => return worker.finish(None),
+            }
+        } else {
+            let deadline = [worker.sync_by, worker.batch_by]
+                .into_iter()
+                .flatten()
+                .min();
+            match deadline {
+                Some(deadline) => match rx.recv_deadline(deadline) {
+                    Ok(command) => command,
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    Err(RecvTimeoutError::Disconnected) => return worker.finish(None),
+                },
+                None => match rx.recv() {
+                    Ok(command) => command,
+                    Err(_) => return worker.finish(None),
+                },
+            }
         };
         // Every answer is sent after the ledger is settled, so a caller that waited for it
         // sees counts that include its own events.
         match command {
-            None => worker.on_deadline(),
-            Some(Command::Record(event)) => worker.record(event),
-            Some(Command::Flush(ack)) => {
+            Command::Record(event) => worker.record(event),
+            Command::Flush(ack) => {
                 let result = worker.sync();
                 let _ = ack.send(result);
             }
-            Some(Command::Seal(ack)) => {
+            Command::Seal(ack) => {
                 let result = worker.seal();
                 let _ = ack.send(result);
             }
-            Some(Command::Purge(category, ack)) => {
+            Command::Purge(category, ack) => {
                 let result = worker.purge(category);
                 let _ = ack.send(result);
             }
-            Some(Command::Held(reply)) => {
-                let result = worker
-                    .sync()
-                    .and_then(|()| worker.journal.read())
-                    .map(|c| c.events);
+            Command::Held(reply) => {
+                let result = worker.sync().map(|()| worker.pending.clone());
                 let _ = reply.send(result);
             }
-            Some(Command::Rotate(pseudonymizer, ack)) => {
+            Command::Rotate(pseudonymizer, ack) => {
                 *worker
                     .shared
                     .pseudonymizer
@@ -112,11 +138,11 @@ pub(super) fn run(
                     .unwrap_or_else(|p| p.into_inner()) = *pseudonymizer;
                 let _ = ack.send(Ok(()));
             }
-            Some(Command::DeleteAll(ack)) => {
+            Command::DeleteAll(ack) => {
                 let result = worker.delete_all();
                 let _ = ack.send(result);
             }
-            Some(Command::Shutdown(ack)) => return worker.finish(Some(ack)),
+            Command::Shutdown(ack) => return worker.finish(Some(ack)),
         }
     }
 }
@@ -124,13 +150,16 @@ pub(super) fn run(
 impl Worker {
     fn record(&mut self, event: Event) {
         let essential = event.category == Category::Essential;
-        if !record(&self.shared, &mut self.journal, event) {
+        let Some(minimized) = record(&self.shared, &mut self.journal, event) else {
             return;
-        }
-        self.unbatched += 1;
+        };
+        self.pending.push(minimized);
         let now = Instant::now();
         self.sync_by
             .get_or_insert(now + self.shared.config.durability_window);
+        if self.shared.config.collector.is_none() {
+            return;
+        }
         self.batch_by
             .get_or_insert(now + self.shared.config.batch_max_age);
         if essential {
@@ -138,27 +167,22 @@ impl Worker {
             // and go out in their own batch at once.
             let sealed = self.seal();
             self.note(sealed);
-        } else if self.unbatched >= self.shared.config.batch_max_events {
-            let sealed = self.seal();
-            self.note(sealed);
-        }
-    }
-
-    fn on_deadline(&mut self) {
-        let now = Instant::now();
-        if self.batch_by.is_some_and(|at| at <= now) {
-            let sealed = self.seal();
-            self.note(sealed);
-        } else {
-            let synced = self.sync();
-            self.note(synced);
+        } else if self.pending.len() >= self.shared.config.batch_max_events {
+            self.batch_by = Some(now);
         }
     }
 
     fn sync(&mut self) -> io::Result<()> {
         let result = self.journal.sync();
         self.sync_by = None;
-        settle(&self.shared, &mut self.journal);
+        self.settle();
+        let budget = batcher::enforce_budget(
+            &self.shared,
+            &mut self.journal,
+            &mut self.outbox,
+            &mut self.pending,
+        );
+        self.note(budget);
         // The ledger is saved with each group commit, so its counts survive as long as the
         // events they describe.
         let saved = self
@@ -174,27 +198,51 @@ impl Worker {
     fn seal(&mut self) -> io::Result<()> {
         self.sync()?;
         if self.shared.config.collector.is_some() {
-            batcher::round(&self.shared, &mut self.journal, &mut self.outbox)?;
-            self.unbatched = 0;
+            let events = std::mem::take(&mut self.pending);
+            if let Err(e) =
+                batcher::round(&self.shared, &mut self.journal, &mut self.outbox, &events)
+            {
+                // The round did not commit, or committed and failed to tidy up: the journal
+                // says which events are still waiting.
+                self.pending = self.journal.read().map(|c| c.events).unwrap_or(events);
+                return Err(e);
+            }
             self.batch_by = None;
             // Batches waiting for an upload that does not come age out like events do.
-            expire(&self.shared, &mut self.journal, &mut self.outbox)?;
+            self.expire()?;
+            batcher::enforce_budget(
+                &self.shared,
+                &mut self.journal,
+                &mut self.outbox,
+                &mut self.pending,
+            )?;
         }
-        settle(&self.shared, &mut self.journal);
+        self.settle();
         Ok(())
     }
 
+    /// Moves what the journal settled into the ledger. If storage lost events, the journal on
+    /// disk is read again so the pending copy holds only what survived.
+    fn settle(&mut self) {
+        if settle(&self.shared, &mut self.journal) {
+            if let Ok(contents) = self.journal.read() {
+                self.pending = contents.events;
+            }
+        }
+    }
+
     fn purge(&mut self, category: Category) -> io::Result<()> {
-        let events = self.journal.read()?.events;
-        let before = events.len();
-        let kept: Vec<Minimized> = events
+        let before = self.pending.len();
+        let kept: Vec<Minimized> = std::mem::take(&mut self.pending)
             .into_iter()
             .filter_map(|mut e| e.withdraw(category).then_some(e))
             .collect();
         self.shared
             .ledger
             .add(category, Entry::Purged, (before - kept.len()) as u64);
-        self.journal.replace(&kept)?;
+        let replaced = self.journal.replace(&kept);
+        self.pending = kept;
+        replaced?;
         // Sealed batches cannot be edited on the device: those holding the category's data go
         // whole, and every event in them is counted as purged.
         for entry in self.outbox.purge(category)? {
@@ -203,7 +251,7 @@ impl Worker {
                 .add(entry.category, Entry::Purged, u64::from(entry.events));
         }
         self.sync_by = None;
-        settle(&self.shared, &mut self.journal);
+        self.settle();
         Ok(())
     }
 
@@ -215,10 +263,10 @@ impl Worker {
         for entry in self.outbox.list() {
             self.outbox.remove(&entry)?;
         }
-        self.unbatched = 0;
+        self.pending.clear();
         self.batch_by = None;
         self.sync_by = None;
-        settle(&self.shared, &mut self.journal);
+        self.settle();
         Ok(())
     }
 
@@ -237,8 +285,8 @@ impl Worker {
     }
 }
 
-/// Minimizes and journals one event; true if it was appended.
-fn record(shared: &Shared, journal: &mut Journal, event: Event) -> bool {
+/// Minimizes and journals one event; returns it if it was appended.
+fn record(shared: &Shared, journal: &mut Journal, event: Event) -> Option<Minimized> {
     let pseudonymizer = shared
         .pseudonymizer
         .read()
@@ -259,22 +307,20 @@ fn record(shared: &Shared, journal: &mut Journal, event: Event) -> bool {
         }
         traces.push_back(trace);
     }
-    let Some(minimized) = minimized else {
-        return false;
-    };
+    let minimized = minimized?;
     match journal.append(&minimized) {
-        Ok(()) => true,
+        Ok(()) => Some(minimized),
         Err(_) => {
             // It could not be encoded or encrypted: lost, but counted, and the worker goes on.
             shared.ledger.add(category, Entry::DroppedStorage, 1);
-            false
+            None
         }
     }
 }
 
 /// Moves what the journal settled into the ledger: durable events are kept, events lost to a
-/// failed write or sync are dropped for storage.
-fn settle(shared: &Shared, journal: &mut Journal) {
+/// failed write or sync are dropped for storage. True if any were lost.
+fn settle(shared: &Shared, journal: &mut Journal) -> bool {
     let outcome = journal.take_outcome();
     for category in Category::ALL {
         shared
@@ -289,34 +335,39 @@ fn settle(shared: &Shared, journal: &mut Journal) {
     shared
         .storage_errors
         .fetch_add(outcome.errors, Ordering::Relaxed);
+    outcome.lost.iter().any(|&n| n > 0)
 }
 
-/// Drops journaled events and sealed batches older than their category's retention,
-/// counting every event.
-fn expire(shared: &Shared, journal: &mut Journal, outbox: &mut Outbox) -> io::Result<()> {
-    let now = super::now_ms();
-    let expired_at = |category: Category, at: u64| {
-        let retention =
-            u64::try_from(shared.config.retention_for(category).as_millis()).unwrap_or(u64::MAX);
-        at < now.saturating_sub(retention)
-    };
-    for entry in outbox.list() {
-        if expired_at(entry.category, entry.created_ms) {
-            outbox.remove(&entry)?;
-            shared
-                .ledger
-                .add(entry.category, Entry::Expired, u64::from(entry.events));
+impl Worker {
+    /// Drops journaled events and sealed batches older than their category's retention,
+    /// counting every event.
+    fn expire(&mut self) -> io::Result<()> {
+        let shared = &self.shared;
+        let now = super::now_ms();
+        let expired_at = |category: Category, at: u64| {
+            let retention = u64::try_from(shared.config.retention_for(category).as_millis())
+                .unwrap_or(u64::MAX);
+            at < now.saturating_sub(retention)
+        };
+        for entry in self.outbox.list() {
+            if expired_at(entry.category, entry.created_ms) {
+                self.outbox.remove(&entry)?;
+                shared
+                    .ledger
+                    .add(entry.category, Entry::Expired, u64::from(entry.events));
+            }
         }
+        let before = self.pending.len();
+        self.pending.retain(|e| {
+            let expired = expired_at(e.category(), e.recorded_at_ms());
+            if expired {
+                shared.ledger.add(e.category(), Entry::Expired, 1);
+            }
+            !expired
+        });
+        if self.pending.len() == before {
+            return Ok(());
+        }
+        self.journal.replace(&self.pending)
     }
-    let events = journal.read()?.events;
-    let (expired, kept): (Vec<_>, Vec<_>) = events
-        .into_iter()
-        .partition(|e| expired_at(e.category(), e.recorded_at_ms()));
-    if expired.is_empty() {
-        return Ok(());
-    }
-    for event in &expired {
-        shared.ledger.add(event.category(), Entry::Expired, 1);
-    }
-    journal.replace(&kept)
 }
