@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::envelope::CollectorKey;
 use crate::transform::DEFAULT_ROTATION;
+use crate::upload::UploadConfig;
 use crate::{Category, Error, Policy};
 
 /// What an app passes to [`crate::Modicum::start`].
@@ -39,6 +40,8 @@ pub struct Config {
     /// Bytes the journal and outbox may take together; beyond it, batches are evicted,
     /// analytics first and essential processing last.
     pub storage_budget: u64,
+    /// Where and when sealed batches are uploaded.
+    pub upload: UploadConfig,
 }
 
 /// The longest any event stays on the device by default: 90 days.
@@ -62,6 +65,7 @@ impl Config {
             batch_max_age: Duration::from_secs(60),
             batch_max_bytes: 512 * 1024,
             storage_budget: 10 << 20,
+            upload: UploadConfig::default(),
         }
     }
 
@@ -89,6 +93,22 @@ impl Config {
         if self.pseudonym_rotation.is_zero() {
             return Err(Error::InvalidConfig {
                 reason: "pseudonym_rotation must be longer than zero".into(),
+            });
+        }
+        for endpoint in &self.upload.endpoints {
+            let url = endpoint.url.as_str();
+            if !(url.starts_with("https://") || url.starts_with("http://"))
+                || url.contains(char::is_whitespace)
+            {
+                return Err(Error::InvalidConfig {
+                    reason: format!("endpoint {url:?} is not an http(s) URL"),
+                });
+            }
+        }
+        if self.upload.backoff_base.is_zero() || self.upload.backoff_cap < self.upload.backoff_base
+        {
+            return Err(Error::InvalidConfig {
+                reason: "upload backoff needs 0 < base <= cap".into(),
             });
         }
         prepare_storage_dir(&self.storage_dir)

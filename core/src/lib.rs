@@ -21,6 +21,7 @@ mod runtime;
 mod scrub;
 pub mod secret_store;
 pub mod transform;
+pub mod upload;
 pub mod wire;
 
 pub use config::Config;

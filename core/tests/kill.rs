@@ -42,7 +42,7 @@ fn start(dir: &str) -> Modicum {
 }
 
 /// The `seq` of every event held, in the journal and in outbox batches.
-fn all_seqs(modicum: &Modicum, dir: &str) -> Vec<i64> {
+fn all_seqs(modicum: &Modicum) -> Vec<i64> {
     let seq = |v: Option<&WireValue>| match v {
         Some(WireValue::Int(i)) => *i,
         other => panic!("no seq: {other:?}"),
@@ -59,10 +59,10 @@ fn all_seqs(modicum: &Modicum, dir: &str) -> Vec<i64> {
         .collect();
     let private = collector().0;
     for entry in modicum.outbox() {
-        let path = std::path::Path::new(dir)
-            .join("outbox")
-            .join(format!("{}.batch", entry.file_name()));
-        let batch = support::open_batch(&private, &std::fs::read(path).expect("batch readable"));
+        let batch = support::open_batch(
+            &private,
+            &modicum.outbox_batch(&entry).expect("batch readable"),
+        );
         seqs.extend(batch.events.iter().map(|e| seq(e.properties.get("seq"))));
     }
     seqs
@@ -179,7 +179,7 @@ fn sigkill_at_random_moments_never_loses_a_flushed_event() {
             recovered.unreadable_records, 0,
             "round {round}: a record did not decrypt"
         );
-        let seqs = all_seqs(&modicum, &dir);
+        let seqs = all_seqs(&modicum);
         let unique: HashSet<i64> = seqs.iter().copied().collect();
         assert_eq!(
             unique.len(),

@@ -26,14 +26,11 @@ fn start(dir: &std::path::Path, key: &CollectorKey, tweak: impl FnOnce(&mut Conf
     Modicum::start(config).expect("starts")
 }
 
-fn batches(m: &Modicum, private: &PrivateKey, dir: &std::path::Path) -> Vec<(OutboxEntry, Batch)> {
+fn batches(m: &Modicum, private: &PrivateKey) -> Vec<(OutboxEntry, Batch)> {
     m.outbox()
         .into_iter()
         .map(|entry| {
-            let path = dir
-                .join("store/outbox")
-                .join(format!("{}.batch", entry.file_name()));
-            let batch = open_batch(private, &std::fs::read(path).expect("readable"));
+            let batch = open_batch(private, &m.outbox_batch(&entry).expect("readable"));
             (entry, batch)
         })
         .collect()
@@ -69,7 +66,7 @@ fn every_event_arrives_exactly_once_in_sealed_batches() {
         m.held().unwrap().is_empty(),
         "the journal is empty once everything is sealed"
     );
-    let batches = batches(&m, &private, tmp.path());
+    let batches = batches(&m, &private);
     assert!(batches.len() >= 5, "{} batches", batches.len());
     assert_eq!(
         batches[0].0.category,
@@ -114,7 +111,7 @@ fn without_identifiers_consent_batches_do_not_name_the_install() {
     m.set_consent(Category::Analytics, true).unwrap();
     m.record(Event::new("tap")).unwrap();
     m.seal_now(WAIT).unwrap();
-    let batches = batches(&m, &private, tmp.path());
+    let batches = batches(&m, &private);
     assert_eq!(batches.len(), 1);
     assert_eq!(batches[0].1.meta.install, None);
 }
@@ -132,7 +129,7 @@ fn an_essential_event_is_sealed_at_once_in_its_own_batch() {
     )
     .unwrap();
     m.flush(WAIT).unwrap();
-    let batches = batches(&m, &private, tmp.path());
+    let batches = batches(&m, &private);
     assert_eq!(batches.len(), 1);
     assert_eq!(
         (batches[0].0.category, batches[0].0.priority),
@@ -249,7 +246,7 @@ fn batches_are_cut_by_bytes_as_well_as_by_count() {
         .unwrap();
     }
     m.seal_now(WAIT).unwrap();
-    let batches = batches(&m, &private, tmp.path());
+    let batches = batches(&m, &private);
     assert!(
         batches.len() >= 7,
         "{} batches for ~400 KB at 64 KiB each",

@@ -17,7 +17,7 @@ const KDF_ID: u16 = 0x0001;
 const MODE_BASE: u8 = 0x00;
 /// Nsecret for DHKEM(X25519, HKDF-SHA256).
 const SHARED_SECRET_LEN: usize = 32;
-const NONCE_LEN: usize = 12;
+pub(crate) const NONCE_LEN: usize = 12;
 
 /// The output of `Encap`: the encapsulated key to send and the shared secret to keep.
 pub(crate) struct Encapsulated {
@@ -28,8 +28,8 @@ pub(crate) struct Encapsulated {
 /// The sender's context after the key schedule: one AEAD key and its base nonce.
 pub(crate) struct SenderContext {
     key: LessSafeKey,
-    /// Kept for the known-answer tests, which check the derived key itself.
-    #[cfg(test)]
+    /// Kept so the sender can open its own batch again (see `OpeningKey`), and for the
+    /// known-answer tests, which check the derived key itself.
     pub(crate) key_bytes: Vec<u8>,
     pub(crate) base_nonce: [u8; NONCE_LEN],
 }
@@ -86,13 +86,56 @@ pub(crate) fn key_schedule(
         UnboundKey::new(aead.algorithm(), &key_bytes).map_err(|_| EnvelopeError::Crypto)?;
     Ok(SenderContext {
         key: LessSafeKey::new(unbound),
-        #[cfg(test)]
         key_bytes,
         base_nonce,
     })
 }
 
+/// A context rebuilt from its key and base nonce, to open what it sealed.
+pub(crate) fn context_from_parts(
+    aead: Aead,
+    key_bytes: &[u8],
+    base_nonce: [u8; NONCE_LEN],
+) -> Result<SenderContext, EnvelopeError> {
+    let unbound =
+        UnboundKey::new(aead.algorithm(), key_bytes).map_err(|_| EnvelopeError::Crypto)?;
+    Ok(SenderContext {
+        key: LessSafeKey::new(unbound),
+        key_bytes: key_bytes.to_vec(),
+        base_nonce,
+    })
+}
+
 impl SenderContext {
+    /// Opens what [`SenderContext::seal`] sealed as message `seq`.
+    pub(crate) fn open(
+        &self,
+        seq: u64,
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, EnvelopeError> {
+        let mut out = ciphertext.to_vec();
+        let plain = self
+            .key
+            .open_in_place(
+                Nonce::assume_unique_for_key(self.nonce(seq)),
+                Aad::from(aad),
+                &mut out,
+            )
+            .map_err(|_| EnvelopeError::Crypto)?;
+        let len = plain.len();
+        out.truncate(len);
+        Ok(out)
+    }
+
+    fn nonce(&self, seq: u64) -> [u8; NONCE_LEN] {
+        let mut nonce = self.base_nonce;
+        for (n, s) in nonce[NONCE_LEN - 8..].iter_mut().zip(seq.to_be_bytes()) {
+            *n ^= s;
+        }
+        nonce
+    }
+
     /// `ContextS.Seal(aad, pt)` for message number `seq`: ciphertext followed by the tag.
     /// Batches seal exactly one message (seq 0) per context.
     pub(crate) fn seal(
@@ -101,14 +144,10 @@ impl SenderContext {
         aad: &[u8],
         plaintext: &[u8],
     ) -> Result<Vec<u8>, EnvelopeError> {
-        let mut nonce = self.base_nonce;
-        for (n, s) in nonce[NONCE_LEN - 8..].iter_mut().zip(seq.to_be_bytes()) {
-            *n ^= s;
-        }
         let mut out = plaintext.to_vec();
         self.key
             .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
+                Nonce::assume_unique_for_key(self.nonce(seq)),
                 Aad::from(aad),
                 &mut out,
             )

@@ -77,11 +77,70 @@ pub enum EnvelopeError {
     LengthMismatch { declared: usize, actual: usize },
 }
 
-/// A sealed batch: the bytes to upload, and its id.
+/// A sealed batch: the bytes to upload, its id, and what lets this device open it again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedBatch {
     pub id: BatchId,
     pub bytes: Vec<u8>,
+    pub opening: OpeningKey,
+}
+
+/// The AEAD key and base nonce of a batch's HPKE context: with it, the device that sealed a
+/// batch can open it again, to split it when the collector refuses it as too large. Nobody
+/// else has it; the device keeps it only wrapped under its at-rest data key, so deleting that
+/// key (crypto-shredding) takes it too. It cannot be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OpeningKey {
+    aead: Aead,
+    key: Vec<u8>,
+    base_nonce: [u8; hpke::NONCE_LEN],
+}
+
+impl std::fmt::Debug for OpeningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OpeningKey(..)")
+    }
+}
+
+impl OpeningKey {
+    /// `aead id (2 bytes, big-endian) | base nonce (12) | key`: for wrapping, never for sending.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        [
+            &self.aead.id().to_be_bytes()[..],
+            &self.base_nonce,
+            &self.key,
+        ]
+        .concat()
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<OpeningKey, EnvelopeError> {
+        if bytes.len() < 2 + hpke::NONCE_LEN {
+            return Err(EnvelopeError::InvalidKey);
+        }
+        let aead = Aead::from_id(u16::from_be_bytes([bytes[0], bytes[1]]))?;
+        let mut base_nonce = [0u8; hpke::NONCE_LEN];
+        base_nonce.copy_from_slice(&bytes[2..2 + hpke::NONCE_LEN]);
+        let key = bytes[2 + hpke::NONCE_LEN..].to_vec();
+        hpke::context_from_parts(aead, &key, base_nonce)?;
+        Ok(OpeningKey {
+            aead,
+            key,
+            base_nonce,
+        })
+    }
+}
+
+/// Opens a batch this device sealed, with the batch's [`OpeningKey`]: the compressed payload.
+pub fn reopen(opening: &OpeningKey, sealed: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
+    let (header, ciphertext) = Header::parse(sealed)?;
+    if header.aead != opening.aead {
+        return Err(EnvelopeError::Crypto);
+    }
+    hpke::context_from_parts(opening.aead, &opening.key, opening.base_nonce)?.open(
+        0,
+        &sealed[..HEADER_LEN],
+        ciphertext,
+    )
 }
 
 /// The HPKE `info` for a batch: binds the key schedule to the key and the batch.
@@ -141,6 +200,11 @@ fn seal_with(
     Ok(SealedBatch {
         id: batch_id,
         bytes,
+        opening: OpeningKey {
+            aead,
+            key: context.key_bytes.clone(),
+            base_nonce: context.base_nonce,
+        },
     })
 }
 

@@ -116,3 +116,27 @@ fn key_ids_are_stable_and_keys_do_not_print() {
         Err(EnvelopeError::InvalidKey)
     );
 }
+
+#[test]
+fn the_sealing_device_can_reopen_its_batch_and_nobody_else_can_with_a_wrong_key() {
+    let key = CollectorKey::from_public_bytes(&[9u8; 32]).unwrap();
+    for aead in [Aead::Aes128Gcm, Aead::ChaCha20Poly1305] {
+        let sealed = seal(&key, aead, b"compressed payload", 3, 1).unwrap();
+        let opening = OpeningKey::from_bytes(&sealed.opening.to_bytes()).unwrap();
+        assert_eq!(opening, sealed.opening);
+        assert_eq!(format!("{opening:?}"), "OpeningKey(..)");
+        assert_eq!(
+            reopen(&opening, &sealed.bytes).unwrap(),
+            b"compressed payload"
+        );
+        let mut flipped = sealed.bytes.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert_eq!(reopen(&opening, &flipped), Err(EnvelopeError::Crypto));
+        let other = seal(&key, aead, b"other", 1, 1).unwrap();
+        assert_eq!(
+            reopen(&other.opening, &sealed.bytes),
+            Err(EnvelopeError::Crypto)
+        );
+    }
+    assert!(OpeningKey::from_bytes(&[0, 1, 2]).is_err());
+}

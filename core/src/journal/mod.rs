@@ -255,6 +255,17 @@ impl Journal {
         remove_segments_up_to(&self.dir, last.min(self.active_seq.saturating_sub(1)))
     }
 
+    /// Encrypts `plain` under the data key, bound to `context`, for keeping outside the journal
+    /// (a batch's opening key): whatever the key shreds goes with it.
+    pub fn wrap(&mut self, context: &[u8], plain: &[u8]) -> io::Result<Vec<u8>> {
+        self.key.seal(&mut self.nonces, context, plain)
+    }
+
+    /// Decrypts what [`Journal::wrap`] made; `None` under another key or context.
+    pub fn unwrap(&self, context: &[u8], wrapped: &[u8]) -> Option<Vec<u8>> {
+        self.key.open(context, wrapped)
+    }
+
     /// Bytes the journal takes on disk.
     pub fn size_on_disk(&self) -> u64 {
         list_segments(&self.dir)

@@ -38,7 +38,14 @@ const BATCH: &str = "batch";
 struct Manifest {
     journal_through: u64,
     files: Vec<String>,
+    /// Batches the staged ones replace (a batch split in two), removed when the round finishes.
+    #[serde(default)]
+    replaces: Vec<String>,
 }
+
+/// Ends a batch file that carries its wrapped opening key after the sealed bytes:
+/// `sealed | wrapped key | wrapped length (u32, big-endian) | TRAILER_MAGIC`.
+const TRAILER_MAGIC: &[u8; 4] = b"MOK1";
 
 /// What opening the outbox found and repaired.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -63,6 +70,20 @@ pub struct Outbox {
 pub struct Sealed {
     pub entry: OutboxEntry,
     pub bytes: Vec<u8>,
+    /// The batch's opening key, wrapped under the at-rest data key (see
+    /// [`crate::envelope::OpeningKey`]), stored after the sealed bytes in the same file.
+    pub wrapped_opening: Vec<u8>,
+}
+
+impl Sealed {
+    fn file_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(self.bytes.len() + self.wrapped_opening.len() + 8);
+        bytes.extend_from_slice(&self.bytes);
+        bytes.extend_from_slice(&self.wrapped_opening);
+        bytes.extend_from_slice(&(self.wrapped_opening.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(TRAILER_MAGIC);
+        bytes
+    }
 }
 
 impl Outbox {
@@ -112,6 +133,14 @@ impl Outbox {
         }
     }
 
+    /// A handle for reading batch files by entry, without listing the directory.
+    pub fn open_for_reading_without_scan(dir: &Path) -> Outbox {
+        Outbox {
+            dir: dir.to_path_buf(),
+            index: Vec::new(),
+        }
+    }
+
     /// Commits a round: stages `batches`, writes the manifest (the commit point), then lets
     /// `drop_journal` delete the journal segments the round consumed, and finishes.
     pub fn commit_round(
@@ -120,18 +149,46 @@ impl Outbox {
         journal_through: u64,
         drop_journal: impl FnOnce(u64) -> io::Result<()>,
     ) -> io::Result<Vec<OutboxEntry>> {
+        self.commit(batches, journal_through, None, drop_journal)
+    }
+
+    /// Replaces `old` with `batches` (its events split in two), exactly once across crashes:
+    /// the same round protocol, with the old batch named in the manifest.
+    pub fn replace(
+        &mut self,
+        old: &OutboxEntry,
+        batches: Vec<Sealed>,
+    ) -> io::Result<Vec<OutboxEntry>> {
+        // Segment 0 never exists: no journal segment is dropped.
+        let entries = self.commit(batches, 0, Some(old), |_| Ok(()))?;
+        self.index.retain(|e| e.id != old.id);
+        Ok(entries)
+    }
+
+    fn commit(
+        &mut self,
+        batches: Vec<Sealed>,
+        journal_through: u64,
+        replaces: Option<&OutboxEntry>,
+        drop_journal: impl FnOnce(u64) -> io::Result<()>,
+    ) -> io::Result<Vec<OutboxEntry>> {
         let mut files = Vec::with_capacity(batches.len());
         let mut entries = Vec::with_capacity(batches.len());
         for batch in batches {
             let name = batch.entry.file_name();
-            write_synced(&self.dir.join(format!("{name}.{STAGED}")), &batch.bytes)?;
+            let bytes = batch.file_bytes();
+            write_synced(&self.dir.join(format!("{name}.{STAGED}")), &bytes)?;
             files.push(name);
-            entries.push(batch.entry);
+            entries.push(OutboxEntry {
+                size: bytes.len() as u64,
+                ..batch.entry
+            });
         }
         sync_dir(&self.dir)?;
         let manifest = Manifest {
             journal_through,
             files,
+            replaces: replaces.iter().map(|e| e.file_name()).collect(),
         };
         let tmp = self.dir.join(format!("{MANIFEST}.tmp"));
         write_synced(
@@ -153,6 +210,12 @@ impl Outbox {
                 fs::rename(staged, self.dir.join(format!("{name}.{BATCH}")))?;
             }
         }
+        for name in &manifest.replaces {
+            match fs::remove_file(self.dir.join(format!("{name}.{BATCH}"))) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
         sync_dir(&self.dir)?;
         fs::remove_file(self.dir.join(MANIFEST))?;
         sync_dir(&self.dir)
@@ -165,9 +228,20 @@ impl Outbox {
         entries
     }
 
-    /// The sealed bytes of a batch.
+    /// The sealed bytes of a batch: what is uploaded.
     pub fn read(&self, entry: &OutboxEntry) -> io::Result<Vec<u8>> {
-        fs::read(self.dir.join(entry.file_name() + "." + BATCH))
+        Ok(self.read_parts(entry)?.0)
+    }
+
+    /// The sealed bytes of a batch and its wrapped opening key, if the file carries one.
+    pub fn read_parts(&self, entry: &OutboxEntry) -> io::Result<(Vec<u8>, Option<Vec<u8>>)> {
+        let mut bytes = fs::read(self.dir.join(entry.file_name() + "." + BATCH))?;
+        let Some(split) = trailer_start(&bytes) else {
+            return Ok((bytes, None));
+        };
+        let wrapped = bytes[split..bytes.len() - 8].to_vec();
+        bytes.truncate(split);
+        Ok((bytes, Some(wrapped)))
     }
 
     /// Removes a batch (uploaded, evicted or purged).
@@ -243,6 +317,17 @@ fn scan(dir: &Path) -> Vec<OutboxEntry> {
         .filter_map(|e| e.ok())
         .filter_map(|e| OutboxEntry::from_path(&e.path()))
         .collect()
+}
+
+/// Where the wrapped opening key starts, if `bytes` end with a well-formed trailer.
+fn trailer_start(bytes: &[u8]) -> Option<usize> {
+    let (rest, magic) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
+    if magic != TRAILER_MAGIC {
+        return None;
+    }
+    let (rest, len) = rest.split_at_checked(rest.len().checked_sub(4)?)?;
+    let len = u32::from_be_bytes(len.try_into().ok()?) as usize;
+    rest.len().checked_sub(len)
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {

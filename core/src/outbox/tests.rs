@@ -65,6 +65,7 @@ fn a_committed_round_is_finished_on_open() {
     let sealed = vec![Sealed {
         entry: entry(Category::Analytics, vec![], ID_A),
         bytes: b"batch a".to_vec(),
+        wrapped_opening: b"wrapped key".to_vec(),
     }];
     // Commit, but "crash" before the journal is dropped and the files finished.
     let crash = outbox.commit_round(sealed, 2, |_| Err(io::Error::other("crash")));
@@ -120,4 +121,46 @@ fn a_corrupt_manifest_never_committed() {
     let (_, recovery) = Outbox::open(&outbox_dir, &journal).unwrap();
     assert!(!recovery.finished_round);
     assert_eq!(segments(&journal).len(), 3);
+}
+
+#[test]
+fn a_replacement_is_exactly_once_and_keeps_the_opening_key_beside_the_batch() {
+    let (_tmp, outbox_dir, journal) = dirs();
+    let (mut outbox, _) = Outbox::open(&outbox_dir, &journal).unwrap();
+    let old = Sealed {
+        entry: entry(Category::Analytics, vec![], ID_A),
+        bytes: b"old batch".to_vec(),
+        wrapped_opening: b"old key".to_vec(),
+    };
+    let old = outbox
+        .commit_round(vec![old], 0, |_| Ok(()))
+        .unwrap()
+        .remove(0);
+    let (bytes, wrapped) = outbox.read_parts(&old).unwrap();
+    assert_eq!(bytes, b"old batch");
+    assert_eq!(wrapped.as_deref(), Some(&b"old key"[..]));
+    assert_eq!(outbox.read(&old).unwrap(), b"old batch");
+    // A file without a trailer (or a damaged one) reads whole, with no key.
+    fs::write(
+        outbox_dir.join(format!("{}.batch", old.file_name())),
+        b"plain",
+    )
+    .unwrap();
+    assert_eq!(outbox.read_parts(&old).unwrap(), (b"plain".to_vec(), None));
+
+    let half = |id: &str| Sealed {
+        entry: entry(Category::Analytics, vec![], id),
+        bytes: b"half".to_vec(),
+        wrapped_opening: Vec::new(),
+    };
+    outbox.replace(&old, vec![half(ID_B)]).unwrap();
+    let ids: Vec<String> = outbox.list().into_iter().map(|e| e.id).collect();
+    assert_eq!(ids, vec![ID_B.to_owned()]);
+    let (reopened, _) = Outbox::open(&outbox_dir, &journal).unwrap();
+    let ids: Vec<String> = reopened.list().into_iter().map(|e| e.id).collect();
+    assert_eq!(
+        ids,
+        vec![ID_B.to_owned()],
+        "the old batch is gone, the halves stay"
+    );
 }

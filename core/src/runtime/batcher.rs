@@ -77,9 +77,12 @@ pub(super) fn round(
                 id: batch.id.to_string(),
                 size: batch.bytes.len() as u64,
             };
+            let wrapped_opening =
+                journal.wrap(&opening_context(&batch.id), &batch.opening.to_bytes())?;
             sealed.push(Sealed {
                 entry,
                 bytes: batch.bytes,
+                wrapped_opening,
             });
         }
     }
@@ -90,6 +93,11 @@ pub(super) fn round(
             .add(entry.category, Entry::Batched, u64::from(entry.events));
     }
     Ok(())
+}
+
+/// What a batch's wrapped opening key is bound to: it unwraps only as that batch's.
+pub(super) fn opening_context(id: &envelope::BatchId) -> Vec<u8> {
+    [&b"modicum/outbox/opening/v1"[..], &id.0].concat()
 }
 
 /// Splits `events` into runs of at most `max_events` events and, by a conservative estimate of

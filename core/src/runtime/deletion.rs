@@ -37,14 +37,28 @@ pub fn queue(storage: &Path, request: &DeletionRequest) -> io::Result<PathBuf> {
 
 /// The requests waiting to be uploaded, oldest first. Unreadable files are skipped.
 pub fn pending(storage: &Path) -> Vec<DeletionRequest> {
+    pending_files(storage).into_iter().map(|(_, r)| r).collect()
+}
+
+/// [`pending`], with the file each request is in.
+pub fn pending_files(storage: &Path) -> Vec<(PathBuf, DeletionRequest)> {
     let Ok(entries) = fs::read_dir(dir(storage)) else {
         return Vec::new();
     };
-    let mut requests: Vec<DeletionRequest> = entries
+    let mut requests: Vec<(PathBuf, DeletionRequest)> = entries
         .filter_map(|e| e.ok())
-        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-        .filter_map(|e| serde_json::from_slice(&fs::read(e.path()).ok()?).ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter_map(|p| Some((p.clone(), serde_json::from_slice(&fs::read(&p).ok()?).ok()?)))
         .collect();
-    requests.sort_by_key(|r| r.requested_at_ms);
+    requests.sort_by_key(|(_, r)| r.requested_at_ms);
     requests
+}
+
+/// Removes an uploaded request.
+pub fn remove(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => path.parent().map_or(Ok(()), sync_dir),
+    }
 }

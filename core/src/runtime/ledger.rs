@@ -44,6 +44,12 @@ pub enum Entry {
     Batched,
     /// Events in batches removed to keep within the storage budget.
     Evicted,
+    /// Events in batches the collector confirmed it stored.
+    Uploaded,
+    /// Events in batches the collector refused for good (a 4xx other than 408, 409, 413, 429).
+    RejectedByCollector,
+    /// Events alone in a batch still too large for the collector.
+    DroppedTooLarge,
 }
 
 /// The entries `record` counts on the caller's thread, where no lock may be taken.

@@ -12,6 +12,7 @@ mod batcher;
 mod deletion;
 mod export;
 mod ledger;
+mod uploads;
 mod worker;
 
 use std::collections::VecDeque;
@@ -23,6 +24,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crossbeam_channel::{bounded, Sender, TrySendError};
 
 pub use deletion::DeletionRequest;
+pub use uploads::Delivery;
+
+/// How long the upload calls wait for the worker, which may be busy sealing a round.
+const UPLOAD_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 pub use export::Export;
 pub use ledger::{Entry as LedgerEntry, Ledger};
 
@@ -32,6 +37,7 @@ use crate::minimize::{Minimized, Trace};
 use crate::outbox::{Outbox, OutboxEntry, OutboxRecovery};
 use crate::secret_store::{FileSecretStore, SecretStore};
 use crate::transform::{InstallSecret, Pseudonymizer};
+use crate::upload::{Conditions, NextUpload, UploadOutcome, UploadReport, Uploader};
 use crate::{AgeBand, Category, Config, Consent, Error, Event, Policy};
 use worker::Command;
 
@@ -194,6 +200,70 @@ impl Modicum {
     /// collector key.
     pub fn seal_now(&self, timeout: Duration) -> Result<(), Error> {
         self.ask(timeout, Command::Seal)
+    }
+
+    /// The next upload request for the platform to send, or why there is none now (the pull
+    /// model, for WorkManager or BGTaskScheduler). Report its outcome with
+    /// [`Modicum::upload_finished`]; until then no other request is handed out.
+    pub fn next_upload(&self, conditions: Conditions) -> Result<NextUpload, Error> {
+        self.request(UPLOAD_CALL_TIMEOUT, |reply| {
+            Command::NextUpload(conditions, reply)
+        })
+    }
+
+    /// Reports what became of request `id`: the batch is removed once delivered, split on
+    /// 413, dropped on another 4xx, and retried later otherwise.
+    pub fn upload_finished(&self, id: &str, outcome: UploadOutcome) -> Result<Delivery, Error> {
+        self.request(UPLOAD_CALL_TIMEOUT, |reply| {
+            Command::UploadDone(id.to_owned(), outcome, reply)
+        })
+    }
+
+    /// The push helper: seals what is journaled, then sends requests through `uploader` until
+    /// nothing is left, or the next attempt is further away than what remains of `budget`
+    /// (shorter waits are slept through). Call it from a background task, never the UI thread.
+    pub fn upload_pending(
+        &self,
+        uploader: &dyn Uploader,
+        conditions: Conditions,
+        budget: Duration,
+    ) -> Result<UploadReport, Error> {
+        let deadline = std::time::Instant::now() + budget;
+        self.seal_now(UPLOAD_CALL_TIMEOUT)?;
+        let mut report = UploadReport::default();
+        loop {
+            match self.next_upload(conditions)? {
+                NextUpload::Idle => return Ok(report),
+                NextUpload::Send(request) => {
+                    let outcome = uploader.upload(&request);
+                    report.requests += 1;
+                    let delivery = self.upload_finished(&request.id, outcome)?;
+                    report.delivered_batches += delivery.delivered_batches;
+                    report.delivered_events += delivery.delivered_events;
+                    report.splits += u32::from(delivery.split);
+                    report.dropped_events += delivery.dropped_events;
+                }
+                NextUpload::Wait { reason, retry_in } => {
+                    let now = std::time::Instant::now();
+                    match retry_in {
+                        Some(pause) if now + pause < deadline => std::thread::sleep(pause),
+                        _ => {
+                            report.waiting = Some(reason);
+                            return Ok(report);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The sealed bytes of a batch in the outbox, exactly as they are uploaded.
+    pub fn outbox_batch(&self, entry: &OutboxEntry) -> Result<Vec<u8>, Error> {
+        Outbox::open_for_reading_without_scan(&self.shared.config.storage_dir.join("outbox"))
+            .read(entry)
+            .map_err(|e| Error::Storage {
+                reason: e.to_string(),
+            })
     }
 
     /// The sealed batches waiting for upload, in upload order.
@@ -440,6 +510,23 @@ impl Modicum {
         self.tx
             .send_timeout(command, timeout)
             .map_err(|_| timed_out())
+    }
+
+    /// Sends a command that answers with a value, and waits for it.
+    fn request<T>(
+        &self,
+        timeout: Duration,
+        command: impl FnOnce(Sender<std::io::Result<T>>) -> Command,
+    ) -> Result<T, Error> {
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        let deadline = std::time::Instant::now() + timeout;
+        self.send(command(reply), timeout)?;
+        answer
+            .recv_deadline(deadline)
+            .map_err(|_| timed_out())?
+            .map_err(|e| Error::Storage {
+                reason: e.to_string(),
+            })
     }
 
     fn ask(

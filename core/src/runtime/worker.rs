@@ -10,11 +10,13 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
 use super::ledger::Entry;
+use super::uploads::{Delivery, Uploads};
 use super::{batcher, Shared, TRACE_CAPACITY};
 use crate::consent::Category;
 use crate::journal::{DataKey, Journal, DATA_KEY_NAME};
 use crate::minimize::{minimize, Context, Minimized};
 use crate::outbox::Outbox;
+use crate::upload::{Conditions, NextUpload, UploadOutcome};
 use crate::Event;
 
 pub(super) enum Command {
@@ -30,6 +32,10 @@ pub(super) enum Command {
     /// Hashes identifiers with this pseudonymizer from here on: events queued before keep the
     /// old one.
     Rotate(Box<crate::transform::Pseudonymizer>, Sender<io::Result<()>>),
+    /// The next upload request, under these conditions.
+    NextUpload(Conditions, Sender<io::Result<NextUpload>>),
+    /// The outcome of an upload request.
+    UploadDone(String, UploadOutcome, Sender<io::Result<Delivery>>),
     /// Destroys the data key, then the journal and the outbox, and starts empty.
     DeleteAll(Sender<io::Result<()>>),
     Shutdown(Sender<io::Result<()>>),
@@ -51,6 +57,7 @@ struct Worker {
     sync_by: Option<Instant>,
     /// When the pending events are due to be sealed into batches (full, or old enough).
     batch_by: Option<Instant>,
+    uploads: Uploads,
 }
 
 pub(super) fn run(
@@ -69,6 +76,7 @@ pub(super) fn run(
         pending,
         sync_by: None,
         batch_by,
+        uploads: Uploads::default(),
     };
     let expired = worker.expire();
     worker.note(expired);
@@ -137,6 +145,22 @@ pub(super) fn run(
                     .write()
                     .unwrap_or_else(|p| p.into_inner()) = *pseudonymizer;
                 let _ = ack.send(Ok(()));
+            }
+            Command::NextUpload(conditions, reply) => {
+                let next = worker
+                    .uploads
+                    .next(&worker.shared, &worker.outbox, conditions);
+                let _ = reply.send(next);
+            }
+            Command::UploadDone(id, outcome, reply) => {
+                let done = worker.uploads.finish(
+                    &worker.shared,
+                    &mut worker.journal,
+                    &mut worker.outbox,
+                    &id,
+                    &outcome,
+                );
+                let _ = reply.send(done);
             }
             Command::DeleteAll(ack) => {
                 let result = worker.delete_all();

@@ -1,0 +1,313 @@
+//! The worker's side of uploading: hands out one request at a time from the outbox (and the
+//! deletion requests), applies the upload rules to each outcome, and keeps the backoff state.
+//! Batches leave the outbox only when the collector confirmed them (or refused them for good),
+//! so a lost response means a retry, which the collector deduplicates by batch id.
+
+use std::io;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use ring::rand::{SecureRandom, SystemRandom};
+
+use super::batcher::opening_context;
+use super::deletion;
+use super::ledger::Entry;
+use super::Shared;
+use crate::consent::Category;
+use crate::envelope::{self, Aead, Header, OpeningKey};
+use crate::journal::Journal;
+use crate::outbox::{Outbox, OutboxEntry, Sealed};
+use crate::upload::{
+    Backoff, Hold, NextUpload, Route, UploadOutcome, UploadRequest, Verdict, WaitReason,
+    BATCHES_PATH, DELETIONS_PATH,
+};
+use crate::wire::{self, Batch, Limits};
+
+/// What an outcome did, for the push helper's report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Delivery {
+    pub delivered_batches: u32,
+    pub delivered_events: u64,
+    pub split: bool,
+    pub dropped_events: u64,
+}
+
+#[derive(Default)]
+pub(super) struct Uploads {
+    in_flight: Option<InFlight>,
+    failures: u32,
+    not_before: Option<(Instant, WaitReason)>,
+}
+
+struct InFlight {
+    id: String,
+    target: Target,
+    since: Instant,
+}
+
+enum Target {
+    Batch(OutboxEntry),
+    Deletion(PathBuf),
+}
+
+impl Uploads {
+    /// The next request to send, or why there is none.
+    pub(super) fn next(
+        &mut self,
+        shared: &Shared,
+        outbox: &Outbox,
+        conditions: crate::upload::Conditions,
+    ) -> io::Result<NextUpload> {
+        let now = Instant::now();
+        let config = &shared.config.upload;
+        if let Some(flight) = &self.in_flight {
+            if now.duration_since(flight.since) < config.request_timeout {
+                return Ok(wait(WaitReason::InFlight, None));
+            }
+            // Never answered: as if the network had failed.
+            self.in_flight = None;
+            self.failed(shared, None);
+        }
+        if let Some((at, reason)) = self.not_before {
+            if at > now {
+                return Ok(wait(reason, Some(at - now)));
+            }
+            self.not_before = None;
+        }
+        let deletions = deletion::pending_files(&shared.config.storage_dir);
+        let batches = outbox.list();
+        if deletions.is_empty() && batches.is_empty() {
+            return Ok(NextUpload::Idle);
+        }
+        if !conditions.connected {
+            return Ok(wait(WaitReason::NoNetwork, None));
+        }
+        let cross_border = shared.permits().permit(Category::CrossBorder).is_some();
+        let endpoint = match config.route(cross_border) {
+            Route::To(endpoint) => endpoint,
+            Route::NeedsCrossBorder => return Ok(wait(WaitReason::CrossBorderConsent, None)),
+            Route::NoEndpoint => return Ok(wait(WaitReason::NoEndpoint, None)),
+        };
+        let base = endpoint.url.trim_end_matches('/');
+        // Deletion requests go first and whatever the consent, battery or network cost.
+        if let Some((path, request)) = deletions.into_iter().next() {
+            let id = format!("deletion-{}", request.requested_at_ms);
+            let body = serde_json::to_vec(&request).map_err(io::Error::other)?;
+            return Ok(self.hand_out(
+                id,
+                Target::Deletion(path),
+                format!("{base}{DELETIONS_PATH}"),
+                "application/json",
+                body,
+            ));
+        }
+        let mut held = None;
+        for entry in batches {
+            if let Some(hold) = conditions.hold(config, entry.category) {
+                held.get_or_insert(hold);
+                continue;
+            }
+            let body = outbox.read(&entry)?;
+            return Ok(self.hand_out(
+                entry.id.clone(),
+                Target::Batch(entry),
+                format!("{base}{BATCHES_PATH}"),
+                "application/octet-stream",
+                body,
+            ));
+        }
+        Ok(match held {
+            Some(Hold::LowBattery) => wait(WaitReason::LowBattery, None),
+            Some(Hold::Unmetered) | None => wait(WaitReason::Unmetered, None),
+        })
+    }
+
+    fn hand_out(
+        &mut self,
+        id: String,
+        target: Target,
+        url: String,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> NextUpload {
+        let mut headers = vec![("Content-Type".to_owned(), content_type.to_owned())];
+        if let Target::Batch(_) = target {
+            headers.push(("X-Modicum-Batch-Id".to_owned(), id.clone()));
+        }
+        self.in_flight = Some(InFlight {
+            id: id.clone(),
+            target,
+            since: Instant::now(),
+        });
+        NextUpload::Send(UploadRequest {
+            id,
+            url,
+            headers,
+            body,
+        })
+    }
+
+    /// Applies the outcome of request `id`. An id that is not the one in flight (answered
+    /// twice, or after a restart) changes nothing.
+    pub(super) fn finish(
+        &mut self,
+        shared: &Shared,
+        journal: &mut Journal,
+        outbox: &mut Outbox,
+        id: &str,
+        outcome: &UploadOutcome,
+    ) -> io::Result<Delivery> {
+        if self.in_flight.as_ref().is_none_or(|f| f.id != id) {
+            return Ok(Delivery::default());
+        }
+        let Some(flight) = self.in_flight.take() else {
+            return Ok(Delivery::default());
+        };
+        let mut delivery = Delivery::default();
+        match outcome.verdict(SystemTime::now()) {
+            Verdict::Delivered => {
+                self.failures = 0;
+                match flight.target {
+                    Target::Batch(entry) => {
+                        outbox.remove(&entry)?;
+                        shared
+                            .ledger
+                            .add(entry.category, Entry::Uploaded, u64::from(entry.events));
+                        delivery.delivered_batches = 1;
+                        delivery.delivered_events = u64::from(entry.events);
+                    }
+                    Target::Deletion(path) => deletion::remove(&path)?,
+                }
+            }
+            Verdict::Split => match flight.target {
+                Target::Batch(entry) => {
+                    self.failures = 0;
+                    if entry.events <= 1 || !split(shared, journal, outbox, &entry)? {
+                        delivery.dropped_events =
+                            drop_batch(shared, outbox, &entry, Entry::DroppedTooLarge)?;
+                    } else {
+                        delivery.split = true;
+                    }
+                }
+                // A deletion request names a few pseudonyms; if it is too large the collector
+                // is misconfigured, and the request waits for it to be fixed.
+                Target::Deletion(_) => self.failed(shared, None),
+            },
+            Verdict::Rejected => match flight.target {
+                Target::Batch(entry) => {
+                    delivery.dropped_events =
+                        drop_batch(shared, outbox, &entry, Entry::RejectedByCollector)?;
+                }
+                // The user asked for deletion: never dropped on a refusal, retried later.
+                Target::Deletion(_) => self.failed(shared, None),
+            },
+            Verdict::RetryAfter(pause) => self.failed(shared, Some(pause)),
+            Verdict::Retry => self.failed(shared, None),
+        }
+        Ok(delivery)
+    }
+
+    /// Backs off after a failure, or pauses as long as the collector asked.
+    fn failed(&mut self, shared: &Shared, pause: Option<Duration>) {
+        self.failures = self.failures.saturating_add(1);
+        let (delay, reason) = match pause {
+            Some(pause) => (pause, WaitReason::RetryAfter),
+            None => {
+                let config = &shared.config.upload;
+                let backoff = Backoff {
+                    base: config.backoff_base,
+                    cap: config.backoff_cap,
+                };
+                (
+                    backoff.delay(self.failures, random_u64()),
+                    WaitReason::Backoff,
+                )
+            }
+        };
+        self.not_before = Some((Instant::now() + delay, reason));
+    }
+}
+
+/// Removes a batch that will never be delivered, counting its events under `why`.
+fn drop_batch(
+    shared: &Shared,
+    outbox: &mut Outbox,
+    entry: &OutboxEntry,
+    why: Entry,
+) -> io::Result<u64> {
+    outbox.remove(entry)?;
+    shared
+        .ledger
+        .add(entry.category, why, u64::from(entry.events));
+    Ok(u64::from(entry.events))
+}
+
+fn wait(reason: WaitReason, retry_in: Option<Duration>) -> NextUpload {
+    NextUpload::Wait { reason, retry_in }
+}
+
+fn random_u64() -> u64 {
+    let mut bytes = [0u8; 8];
+    // Without randomness the delay is the ceiling's worth of zero jitter: still a backoff.
+    let _ = SystemRandom::new().fill(&mut bytes);
+    u64::from_be_bytes(bytes)
+}
+
+/// Opens `entry` with its wrapped opening key, splits its events in two and reseals each half
+/// to the collector key, replacing the batch in the outbox. False if the batch cannot be
+/// opened (no opening key, or the data key changed), so it cannot be split.
+fn split(
+    shared: &Shared,
+    journal: &mut Journal,
+    outbox: &mut Outbox,
+    entry: &OutboxEntry,
+) -> io::Result<bool> {
+    let Some(key) = &shared.config.collector else {
+        return Ok(false);
+    };
+    let (sealed, Some(wrapped)) = outbox.read_parts(entry)? else {
+        return Ok(false);
+    };
+    let Ok((header, _)) = Header::parse(&sealed) else {
+        return Ok(false);
+    };
+    let opening = journal
+        .unwrap(&opening_context(&header.batch_id), &wrapped)
+        .and_then(|bytes| OpeningKey::from_bytes(&bytes).ok());
+    let Some(opening) = opening else {
+        return Ok(false);
+    };
+    let Ok(payload) = envelope::reopen(&opening, &sealed) else {
+        return Ok(false);
+    };
+    let Ok(batch) = wire::decode(&payload, Limits::default()) else {
+        return Ok(false);
+    };
+    let mut events = batch.events;
+    let second = events.split_off(events.len() / 2);
+    let mut halves = Vec::with_capacity(2);
+    for events in [events, second] {
+        let half = Batch {
+            meta: batch.meta.clone(),
+            events,
+        };
+        let count = half.events.len() as u32;
+        let payload = wire::encode(&half).map_err(io::Error::other)?;
+        let resealed = envelope::seal(key, Aead::Aes128Gcm, &payload, count, entry.created_ms)
+            .map_err(io::Error::other)?;
+        let wrapped_opening =
+            journal.wrap(&opening_context(&resealed.id), &resealed.opening.to_bytes())?;
+        halves.push(Sealed {
+            entry: OutboxEntry {
+                events: count,
+                id: resealed.id.to_string(),
+                size: resealed.bytes.len() as u64,
+                ..entry.clone()
+            },
+            bytes: resealed.bytes,
+            wrapped_opening,
+        });
+    }
+    outbox.replace(entry, halves)?;
+    Ok(true)
+}
