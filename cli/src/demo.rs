@@ -1,68 +1,413 @@
-//! The demo: a simulated fleet recording under mixed consent.
-//!
-//! Today it runs the fleet through the core in this process and reports what the core holds.
-//! Uploading to the embedded ingest server and the wire-size comparison arrive with the
-//! ingest server.
+//! The demo: a fleet of simulated devices records over a simulated day under mixed consent,
+//! age bands and network conditions, and uploads through the real HTTP path to the embedded
+//! ingest server on 127.0.0.1 (which fails now and then, on purpose). It ends with what the
+//! devices kept and minimized, what arrived, the bytes on the wire against JSON + gzip of the
+//! same events, and a check on the server that no planted raw identifier arrived.
 
-use modicum_core::{Category, Config, Event, Modicum, Value};
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// Events each simulated device records.
-const EVENTS_PER_DEVICE: u32 = 20;
+use modicum_core::envelope::CollectorKey;
+use modicum_core::upload::{Conditions, Endpoint, UploadOutcome, UploadRequest, Uploader};
+use modicum_core::wire::{sample, Limits};
+use modicum_core::{AgeBand, Category, Config, DataClass, Event, LedgerEntry, Modicum, Value};
+use modicum_server::faults::FaultPlan;
+use modicum_server::keys::{KeyPair, KeyRing};
+use modicum_server::open::open_batch;
+use modicum_server::service::{self, ServerConfig};
+use modicum_server::store::{SqliteStore, Store};
 
-pub fn run(devices: u32) -> Result<(), String> {
+use crate::uploader::HttpUploader;
+
+const PERIODS: [&str; 4] = ["morning", "midday", "evening", "night"];
+
+pub fn run(devices: u32, seed: u64) -> Result<(), String> {
     let root = std::env::temp_dir().join(format!("modicum-demo-{}", std::process::id()));
-    let result = run_in(&root, devices);
+    let result = run_in(&root, devices, seed);
     let _ = std::fs::remove_dir_all(&root);
     result
 }
 
-fn run_in(root: &std::path::Path, devices: u32) -> Result<(), String> {
-    println!("Modicum demo: {devices} simulated devices, {EVENTS_PER_DEVICE} events each\n");
-    let (mut recorded, mut held, mut consenting, mut leaked) = (0u64, 0u64, 0u32, 0u32);
+fn run_in(root: &Path, devices: u32, seed: u64) -> Result<(), String> {
+    let started = Instant::now();
+    std::fs::create_dir_all(root).map_err(|e| e.to_string())?;
+    let ikm = format!("modicum demo collector {seed}");
+    let store =
+        Arc::new(SqliteStore::open(&root.join("ingest.sqlite3")).map_err(|e| e.to_string())?);
+    let mut config = ServerConfig::new(
+        KeyRing::new([KeyPair::derive(ikm.as_bytes())]),
+        Arc::clone(&store) as Arc<dyn Store>,
+    );
+    config.addr = "127.0.0.1:0".parse().expect("a loopback address");
+    // About one request in sixteen fails (500, 503 with Retry-After, or a slow answer).
+    config.faults = Some(Arc::new(FaultPlan::random(seed, 0.06)));
+    let server = service::spawn(config).map_err(|e| format!("cannot start the server: {e}"))?;
+    let collector = KeyPair::derive(ikm.as_bytes());
+    let uploader = Counting::new(KeyPair::derive(ikm.as_bytes()));
+    println!(
+        "Modicum demo: {devices} simulated devices over a simulated day, uploading to {}\n",
+        server.url()
+    );
+
+    let mut fleet = Fleet::default();
     for device in 0..devices {
-        let config = Config::new(root.join(format!("device-{device}")), "dev.modicum.demo");
-        let modicum = Modicum::start(config).map_err(|e| e.to_string())?;
-        // Two devices in three grant analytics; the rest never answer, which means no.
-        let grants = device % 3 != 2;
-        if grants {
-            modicum
-                .set_consent(Category::Analytics, true)
-                .map_err(|e| e.to_string())?;
-            consenting += 1;
-        }
-        for n in 0..EVENTS_PER_DEVICE {
-            let event = Event::new("screen_view")
-                .with("screen", Value::Text(format!("step-{}", n % 5)))
-                .with(
-                    "feedback",
-                    Value::Text(format!("contact user{device}@example.com")),
-                )
-                .with("load_ms", Value::Int(i64::from(40 + n)));
-            recorded += 1;
-            held += u64::from(modicum.record(event).map_err(|e| e.to_string())?);
-        }
-        let json = modicum.held_json().map_err(|e| e.to_string())?;
-        if json.contains("@example.com") {
-            leaked += 1;
-        }
-        if device == 0 {
-            let first: serde_json::Value =
-                serde_json::from_str(&json).map_err(|e| e.to_string())?;
-            println!(
-                "What device 0 holds for its first event (minimized):\n  {}\n",
-                first[0]
-            );
+        simulate(
+            root,
+            &server.url(),
+            &collector,
+            &uploader,
+            device,
+            seed,
+            &mut fleet,
+        )?;
+        eprint!("\r  devices done {:>4}/{devices}", device + 1);
+        let _ = std::io::stderr().flush();
+    }
+    eprintln!();
+    let stats = server.stats();
+    let by_category = store.events_by_category().map_err(|e| e.to_string())?;
+    let mut leaked = Vec::new();
+    for planted in &fleet.planted {
+        if store.contains_text(planted).map_err(|e| e.to_string())? {
+            leaked.push(planted.clone());
         }
     }
-    println!("devices granting analytics   {consenting:>6} of {devices}");
-    println!("events recorded              {recorded:>6}");
-    println!("events held (minimized)      {held:>6}");
-    println!("events dropped for consent   {:>6}", recorded - held);
-    println!("devices holding a raw email  {leaked:>6}");
-    println!("\nUploading to the embedded ingest server and the wire-size comparison");
-    println!("are not built yet; this demo stops at what each device holds.");
-    if leaked > 0 {
-        return Err(format!("{leaked} devices held a raw email address"));
+    server.stop().map_err(|e| e.to_string())?;
+
+    println!("\nOn the devices (summed ledgers)");
+    println!(
+        "  {:<18} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "category", "recorded", "consent", "kept", "uploaded", "waiting"
+    );
+    for category in Category::ALL {
+        let row = |e| fleet.ledger(category, e);
+        let recorded = row(LedgerEntry::Collected);
+        if recorded == 0 {
+            continue;
+        }
+        println!(
+            "  {:<18} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            category.name(),
+            recorded,
+            row(LedgerEntry::DroppedForConsent),
+            row(LedgerEntry::Kept),
+            row(LedgerEntry::Uploaded),
+            row(LedgerEntry::Kept).saturating_sub(row(LedgerEntry::Uploaded)),
+        );
+    }
+    let fields = |e| {
+        Category::ALL
+            .iter()
+            .map(|&c| fleet.ledger(c, e))
+            .sum::<u64>()
+    };
+    println!(
+        "  fields: kept {}, dropped {}, hashed {}, generalized {}, scrubbed {} ({} pieces of personal data removed from text)",
+        fields(LedgerEntry::FieldKept),
+        fields(LedgerEntry::FieldDropped),
+        fields(LedgerEntry::FieldHashed),
+        fields(LedgerEntry::FieldGeneralized),
+        fields(LedgerEntry::FieldScrubbed),
+        fields(LedgerEntry::PiiRemoved),
+    );
+    println!(
+        "  devices: {} adults, {} minors, {} children; {} waiting for cross-border consent at day's end",
+        fleet.ages[0], fleet.ages[1], fleet.ages[2], fleet.cross_border_waiting
+    );
+
+    println!("\nOn the server");
+    let stored: u64 = by_category.values().sum();
+    let listed: Vec<String> = by_category
+        .iter()
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
+    println!("  events stored      {stored} ({})", listed.join(", "));
+    println!(
+        "  batches            {} accepted, {} duplicates answered 409, {} faults injected, {} rejected",
+        stats.accepted,
+        stats.duplicates,
+        stats.faults_injected,
+        stats.rejected.values().sum::<u64>()
+    );
+    let sealed = uploader.sealed.load(Ordering::Relaxed);
+    let json_gzip = uploader.json_gzip.load(Ordering::Relaxed);
+    println!(
+        "  bytes on the wire  {sealed} sealed vs {json_gzip} as JSON + gzip of the same events ({:.0}%)",
+        100.0 * sealed as f64 / json_gzip.max(1) as f64
+    );
+    println!(
+        "  planted raw identifiers found in the store: {} of {}",
+        leaked.len(),
+        fleet.planted.len()
+    );
+    let uploaded: u64 = Category::ALL
+        .iter()
+        .map(|&c| fleet.ledger(c, LedgerEntry::Uploaded))
+        .sum();
+    println!("\nFinished in {:.1} s.", started.elapsed().as_secs_f64());
+    if !leaked.is_empty() {
+        return Err(format!("raw identifiers reached the server: {leaked:?}"));
+    }
+    if uploaded != stored {
+        return Err(format!(
+            "devices counted {uploaded} events uploaded, the server stored {stored}"
+        ));
     }
     Ok(())
+}
+
+#[derive(Default)]
+struct Fleet {
+    ledger: std::collections::HashMap<(Category, LedgerEntry), u64>,
+    planted: Vec<String>,
+    ages: [u32; 3],
+    cross_border_waiting: u32,
+}
+
+impl Fleet {
+    fn ledger(&self, category: Category, entry: LedgerEntry) -> u64 {
+        self.ledger.get(&(category, entry)).copied().unwrap_or(0)
+    }
+}
+
+/// Deterministic choices for one device.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// True with probability `p`.
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() % 10_000) as f64 / 10_000.0 < p
+    }
+}
+
+fn simulate(
+    root: &Path,
+    url: &str,
+    collector: &KeyPair,
+    uploader: &Counting,
+    device: u32,
+    seed: u64,
+    fleet: &mut Fleet,
+) -> Result<(), String> {
+    let err = |e: modicum_core::Error| format!("device {device}: {e}");
+    let mut dice = Dice((seed ^ 0x9E37_79B9_7F4A_7C15).wrapping_mul(u64::from(device) + 1) | 1);
+    let mut config = Config::new(root.join(format!("device-{device}")), "dev.modicum.demo");
+    config.collector =
+        Some(CollectorKey::from_public_bytes(collector.public_bytes()).map_err(|e| e.to_string())?);
+    config.policy = modicum_core::Policy::default().with_essential("crash reporting");
+    config.upload.home_region = if dice.chance(0.8) { "eu" } else { "us" }.into();
+    config.upload.endpoints = vec![Endpoint {
+        region: "eu".into(),
+        url: url.to_owned(),
+    }];
+    config.upload.backoff_base = Duration::from_millis(20);
+    config.upload.backoff_cap = Duration::from_millis(200);
+    let m = Modicum::start(config).map_err(err)?;
+
+    let age = match dice.next() % 100 {
+        0..=79 => AgeBand::Adult,
+        80..=91 => AgeBand::Minor,
+        _ => AgeBand::Child,
+    };
+    fleet.ages[AgeBand::ALL.iter().position(|&a| a == age).unwrap_or(0)] += 1;
+    m.set_age(age, dice.chance(0.5)).map_err(err)?;
+    for (category, p) in [
+        (Category::Analytics, 0.7),
+        (Category::Diagnostics, 0.8),
+        (Category::Identifiers, 0.4),
+        (Category::Location, 0.35),
+        (Category::Sensors, 0.3),
+        (Category::Advertising, 0.2),
+        (Category::CrossBorder, 0.5),
+    ] {
+        m.set_consent(category, dice.chance(p)).map_err(err)?;
+    }
+
+    let email = format!("jane.doe.{device}@example.com");
+    let phone = format!("+1 415 555 {:04}", 1000 + device);
+    let ip = format!("203.0.113.{}", 1 + device % 250);
+    let imei = format!("35209900{:07}", 1_000_000 + device);
+    let vendor_id = format!(
+        "6f1c2a9e-3b7d-4c1e-9a2b-{:012x}",
+        0xd00d_0000u64 + u64::from(device)
+    );
+    fleet.planted.extend([
+        email.clone(),
+        phone.clone(),
+        ip.clone(),
+        imei.clone(),
+        vendor_id.clone(),
+    ]);
+
+    for (period, name) in PERIODS.iter().enumerate() {
+        if period == 0 {
+            m.record(
+                Event::new("device_info")
+                    .in_category(Category::Diagnostics)
+                    .with_class(
+                        "model",
+                        Value::Text("Pixel 8".into()),
+                        DataClass::DeviceBasic,
+                    )
+                    .with_class(
+                        "os",
+                        Value::Text("Android 15".into()),
+                        DataClass::DeviceBasic,
+                    )
+                    .with_class(
+                        "ram_bytes",
+                        Value::Int(7_823_000_000),
+                        DataClass::DeviceCapacity,
+                    )
+                    .with_class("ip", Value::Text(ip.clone()), DataClass::NetworkIp)
+                    .with_class("imei", Value::Text(imei.clone()), DataClass::IdHardware)
+                    .with_class(
+                        "vendor_id",
+                        Value::Text(vendor_id.clone()),
+                        DataClass::IdVendor,
+                    ),
+            )
+            .map_err(err)?;
+        }
+        for step in 0..25u32 {
+            let event = if step % 5 == 0 {
+                Event::new("screen_view")
+                    .with("screen", Value::Text(format!("screen-{}", step / 5)))
+                    .with("load_ms", Value::Int(i64::from(40 + (step * 7) % 90)))
+            } else {
+                Event::new("tap").with("target", Value::Text(format!("button-{}", step % 4)))
+            };
+            m.record(event).map_err(err)?;
+        }
+        m.record(
+            Event::new("feedback")
+                .with("period", Value::Text((*name).into()))
+                .with(
+                    "text",
+                    Value::Text(format!("call me at {phone} or mail {email}")),
+                ),
+        )
+        .map_err(err)?;
+        m.record(
+            Event::new("http_request")
+                .in_category(Category::Diagnostics)
+                .with(
+                    "url",
+                    Value::Text(format!("https://api.example.com/v1/orders?email={email}")),
+                )
+                .with(
+                    "status",
+                    Value::Int(if step_fails(&mut dice) { 503 } else { 200 }),
+                )
+                .with("duration_ms", Value::Int((dice.next() % 900) as i64)),
+        )
+        .map_err(err)?;
+        m.record(
+            Event::new("sensor_window")
+                .in_category(Category::Sensors)
+                .with("accel_mean", Value::Double(0.02 * period as f64))
+                .with("accel_variance", Value::Double(0.4))
+                .with("samples", Value::Int(3000)),
+        )
+        .map_err(err)?;
+        m.record(Event::new("place").in_category(Category::Location).with(
+            "at",
+            Value::Location {
+                lat: 48.858_37 + f64::from(device) * 1e-4,
+                lon: 2.294_48,
+            },
+        ))
+        .map_err(err)?;
+        if period == 2 && dice.chance(0.15) {
+            m.record(
+                Event::new("crash")
+                    .in_category(Category::Essential)
+                    .with("signal", Value::Text("SIGSEGV".into()))
+                    .with(
+                        "frames",
+                        Value::Text(format!(
+                            "#0 0x7f3a libapp.so render+0x1c (/home/jane/app/src/render.rs:88)\n#1 note for {email}"
+                        )),
+                    ),
+            )
+            .map_err(err)?;
+        }
+        let conditions = Conditions {
+            connected: !dice.chance(0.1),
+            metered: dice.chance(0.4),
+            battery_low: dice.chance(0.15),
+        };
+        m.upload_pending(uploader, conditions, Duration::from_secs(3))
+            .map_err(err)?;
+    }
+    // At night the phone charges on Wi-Fi: what is left goes, unless it may not leave its region.
+    let report = m
+        .upload_pending(uploader, Conditions::ideal(), Duration::from_secs(5))
+        .map_err(err)?;
+    if report.waiting == Some(modicum_core::upload::WaitReason::CrossBorderConsent) {
+        fleet.cross_border_waiting += 1;
+    }
+    let ledger = m.ledger();
+    for category in Category::ALL {
+        for entry in LedgerEntry::ALL {
+            *fleet.ledger.entry((category, entry)).or_default() += ledger.get(category, entry);
+        }
+    }
+    m.shutdown(Duration::from_secs(10)).map_err(err)?;
+    Ok(())
+}
+
+/// One request in ten the app makes fails on the server it talks to.
+fn step_fails(dice: &mut Dice) -> bool {
+    dice.chance(0.1)
+}
+
+/// The real HTTP uploader, counting the bytes of every stored batch against the same events
+/// as JSON + gzip (opened with the collector's key, as the server does).
+struct Counting {
+    http: HttpUploader,
+    keys: KeyRing,
+    sealed: AtomicU64,
+    json_gzip: AtomicU64,
+}
+
+impl Counting {
+    fn new(pair: KeyPair) -> Counting {
+        Counting {
+            http: HttpUploader::new(Duration::from_secs(10)),
+            keys: KeyRing::new([pair]),
+            sealed: AtomicU64::new(0),
+            json_gzip: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Uploader for Counting {
+    fn upload(&self, request: &UploadRequest) -> UploadOutcome {
+        let outcome = self.http.upload(request);
+        let stored = matches!(outcome, UploadOutcome::Response { status: 200, .. });
+        if stored && request.url.ends_with(modicum_core::upload::BATCHES_PATH) {
+            if let Ok(opened) = open_batch(&self.keys, &request.body, Limits::default()) {
+                self.sealed
+                    .fetch_add(request.body.len() as u64, Ordering::Relaxed);
+                let rows = sample::as_json_rows(&opened.batch);
+                let mut gz =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                let _ = gz.write_all(&rows);
+                let size = gz.finish().map_or(0, |v| v.len() as u64);
+                self.json_gzip.fetch_add(size, Ordering::Relaxed);
+            }
+        }
+        outcome
+    }
 }

@@ -1,9 +1,13 @@
 //! `modicum`: the command line for people who run or check Modicum.
 
 mod demo;
+mod keys;
 mod policy;
 mod scrub;
+mod serve;
+mod uploader;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -27,6 +31,31 @@ enum Command {
         /// How many simulated devices.
         #[arg(long, default_value_t = 50)]
         devices: u32,
+        /// Seeds consent, conditions and network faults; the same seed gives the same run.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Write a collector key pair: DIR/collector.key (private, mode 0600) and DIR/collector.pub.
+    Keygen {
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+    /// Run the reference ingest service until Ctrl-C.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8737")]
+        addr: SocketAddr,
+        /// The SQLite database file (created if missing).
+        #[arg(long, default_value = "modicum-ingest.sqlite3")]
+        db: PathBuf,
+        /// A private key file; repeat it to keep several keys live during a rotation.
+        #[arg(long = "key", default_value = "collector.key")]
+        keys: Vec<PathBuf>,
+    },
+    /// Open a sealed batch file with a private key and print it as JSON.
+    Decode {
+        #[arg(long, default_value = "collector.key")]
+        key: PathBuf,
+        batch: PathBuf,
     },
     /// Scrub text lines from stdin with the default rules; one output line per input line.
     Scrub,
@@ -50,7 +79,10 @@ enum PolicyCommand {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Demo { devices } => demo::run(devices),
+        Command::Demo { devices, seed } => demo::run(devices, seed),
+        Command::Keygen { out } => keys::keygen(&out),
+        Command::Serve { addr, db, keys } => serve::run(addr, &db, &keys),
+        Command::Decode { key, batch } => keys::decode(&key, &batch),
         Command::Scrub => scrub::run(),
         Command::Policy {
             command: PolicyCommand::Check { file },

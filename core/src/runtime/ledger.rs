@@ -52,6 +52,31 @@ pub enum Entry {
     DroppedTooLarge,
 }
 
+impl Entry {
+    pub const ALL: [Entry; 20] = [
+        Entry::Collected,
+        Entry::DroppedForConsent,
+        Entry::DroppedQueueFull,
+        Entry::DroppedStorage,
+        Entry::Kept,
+        Entry::FieldKept,
+        Entry::FieldDropped,
+        Entry::FieldHashed,
+        Entry::FieldGeneralized,
+        Entry::FieldScrubbed,
+        Entry::FieldAggregated,
+        Entry::FieldUnusable,
+        Entry::PiiRemoved,
+        Entry::Purged,
+        Entry::Expired,
+        Entry::Batched,
+        Entry::Evicted,
+        Entry::Uploaded,
+        Entry::RejectedByCollector,
+        Entry::DroppedTooLarge,
+    ];
+}
+
 /// The entries `record` counts on the caller's thread, where no lock may be taken.
 const CALLER_ENTRIES: [Entry; 3] = [
     Entry::Collected,

@@ -52,19 +52,27 @@ pub(super) fn bearer_tokens<'t>(text: &'t str, found: &mut Found) -> Cow<'t, str
 
 pub(super) fn url_credentials<'t>(text: &'t str, found: &mut Found) -> Cow<'t, str> {
     replace(&URL_CREDENTIALS, text, found, |c| {
-        Some((
-            PiiKind::Credentials,
-            format!("{}{}@", &c[1], PiiKind::Credentials.tag()),
-        ))
+        // Already replaced: scrubbing twice changes nothing.
+        (!c[0].ends_with(&format!("{}@", PiiKind::Credentials.tag()))).then(|| {
+            (
+                PiiKind::Credentials,
+                format!("{}{}@", &c[1], PiiKind::Credentials.tag()),
+            )
+        })
     })
 }
 
 pub(super) fn url_queries<'t>(text: &'t str, found: &mut Found) -> Cow<'t, str> {
     replace(&URL_QUERY, text, found, |c| {
-        Some((
-            PiiKind::Query,
-            format!("{}?{}", &c[1], PiiKind::Query.tag()),
-        ))
+        // A query already replaced by its tag is left alone, so scrubbing twice changes
+        // nothing (the collector re-checks what arrives with the same rules).
+        let whole = &c[0];
+        (!whole.ends_with(&format!("?{}", PiiKind::Query.tag()))).then(|| {
+            (
+                PiiKind::Query,
+                format!("{}?{}", &c[1], PiiKind::Query.tag()),
+            )
+        })
     })
 }
 

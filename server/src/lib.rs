@@ -1,0 +1,21 @@
+//! Modicum's reference ingest server: opens sealed batches with the collector's private keys,
+//! checks that what arrived respects minimization, and stores it.
+//!
+//! - [`keys`]: collector key pairs and the ring of live keys (keys rotate).
+//! - [`open`]: header, HPKE, bounded inflation and decoding, into an [`open::Opened`] batch.
+//! - [`verify`]: refuses a batch holding what the device should have minimized.
+//! - [`store`]: the [`store::Store`] interface and the bundled SQLite store.
+//! - [`service`]: the HTTP service (axum on tokio), its status codes, rate and load limits.
+//! - [`faults`]: scripted failures, for tests and the demo's unreliable networks.
+//!
+//! See `docs/server.md`.
+
+pub mod faults;
+pub mod keys;
+pub mod open;
+mod rejection;
+pub mod service;
+pub mod store;
+pub mod verify;
+
+pub use rejection::Rejection;
