@@ -8,6 +8,7 @@
 //! [`minimize()`]. Only a `Minimized` value is ever held, and only `minimize` can make one, so
 //! raw input cannot reach storage by accident.
 
+pub mod collect;
 mod config;
 pub mod consent;
 pub mod envelope;

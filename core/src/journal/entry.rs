@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::consent::{Basis, Category};
 use crate::minimize::{Field, Minimized, MinimizedValue};
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub(super) struct StoredEvent {
     name: String,
     category: Category,
@@ -15,14 +15,14 @@ pub(super) struct StoredEvent {
     props: Vec<StoredField>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 struct StoredField {
     key: String,
     value: StoredValue,
     grant: Option<Category>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(tag = "t", content = "v")]
 enum StoredValue {
     B(bool),
@@ -32,29 +32,60 @@ enum StoredValue {
     L(f64, f64),
 }
 
-impl From<&Minimized> for StoredEvent {
-    fn from(m: &Minimized) -> StoredEvent {
-        let props = m
-            .properties()
-            .iter()
-            .map(|(key, field)| StoredField {
-                key: key.clone(),
-                value: match field.value() {
-                    MinimizedValue::Bool(b) => StoredValue::B(*b),
-                    MinimizedValue::Int(i) => StoredValue::I(*i),
-                    MinimizedValue::Double(d) => StoredValue::D(*d),
-                    MinimizedValue::Text(t) => StoredValue::T(t.clone()),
-                    MinimizedValue::Location { lat, lon } => StoredValue::L(*lat, *lon),
-                },
-                grant: field.grant(),
-            })
-            .collect();
-        StoredEvent {
-            name: m.name().to_owned(),
+/// The writing side of [`StoredEvent`]: the same shape, borrowing from the event, so
+/// journaling copies no string.
+#[derive(Serialize)]
+pub(super) struct StoredEventRef<'a> {
+    name: &'a str,
+    category: Category,
+    basis: Basis,
+    at: u64,
+    props: Props<'a>,
+}
+
+struct Props<'a>(&'a std::collections::BTreeMap<String, Field>);
+
+#[derive(Serialize)]
+struct StoredFieldRef<'a> {
+    key: &'a str,
+    value: StoredValueRef<'a>,
+    grant: Option<Category>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "t", content = "v")]
+enum StoredValueRef<'a> {
+    B(bool),
+    I(i64),
+    D(f64),
+    T(&'a str),
+    L(f64, f64),
+}
+
+impl Serialize for Props<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|(key, field)| StoredFieldRef {
+            key,
+            value: match field.value() {
+                MinimizedValue::Bool(b) => StoredValueRef::B(*b),
+                MinimizedValue::Int(i) => StoredValueRef::I(*i),
+                MinimizedValue::Double(d) => StoredValueRef::D(*d),
+                MinimizedValue::Text(t) => StoredValueRef::T(t),
+                MinimizedValue::Location { lat, lon } => StoredValueRef::L(*lat, *lon),
+            },
+            grant: field.grant(),
+        }))
+    }
+}
+
+impl<'a> From<&'a Minimized> for StoredEventRef<'a> {
+    fn from(m: &'a Minimized) -> StoredEventRef<'a> {
+        StoredEventRef {
+            name: m.name(),
             category: m.category(),
             basis: m.basis(),
             at: m.recorded_at_ms(),
-            props,
+            props: Props(m.properties()),
         }
     }
 }

@@ -28,13 +28,13 @@ pub use key::{DataKey, Nonces, DATA_KEY_NAME};
 use crate::consent::Category;
 use crate::minimize::Minimized;
 use crate::secret_store::sync_dir;
-use entry::StoredEvent;
+use entry::{StoredEvent, StoredEventRef};
 
 const SEGMENT_PREFIX: &str = "segment-";
 const SEGMENT_SUFFIX: &str = ".log";
 
 /// What a record holds once decrypted.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Entry {
     /// First record of every segment: segments numbered up to `supersedes` are replaced by
@@ -43,6 +43,14 @@ enum Entry {
         supersedes: u64,
     },
     Event(StoredEvent),
+}
+
+/// The writing side of [`Entry`]: the same shape, borrowing the event.
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum EntryRef<'a> {
+    Segment { supersedes: u64 },
+    Event(StoredEventRef<'a>),
 }
 
 /// What reading the journal found.
@@ -123,7 +131,7 @@ impl Journal {
     /// event could not even be encoded and is not in the journal; storage failures are settled
     /// in [`Journal::take_outcome`].
     pub fn append(&mut self, event: &Minimized) -> io::Result<()> {
-        let entry = Entry::Event(StoredEvent::from(event));
+        let entry = EntryRef::Event(StoredEventRef::from(event));
         let framed = sealed_entry(&self.key, &mut self.nonces, self.active_seq, &entry)?;
         self.buffer.extend_from_slice(&framed);
         self.buffered[event.category() as usize] += 1;
@@ -202,12 +210,12 @@ impl Journal {
         let mut nonces = self.key.nonces()?;
         {
             let mut file = io::BufWriter::new(File::create(&tmp)?);
-            let head = Entry::Segment {
+            let head = EntryRef::Segment {
                 supersedes: self.active_seq,
             };
             file.write_all(&sealed_entry(&self.key, &mut nonces, seq, &head)?)?;
             for event in events {
-                let entry = Entry::Event(StoredEvent::from(event));
+                let entry = EntryRef::Event(StoredEventRef::from(event));
                 file.write_all(&sealed_entry(&self.key, &mut nonces, seq, &entry)?)?;
             }
             file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
@@ -295,9 +303,9 @@ fn sealed_entry(
     key: &DataKey,
     nonces: &mut Nonces,
     seq: u64,
-    entry: &Entry,
+    entry: &EntryRef<'_>,
 ) -> io::Result<Vec<u8>> {
-    let plain = rmp_serde::to_vec_named(entry).map_err(io::Error::other)?;
+    let plain = rmp_serde::to_vec(entry).map_err(io::Error::other)?;
     Ok(record::frame(&key.seal(nonces, &context(seq), &plain)?))
 }
 
@@ -316,7 +324,7 @@ fn create_segment(
         key,
         &mut nonces,
         seq,
-        &Entry::Segment { supersedes },
+        &EntryRef::Segment { supersedes },
     )?)?;
     file.sync_all()?;
     sync_dir(dir)?;

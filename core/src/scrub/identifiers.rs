@@ -12,7 +12,8 @@ static UUID: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 pub(super) fn may_hold_uuid(text: &str) -> bool {
-    text.contains('-')
+    // The pattern needs four hyphens; most text with a hyphen has fewer.
+    super::at_least(text, b'-', 4)
 }
 
 pub(super) fn uuids<'t>(text: &'t str, found: &mut Found) -> Cow<'t, str> {

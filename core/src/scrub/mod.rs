@@ -107,6 +107,11 @@ impl Scrubbed<'_> {
     }
 }
 
+/// Whether `byte` occurs at least `n` times in `text`.
+fn at_least(text: &str, byte: u8, n: usize) -> bool {
+    text.bytes().filter(|&b| b == byte).take(n).count() == n
+}
+
 /// Returns `text` with personal data replaced by tags; borrows when nothing matched.
 pub fn scrub(text: &str) -> Cow<'_, str> {
     scrub_report(text).text

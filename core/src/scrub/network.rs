@@ -23,12 +23,16 @@ static IPV6: LazyLock<Regex> = LazyLock::new(|| {
 /// Words after which a dotted quad is a version, not an address.
 const VERSION_WORDS: [&str; 4] = ["version", "ver", "build", "release"];
 
+// The prefilters count the separators the patterns need, so ordinary text with a hyphen or a
+// dot (names, versions, sentences) skips the regexes.
 pub(super) fn may_hold_mac(text: &str) -> bool {
-    text.contains(':') || text.contains('-') || text.contains('.')
+    super::at_least(text, b':', 5)
+        || super::at_least(text, b'-', 5)
+        || super::at_least(text, b'.', 2)
 }
 
 pub(super) fn may_hold_ip(text: &str) -> bool {
-    text.contains('.') || text.contains(':')
+    super::at_least(text, b'.', 3) || super::at_least(text, b':', 2)
 }
 
 pub(super) fn macs<'t>(text: &'t str, found: &mut Found) -> Cow<'t, str> {
