@@ -15,7 +15,8 @@ use hpke::{Deserializable, Kem, Serializable};
 use modicum_core::envelope::{key_id, KeyId};
 use ring::rand::{SecureRandom, SystemRandom};
 
-pub type PrivateKey = <X25519HkdfSha256 as Kem>::PrivateKey;
+/// Kept inside the crate: callers hold a [`KeyPair`], which never prints its secret.
+pub(crate) type PrivateKey = <X25519HkdfSha256 as Kem>::PrivateKey;
 
 /// A collector's key pair. The private key cannot be printed.
 pub struct KeyPair {
@@ -103,21 +104,42 @@ fn read_hex_line(path: &Path) -> io::Result<Vec<u8>> {
     })
 }
 
-/// The live keys, by key id: during a rotation old and new are both accepted.
-#[derive(Debug, Default)]
+/// The live keys, by key id: during a rotation old and new are both accepted, so apps still
+/// on the old public key keep delivering until they update.
+#[derive(Default)]
 pub struct KeyRing {
     keys: HashMap<[u8; 8], KeyPair>,
 }
 
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.key_ids().iter().map(KeyId::to_string))
+            .finish()
+    }
+}
+
 impl KeyRing {
     pub fn new(keys: impl IntoIterator<Item = KeyPair>) -> KeyRing {
-        KeyRing {
-            keys: keys.into_iter().map(|k| (k.key_id().0, k)).collect(),
-        }
+        let mut ring = KeyRing::default();
+        keys.into_iter().for_each(|k| ring.insert(k));
+        ring
+    }
+
+    /// Adds a key (replacing one with the same id, which is the same key).
+    pub fn insert(&mut self, pair: KeyPair) {
+        self.keys.insert(pair.key_id().0, pair);
     }
 
     pub fn get(&self, id: KeyId) -> Option<&KeyPair> {
         self.keys.get(&id.0)
+    }
+
+    /// The live key ids, sorted.
+    pub fn key_ids(&self) -> Vec<KeyId> {
+        let mut ids: Vec<_> = self.keys.keys().copied().map(KeyId).collect();
+        ids.sort_unstable();
+        ids
     }
 
     pub fn len(&self) -> usize {
@@ -156,5 +178,43 @@ mod tests {
         assert!(!printed.contains(&hex::encode(pair.private.to_bytes())));
         fs::write(&private, "not hex").unwrap();
         assert!(KeyPair::read_private(&private).is_err());
+        fs::write(&private, "abcd\n").unwrap();
+        assert!(KeyPair::read_private(&private).is_err(), "too short");
+    }
+
+    #[test]
+    fn file_contents_are_one_line_of_lowercase_hex() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pair = KeyPair::derive(b"file format");
+        let (private, public) = (tmp.path().join("c.key"), tmp.path().join("c.pub"));
+        pair.write_files(&private, &public).unwrap();
+        for (path, expected) in [
+            (&private, hex::encode(pair.private.to_bytes())),
+            (&public, hex::encode(pair.public_bytes())),
+        ] {
+            let text = fs::read_to_string(path).unwrap();
+            assert_eq!(text, format!("{expected}\n"));
+            assert_eq!(expected.len(), 64);
+            assert!(expected
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()));
+        }
+        assert_eq!(pair.key_id(), key_id(pair.public_bytes()));
+    }
+
+    #[test]
+    fn a_ring_finds_every_live_key_and_no_other() {
+        let (old, new) = (KeyPair::derive(b"old"), KeyPair::derive(b"new"));
+        let (old_id, new_id) = (old.key_id(), new.key_id());
+        let ring = KeyRing::new([old, new, KeyPair::derive(b"new")]);
+        assert_eq!(ring.len(), 2, "the same key twice is one key");
+        assert_eq!(ring.key_ids().len(), 2);
+        assert_eq!(ring.get(old_id).unwrap().key_id(), old_id);
+        assert_eq!(ring.get(new_id).unwrap().key_id(), new_id);
+        assert!(ring.get(KeyPair::derive(b"other").key_id()).is_none());
+        let printed = format!("{ring:?}");
+        assert!(printed.contains(&old_id.to_string()));
+        let secret = hex::encode(ring.get(old_id).unwrap().private.to_bytes());
+        assert!(!printed.contains(&secret));
     }
 }

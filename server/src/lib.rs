@@ -5,16 +5,22 @@
 //! - [`open`]: header, HPKE, bounded inflation and decoding, into an [`open::Opened`] batch.
 //! - [`verify`]: refuses a batch holding what the device should have minimized.
 //! - [`store`]: the [`store::Store`] interface and the bundled SQLite store.
+//! - `body`: reading a request body under a limit, memory bounded.
 //! - [`service`]: the HTTP service (axum on tokio), its status codes, rate and load limits.
+//! - [`rate`]: the per-install token buckets behind 429.
+//! - [`stats`]: what a running service did, counted.
 //! - [`faults`]: scripted failures, for tests and the demo's unreliable networks.
 //!
 //! See `docs/server.md`.
 
+mod body;
 pub mod faults;
 pub mod keys;
 pub mod open;
+pub mod rate;
 mod rejection;
 pub mod service;
+pub mod stats;
 pub mod store;
 pub mod verify;
 

@@ -5,14 +5,22 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
+use modicum_core::Basis;
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::open::Opened;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("storage failed: {0}")]
-pub struct StoreError(String);
+pub struct StoreError(pub String);
+
+impl StoreError {
+    /// For other [`Store`] implementations: any failure, described.
+    pub fn new(reason: impl std::fmt::Display) -> StoreError {
+        StoreError(reason.to_string())
+    }
+}
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {
@@ -28,8 +36,8 @@ pub enum Inserted {
     Duplicate,
 }
 
-/// A deletion request as the device sends it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// A deletion request as the device sends it (`core/src/runtime/deletion.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeletionRequest {
     pub install_pseudonyms: Vec<String>,
     pub requested_at_ms: u64,
@@ -101,8 +109,10 @@ impl SqliteStore {
     }
 
     fn with(db: Connection) -> Result<SqliteStore, StoreError> {
-        // WAL: readers (a dashboard, the demo's summary) never block ingest.
+        // WAL: readers in other processes (a dashboard, a query shell) never block ingest, and
+        // they wait a while for a write to finish rather than failing at once.
         db.pragma_update(None, "journal_mode", "WAL")?;
+        db.busy_timeout(std::time::Duration::from_secs(5))?;
         db.pragma_update(None, "synchronous", "NORMAL")?;
         db.pragma_update(None, "foreign_keys", "ON")?;
         db.execute_batch(SCHEMA)?;
@@ -111,6 +121,39 @@ impl SqliteStore {
 
     fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every deletion request applied, oldest first: the record that they were honoured.
+    pub fn deletion_log(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        let db = self.db();
+        let mut query = db.prepare(
+            "SELECT install_pseudonyms, requested_at_ms, received_at_ms, rows_deleted
+             FROM deletion_requests ORDER BY rowid",
+        )?;
+        let rows = query.query_map([], |row| {
+            let installs: String = row.get(0)?;
+            Ok(serde_json::json!({
+                "install_pseudonyms": serde_json::from_str::<serde_json::Value>(&installs)
+                    .unwrap_or(serde_json::Value::Null),
+                "requested_at_ms": row.get::<_, i64>(1)?,
+                "received_at_ms": row.get::<_, i64>(2)?,
+                "rows_deleted": row.get::<_, i64>(3)?,
+            }))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// SQLite integers are signed; a hostile timestamp past `i64::MAX` is stored as the maximum
+/// rather than wrapping negative.
+fn int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn basis_name(basis: Basis) -> &'static str {
+    match basis {
+        Basis::Consent => "consent",
+        Basis::Essential => "essential",
     }
 }
 
@@ -131,8 +174,8 @@ impl Store for SqliteStore {
                 meta.app_id,
                 meta.install,
                 meta.sdk_version,
-                meta.created_at_ms as i64,
-                received_at_ms as i64,
+                int(meta.created_at_ms),
+                int(received_at_ms),
                 opened.batch.events.len() as i64,
                 json(&meta.device)?,
             ],
@@ -149,8 +192,8 @@ impl Store for SqliteStore {
                     meta.install,
                     event.name,
                     event.category.name(),
-                    json(&event.basis)?.trim_matches('"'),
-                    event.recorded_at_ms as i64,
+                    basis_name(event.basis),
+                    int(event.recorded_at_ms),
                     json(&event.properties)?,
                 ])?;
             }
@@ -175,9 +218,9 @@ impl Store for SqliteStore {
             "INSERT INTO deletion_requests VALUES (?1, ?2, ?3, ?4)",
             params![
                 json(&request.install_pseudonyms)?,
-                request.requested_at_ms as i64,
-                received_at_ms as i64,
-                deleted as i64
+                int(request.requested_at_ms),
+                int(received_at_ms),
+                int(deleted)
             ],
         )?;
         tx.commit()?;
@@ -200,13 +243,23 @@ impl Store for SqliteStore {
 
     fn contains_text(&self, needle: &str) -> Result<bool, StoreError> {
         // instr, not LIKE: the needle is matched literally, whatever characters it holds.
+        // json_each reads property and device values unescaped, so a needle with a quote or
+        // a backslash is found as the device sent it.
         let found = self
             .db()
             .query_row(
-                "SELECT 1 FROM events WHERE instr(name, ?1) OR instr(properties, ?1)
-                   OR instr(coalesce(install, ''), ?1)
+                "SELECT 1 FROM events
+                   WHERE instr(name, ?1) OR instr(coalesce(install, ''), ?1)
                  UNION ALL
-                 SELECT 1 FROM batches WHERE instr(device, ?1) OR instr(app_id, ?1)
+                 SELECT 1 FROM events, json_each(events.properties) AS p
+                   WHERE instr(p.key, ?1) OR instr(CAST(p.value AS TEXT), ?1)
+                 UNION ALL
+                 SELECT 1 FROM batches
+                   WHERE instr(app_id, ?1) OR instr(sdk_version, ?1)
+                      OR instr(coalesce(install, ''), ?1)
+                 UNION ALL
+                 SELECT 1 FROM batches, json_each(batches.device) AS d
+                   WHERE instr(d.key, ?1) OR instr(CAST(d.value AS TEXT), ?1)
                  LIMIT 1",
                 [needle],
                 |_| Ok(()),
@@ -235,5 +288,109 @@ impl Store for SqliteStore {
             }))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use modicum_core::wire::{sample, WireValue};
+
+    use super::*;
+
+    fn opened(seed: u64, events: usize, install: &str) -> Opened {
+        let mut batch = sample::session(seed, events);
+        batch.meta.install = Some(install.to_owned());
+        Opened {
+            batch_id: format!("{seed:032x}"),
+            key_id: "00112233aabbccdd".into(),
+            batch,
+        }
+    }
+
+    const A: &str = "p1_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const B: &str = "p1_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    #[test]
+    fn a_batch_is_stored_once_with_its_events_as_sent() {
+        let store = SqliteStore::in_memory().unwrap();
+        let mut first = opened(1, 30, A);
+        first.batch.events[2]
+            .properties
+            .insert("quote".into(), WireValue::Text(r#"say "hi" \ bye"#.into()));
+        assert_eq!(store.insert(&first, 10).unwrap(), Inserted::New);
+        let mut again = opened(2, 5, A);
+        again.batch_id = first.batch_id.clone();
+        assert_eq!(store.insert(&again, 11).unwrap(), Inserted::Duplicate);
+        assert_eq!(store.batch_count().unwrap(), 1);
+
+        let stored = store.events().unwrap();
+        assert_eq!(stored.len(), 30, "the duplicate added nothing");
+        for (row, event) in stored.iter().zip(&first.batch.events) {
+            assert_eq!(row["batch_id"], first.batch_id.as_str());
+            assert_eq!(row["install"], A);
+            assert_eq!(row["name"], event.name.as_str());
+            assert_eq!(row["category"], event.category.name());
+            assert_eq!(row["basis"], serde_json::to_value(event.basis).unwrap());
+            assert_eq!(row["recorded_at_ms"], event.recorded_at_ms);
+            assert_eq!(
+                row["properties"],
+                serde_json::to_value(&event.properties).unwrap()
+            );
+        }
+        let mut by_category = BTreeMap::new();
+        for event in &first.batch.events {
+            *by_category
+                .entry(event.category.name().to_owned())
+                .or_insert(0) += 1;
+        }
+        assert_eq!(store.events_by_category().unwrap(), by_category);
+
+        for needle in [
+            A,
+            r#"say "hi" \ bye"#,
+            "quote",
+            "com.example.shop",
+            "Europe/Berlin",
+        ] {
+            assert!(store.contains_text(needle).unwrap(), "{needle}");
+        }
+        assert!(store.contains_text(&first.batch.events[0].name).unwrap());
+        assert!(!store.contains_text("bo@example.com").unwrap());
+        assert!(!store.contains_text(B).unwrap());
+    }
+
+    #[test]
+    fn a_deletion_takes_only_the_named_installs_and_is_recorded() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&tmp.path().join("ingest.sqlite3")).unwrap();
+        store.insert(&opened(1, 10, A), 1).unwrap();
+        store.insert(&opened(2, 12, A), 1).unwrap();
+        store.insert(&opened(3, 7, B), 1).unwrap();
+        let request = DeletionRequest {
+            install_pseudonyms: vec![A.into(), "p1_cccccccccccccccccccccccccccccccc".into()],
+            requested_at_ms: 99,
+        };
+        assert_eq!(store.delete_installs(&request, 100).unwrap(), 10 + 12 + 2);
+        assert_eq!(store.batch_count().unwrap(), 1);
+        let events = store.events().unwrap();
+        assert_eq!(events.len(), 7);
+        assert!(events.iter().all(|e| e["install"] == B));
+        assert!(!store.contains_text(A).unwrap());
+        assert_eq!(
+            store.deletion_log().unwrap(),
+            vec![serde_json::json!({
+                "install_pseudonyms": [A, "p1_cccccccccccccccccccccccccccccccc"],
+                "requested_at_ms": 99, "received_at_ms": 100, "rows_deleted": 24,
+            })]
+        );
+        assert_eq!(store.delete_installs(&request, 101).unwrap(), 0);
+        drop(store);
+        let reopened = SqliteStore::open(&tmp.path().join("ingest.sqlite3")).unwrap();
+        assert_eq!(
+            reopened.batch_count().unwrap(),
+            1,
+            "the file keeps what was stored"
+        );
+        assert_eq!(reopened.deletion_log().unwrap().len(), 2);
     }
 }

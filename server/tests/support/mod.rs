@@ -1,0 +1,158 @@
+//! What the server's integration tests share: a server on 127.0.0.1 with an in-memory store,
+//! batches sealed the way the device seals them, a plain HTTP client, and hostile payloads.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use flate2::write::DeflateEncoder;
+use flate2::{Compression, Decompress, FlushDecompress};
+use modicum_core::envelope::{self, Aead, CollectorKey};
+use modicum_core::wire::{self, dictionary, sample, Batch};
+use modicum_server::keys::{KeyPair, KeyRing};
+use modicum_server::service::{self, RunningServer, ServerConfig};
+use modicum_server::store::{SqliteStore, Store};
+
+/// The collector's current key, and the one it is rotating away from.
+pub fn current() -> KeyPair {
+    KeyPair::derive(b"server test collector")
+}
+
+pub fn previous() -> KeyPair {
+    KeyPair::derive(b"server test collector, last year")
+}
+
+/// A server holding both live keys, on a free port, with `tweak` applied to its config.
+pub fn start(tweak: impl FnOnce(&mut ServerConfig)) -> (RunningServer, Arc<SqliteStore>) {
+    let store = Arc::new(SqliteStore::in_memory().unwrap());
+    let mut config = ServerConfig::new(
+        KeyRing::new([current(), previous()]),
+        Arc::clone(&store) as Arc<dyn Store>,
+    );
+    config.addr = "127.0.0.1:0".parse().unwrap();
+    tweak(&mut config);
+    (service::spawn(config).unwrap(), store)
+}
+
+pub fn install(n: u64) -> String {
+    format!("p1_{n:032x}")
+}
+
+/// A minimized session of `events` events from install `n`.
+pub fn good(n: u64, events: usize) -> Batch {
+    let mut batch = sample::session(n, events);
+    batch.meta.install = Some(install(n));
+    batch
+}
+
+/// Seals a payload (already compressed) as the device does, declaring `count` events.
+pub fn seal_payload(pair: &KeyPair, payload: &[u8], count: u32) -> Vec<u8> {
+    let key = CollectorKey::from_public_bytes(pair.public_bytes()).unwrap();
+    envelope::seal(&key, Aead::Aes128Gcm, payload, count, 1_795_300_000_000)
+        .unwrap()
+        .bytes
+}
+
+pub fn seal(pair: &KeyPair, batch: &Batch) -> Vec<u8> {
+    seal_payload(
+        pair,
+        &wire::encode(batch).unwrap(),
+        batch.events.len() as u32,
+    )
+}
+
+/// A good batch from install `n`, sealed to the current key.
+pub fn good_body(n: u64) -> Vec<u8> {
+    seal(&current(), &good(n, 20))
+}
+
+/// Raw deflate, as the payload is compressed (without the dictionary, which a stream need not
+/// use).
+pub fn deflate(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = DeflateEncoder::new(Vec::new(), Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// The MessagePack inside an encoded batch.
+pub fn inflate(payload: &[u8]) -> Vec<u8> {
+    let mut decompress = Decompress::new(false);
+    decompress.set_dictionary(dictionary::SCHEMA_1).unwrap();
+    let mut out = Vec::with_capacity(payload.len() * 20 + 1024);
+    decompress
+        .decompress_vec(payload, &mut out, FlushDecompress::Finish)
+        .unwrap();
+    out
+}
+
+/// A deflate stream of `mib` MiB of zeros, about 1 KiB per MiB: one compressed MiB, flushed to
+/// a byte boundary, repeated, then a final empty block. Cheap to build even for a GiB.
+pub fn zeros_bomb(mib: usize) -> Vec<u8> {
+    let mut encoder = DeflateEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(&vec![0u8; 1 << 20]).unwrap();
+    encoder.flush().unwrap(); // a sync flush: the block ends on a byte boundary
+    let one = encoder.get_ref().clone();
+    let mut stream = one.repeat(mib);
+    stream.extend_from_slice(&[0x03, 0x00]); // a final, empty, fixed-Huffman block
+    stream
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub body: serde_json::Value,
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// Sends a request; every answer the service gives, errors included, must be JSON.
+pub fn send(url: &str, method: &str, path: &str, body: &[u8]) -> Answer {
+    let content_type = if path.ends_with("deletions") {
+        "application/json"
+    } else {
+        "application/octet-stream"
+    };
+    let agent = agent();
+    let response = match method {
+        "POST" => agent
+            .post(format!("{url}{path}"))
+            .header("Content-Type", content_type)
+            .send(body),
+        "GET" => agent.get(format!("{url}{path}")).call(),
+        "DELETE" => agent.delete(format!("{url}{path}")).call(),
+        other => panic!("no {other} in these tests"),
+    }
+    .unwrap();
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let text = response.into_body().read_to_string().unwrap();
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{method} {path} -> {status}: not JSON ({e}): {text:?}"));
+    Answer {
+        status,
+        retry_after,
+        body,
+    }
+}
+
+pub fn post(server: &RunningServer, path: &str, body: &[u8]) -> Answer {
+    send(&server.url(), "POST", path, body)
+}
+
+/// Asserts the server still stores a fresh good batch.
+pub fn still_serves(server: &RunningServer, n: u64, after: &str) {
+    let answer = post(server, "/v1/batches", &good_body(n));
+    assert_eq!(answer.status, 200, "after {after}: {}", answer.body);
+    assert_eq!(answer.body["status"], "accepted");
+}
