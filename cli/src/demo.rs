@@ -10,10 +10,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use modicum_core::collect::crash::CrashReport;
+use modicum_core::collect::device::DeviceInfo;
+use modicum_core::collect::providers::NetworkState;
 use modicum_core::envelope::CollectorKey;
 use modicum_core::upload::{Conditions, Endpoint, UploadOutcome, UploadRequest, Uploader};
 use modicum_core::wire::{sample, Limits};
-use modicum_core::{AgeBand, Category, Config, DataClass, Event, LedgerEntry, Modicum, Value};
+use modicum_core::{
+    AgeBand, Category, Config, DataClass, Event, HttpMetric, LedgerEntry, Modicum, SensorSample,
+    Value,
+};
 use modicum_server::faults::FaultPlan;
 use modicum_server::keys::{KeyPair, KeyRing};
 use modicum_server::open::open_batch;
@@ -249,37 +255,51 @@ fn simulate(
         vendor_id.clone(),
     ]);
 
+    const MODELS: [(&str, &str, &str); 4] = [
+        ("Google", "Pixel 8", "15"),
+        ("Samsung", "SM-S921B", "14"),
+        ("Apple", "iPhone15,2", "18.1"),
+        ("Xiaomi", "23127PN0CG", "14"),
+    ];
+    let (maker, model, os) = MODELS[device as usize % MODELS.len()];
+    m.set_device_info(DeviceInfo {
+        manufacturer: Some(maker.into()),
+        model: Some(model.into()),
+        os_name: Some(if maker == "Apple" { "iOS" } else { "Android" }.into()),
+        os_version: Some(os.into()),
+        app_version: Some("3.2.1".into()),
+        cpu_cores: Some(8),
+        ram_bytes: Some(5_800_000_000 + u64::from(device) * 123_456_789),
+        storage_free_bytes: Some(21_000_000_000 + u64::from(device) * 987_654_321),
+        screen_width: Some(1080),
+        screen_height: Some(2400),
+        locale: Some("en-GB".into()),
+        time_zone: Some("Europe/Paris".into()),
+        ..DeviceInfo::default()
+    });
+    // Identifiers an app might hand over: the policy decides what becomes of each.
+    m.record(
+        Event::new("signup")
+            .with_class("imei", Value::Text(imei.clone()), DataClass::IdHardware)
+            .with_class(
+                "vendor_id",
+                Value::Text(vendor_id.clone()),
+                DataClass::IdVendor,
+            ),
+    )
+    .map_err(err)?;
+    m.record_connectivity(&NetworkState {
+        connected: true,
+        kind: "cellular".into(),
+        metered: true,
+        carrier: Some("Example Mobile".into()),
+        ip: Some(ip.clone()),
+    })
+    .map_err(err)?;
+    let day_start = 1_795_000_000_000 + u64::from(device) * 1_000;
+
     for (period, name) in PERIODS.iter().enumerate() {
-        if period == 0 {
-            m.record(
-                Event::new("device_info")
-                    .in_category(Category::Diagnostics)
-                    .with_class(
-                        "model",
-                        Value::Text("Pixel 8".into()),
-                        DataClass::DeviceBasic,
-                    )
-                    .with_class(
-                        "os",
-                        Value::Text("Android 15".into()),
-                        DataClass::DeviceBasic,
-                    )
-                    .with_class(
-                        "ram_bytes",
-                        Value::Int(7_823_000_000),
-                        DataClass::DeviceCapacity,
-                    )
-                    .with_class("ip", Value::Text(ip.clone()), DataClass::NetworkIp)
-                    .with_class("imei", Value::Text(imei.clone()), DataClass::IdHardware)
-                    .with_class(
-                        "vendor_id",
-                        Value::Text(vendor_id.clone()),
-                        DataClass::IdVendor,
-                    ),
-            )
-            .map_err(err)?;
-        }
-        for step in 0..25u32 {
+        for step in 0..100u32 {
             let event = if step % 5 == 0 {
                 Event::new("screen_view")
                     .with("screen", Value::Text(format!("screen-{}", step / 5)))
@@ -298,28 +318,32 @@ fn simulate(
                 ),
         )
         .map_err(err)?;
-        m.record(
-            Event::new("http_request")
-                .in_category(Category::Diagnostics)
-                .with(
-                    "url",
-                    Value::Text(format!("https://api.example.com/v1/orders?email={email}")),
-                )
-                .with(
-                    "status",
-                    Value::Int(if step_fails(&mut dice) { 503 } else { 200 }),
-                )
-                .with("duration_ms", Value::Int((dice.next() % 900) as i64)),
-        )
+        m.record_http(&HttpMetric {
+            method: "GET".into(),
+            url: format!(
+                "https://api.example.com/v1/users/{}/orders?email={email}",
+                1000 + device
+            ),
+            status: if step_fails(&mut dice) { 503 } else { 200 },
+            duration_ms: dice.next() % 900,
+            bytes_sent: 420,
+            bytes_received: 1_000 + dice.next() % 9_000,
+        })
         .map_err(err)?;
-        m.record(
-            Event::new("sensor_window")
-                .in_category(Category::Sensors)
-                .with("accel_mean", Value::Double(0.02 * period as f64))
-                .with("accel_variance", Value::Double(0.4))
-                .with("samples", Value::Int(3000)),
-        )
-        .map_err(err)?;
+        // A second of the accelerometer at 100 Hz; the next period's samples close its window.
+        let readings: Vec<[f64; 3]> = (0..100)
+            .map(|i| [0.01 * f64::from(i % 13), 9.81, 0.02 * period as f64])
+            .collect();
+        let samples: Vec<SensorSample> = readings
+            .iter()
+            .enumerate()
+            .map(|(i, values)| SensorSample {
+                at_ms: day_start + period as u64 * 6 * 3_600_000 + i as u64 * 10,
+                values,
+            })
+            .collect();
+        m.record_sensor_samples("accelerometer", &samples)
+            .map_err(err)?;
         m.record(Event::new("place").in_category(Category::Location).with(
             "at",
             Value::Location {
@@ -329,16 +353,18 @@ fn simulate(
         ))
         .map_err(err)?;
         if period == 2 && dice.chance(0.15) {
-            m.record(
-                Event::new("crash")
-                    .in_category(Category::Essential)
-                    .with("signal", Value::Text("SIGSEGV".into()))
-                    .with(
-                        "frames",
-                        Value::Text(format!(
-                            "#0 0x7f3a libapp.so render+0x1c (/home/jane/app/src/render.rs:88)\n#1 note for {email}"
-                        )),
-                    ),
+            m.record_crash(
+                &CrashReport {
+                    kind: "java.lang.IllegalStateException".into(),
+                    message: format!("cart is empty for {email}"),
+                    frames: vec![
+                        "at com.example.shop.Cart.checkout(Cart.kt:88)".into(),
+                        "at /data/user/0/com.example.shop/files/render.so (offset 0x1c)".into(),
+                    ],
+                    thread: Some("main".into()),
+                    at_ms: day_start,
+                },
+                Duration::from_secs(10),
             )
             .map_err(err)?;
         }
@@ -347,10 +373,14 @@ fn simulate(
             metered: dice.chance(0.4),
             battery_low: dice.chance(0.15),
         };
-        m.upload_pending(uploader, conditions, Duration::from_secs(3))
-            .map_err(err)?;
+        // The OS lets the app upload twice a day, at midday and at night.
+        if period % 2 == 1 {
+            m.upload_pending(uploader, conditions, Duration::from_secs(3))
+                .map_err(err)?;
+        }
     }
     // At night the phone charges on Wi-Fi: what is left goes, unless it may not leave its region.
+    m.close_sensor_windows().map_err(err)?;
     let report = m
         .upload_pending(uploader, Conditions::ideal(), Duration::from_secs(5))
         .map_err(err)?;

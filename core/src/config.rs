@@ -42,6 +42,11 @@ pub struct Config {
     pub storage_budget: u64,
     /// Where and when sealed batches are uploaded.
     pub upload: UploadConfig,
+    /// Install the panic hook and the native fatal-signal handler at start (the platform
+    /// libraries turn this on; a host program may have its own).
+    pub crash_handlers: bool,
+    /// Sensor samples are folded into windows this long.
+    pub sensor_window: Duration,
 }
 
 /// The longest any event stays on the device by default: 90 days.
@@ -66,6 +71,8 @@ impl Config {
             batch_max_bytes: 512 * 1024,
             storage_budget: 10 << 20,
             upload: UploadConfig::default(),
+            crash_handlers: false,
+            sensor_window: Duration::from_secs(60),
         }
     }
 

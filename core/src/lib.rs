@@ -31,5 +31,5 @@ pub use error::Error;
 pub use event::{Event, Property, Value, MAX_NAME_BYTES, MAX_PROPERTIES, MAX_TEXT_BYTES};
 pub use minimize::{minimize, Minimized, Trace};
 pub use policy::{DataClass, Policy};
-pub use runtime::{Ledger, LedgerEntry, Modicum, Recovered};
+pub use runtime::{HttpMetric, Ledger, LedgerEntry, Modicum, Providers, Recovered, SensorSample};
 pub use scrub::{scrub, scrub_report, PiiKind, Scrubbed};

@@ -3,6 +3,7 @@
 //! batch context) and minimizes it by policy like anything else. Platforms supply the raw
 //! readings through the [`providers`].
 
+pub mod crash;
 pub mod device;
 pub mod providers;
 pub mod sensors;

@@ -31,7 +31,8 @@ pub(super) fn round(
     if events.is_empty() {
         return journal.drop_through(through);
     }
-    let now = super::now_ms();
+    let now = shared.now_ms();
+    shared.refresh_device();
     // The install pseudonym names the sender only when the user allowed identifiers.
     let install = shared.permits().permit(Category::Identifiers).map(|_| {
         shared
@@ -40,6 +41,7 @@ pub(super) fn round(
             .unwrap_or_else(|p| p.into_inner())
             .install_pseudonym(now)
     });
+    let device = shared.device_context(now);
     let mut groups: BTreeMap<(Category, u16), Vec<&Minimized>> = BTreeMap::new();
     for event in events {
         groups
@@ -64,7 +66,7 @@ pub(super) fn round(
                     install: install.clone(),
                     sdk_version: SDK_VERSION.to_owned(),
                     created_at_ms: now,
-                    device: BTreeMap::new(),
+                    device: device.clone(),
                 },
                 events: chunk.iter().map(|e| WireEvent::from(*e)).collect(),
             };

@@ -9,6 +9,7 @@
 //!   is held for it before handling anything queued after the withdrawal.
 
 mod batcher;
+mod collectors;
 mod deletion;
 mod export;
 mod ledger;
@@ -23,6 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{bounded, Sender, TrySendError};
 
+pub use collectors::{HttpMetric, SensorSample};
 pub use deletion::DeletionRequest;
 pub use uploads::Delivery;
 
@@ -31,6 +33,7 @@ const UPLOAD_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 pub use export::Export;
 pub use ledger::{Entry as LedgerEntry, Ledger};
 
+use crate::collect::providers::{Clock, DeviceInfoProvider, NetworkProvider, SystemClock};
 use crate::consent::{ConsentStore, Loaded, Permits};
 use crate::journal::{Contents, DataKey, Journal};
 use crate::minimize::{Minimized, Trace};
@@ -84,9 +87,28 @@ struct Shared {
     ledger: Ledger,
     traces: Mutex<VecDeque<Trace>>,
     storage_errors: AtomicU64,
+    /// The device context as the platform reported it, minimized each time a batch is sealed.
+    device: RwLock<Option<crate::collect::device::DeviceInfo>>,
+    /// Asked again before each batching round, so a change reaches the next batch.
+    device_provider: Option<Arc<dyn DeviceInfoProvider>>,
+    network_provider: Option<Arc<dyn NetworkProvider>>,
+    clock: Arc<dyn Clock>,
+    sensors: Mutex<crate::collect::sensors::Aggregator>,
 }
 
 impl Shared {
+    fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// Reads the device context from the platform's provider, if there is one.
+    fn refresh_device(&self) {
+        if let Some(provider) = &self.device_provider {
+            let info = provider.device_info();
+            *self.device.write().unwrap_or_else(|p| p.into_inner()) = Some(info);
+        }
+    }
+
     fn permits(&self) -> Permits {
         *self.permits.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -104,11 +126,18 @@ impl Modicum {
     /// Starts with secrets kept in files under the storage directory (see [`FileSecretStore`]).
     pub fn start(config: Config) -> Result<Modicum, Error> {
         let store = FileSecretStore::new(config.storage_dir.join("keys"));
-        Modicum::start_with(config, Arc::new(store))
+        Modicum::start_with(config, Providers::new(Arc::new(store)))
     }
 
-    /// Validates `config`, restores consent and the journal, and starts the worker.
-    pub fn start_with(config: Config, secrets: Arc<dyn SecretStore>) -> Result<Modicum, Error> {
+    /// Validates `config`, restores consent and the journal, and starts the worker, with the
+    /// platform's providers.
+    pub fn start_with(config: Config, providers: Providers) -> Result<Modicum, Error> {
+        let Providers {
+            secrets,
+            clock,
+            device,
+            network,
+        } = providers;
         config.validate()?;
         let unusable = |e: std::io::Error| Error::StorageUnusable {
             path: config.storage_dir.clone(),
@@ -132,6 +161,7 @@ impl Modicum {
 
         let ledger = Ledger::load(&config.storage_dir.join(LEDGER_FILE));
         let permits = consent.permits(&config.policy);
+        let config_sensor_window = config.sensor_window;
         let (tx, rx) = bounded(config.queue_capacity);
         let shared = Arc::new(Shared {
             permitted: AtomicU16::new(permits.bits()),
@@ -144,6 +174,13 @@ impl Modicum {
             ledger,
             traces: Mutex::new(VecDeque::new()),
             storage_errors: AtomicU64::new(0),
+            device: RwLock::new(None),
+            device_provider: device,
+            network_provider: network,
+            clock,
+            sensors: Mutex::new(crate::collect::sensors::Aggregator::new(
+                config_sensor_window,
+            )),
         });
         let worker_shared = Arc::clone(&shared);
         let worker = std::thread::Builder::new()
@@ -153,12 +190,31 @@ impl Modicum {
                 path: shared.config.storage_dir.clone(),
                 reason: format!("cannot start the worker: {e}"),
             })?;
-        Ok(Modicum {
+        let modicum = Modicum {
             shared,
             tx,
             worker: Mutex::new(Some(worker)),
             recovered,
-        })
+        };
+        // Crash records of an earlier process become reports first; then this process's own
+        // handlers start (the native one starts its record file afresh). A failure leaves the
+        // records for the next start.
+        modicum.shared.refresh_device();
+        if modicum.report_pending_crashes().is_err() {
+            modicum
+                .shared
+                .storage_errors
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        if modicum.shared.config.crash_handlers {
+            let dir = crate::collect::crash::dir(&modicum.shared.config.storage_dir);
+            crate::collect::crash::panic::install(dir.clone());
+            crate::collect::crash::signal::install(&dir).map_err(|e| Error::StorageUnusable {
+                path: dir.clone(),
+                reason: format!("cannot prepare the crash record: {e}"),
+            })?;
+        }
+        Ok(modicum)
     }
 
     pub fn config(&self) -> &Config {
@@ -279,6 +335,8 @@ impl Modicum {
     /// Drains the queue, makes everything durable and stops the worker. Later calls to
     /// `record` return `Ok(false)` and are counted as dropped.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
+        // Partial sensor windows are recorded rather than lost.
+        let _ = self.close_sensor_windows();
         let result = self.ask(timeout, Command::Shutdown);
         if let Some(worker) = self.worker.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = worker.join();
@@ -389,7 +447,7 @@ impl Modicum {
     pub fn export(&self) -> Result<Export, Error> {
         Ok(Export {
             app_id: self.shared.config.app_id.clone(),
-            exported_at_ms: now_ms(),
+            exported_at_ms: self.shared.now_ms(),
             consent: self.consent(),
             permitted: self.permitted(),
             pending_events: self.held()?,
@@ -413,7 +471,7 @@ impl Modicum {
     /// new data cannot be linked to old; and a deletion request naming only the old install
     /// pseudonyms is queued for the collector, to be sent whatever the consent.
     pub fn delete_all(&self) -> Result<DeletionRequest, Error> {
-        let now = now_ms();
+        let now = self.shared.now_ms();
         let window = self
             .shared
             .config
@@ -462,7 +520,7 @@ impl Modicum {
 
     /// The current install pseudonym (see [`Pseudonymizer::install_pseudonym`]).
     pub fn install_pseudonym(&self) -> String {
-        self.pseudonymizer().install_pseudonym(now_ms())
+        self.pseudonymizer().install_pseudonym(self.shared.now_ms())
     }
 
     fn pseudonymizer(&self) -> std::sync::RwLockReadGuard<'_, Pseudonymizer> {
@@ -487,7 +545,7 @@ impl Modicum {
             .consent
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        change(&mut consent, now_ms())?;
+        change(&mut consent, self.shared.now_ms())?;
         let permits = consent.permits(&self.shared.config.policy);
         *self
             .shared
@@ -589,6 +647,28 @@ fn outbox_list(storage: &std::path::Path) -> Vec<OutboxEntry> {
     Outbox::open_for_reading(&storage.join("outbox")).list()
 }
 
+/// The platform's providers: what only the OS can supply. [`Providers::new`] uses the system
+/// clock and no device or network provider (set device context with `set_device_info`).
+#[derive(Clone)]
+pub struct Providers {
+    pub secrets: Arc<dyn SecretStore>,
+    pub clock: Arc<dyn Clock>,
+    pub device: Option<Arc<dyn DeviceInfoProvider>>,
+    pub network: Option<Arc<dyn NetworkProvider>>,
+}
+
+impl Providers {
+    pub fn new(secrets: Arc<dyn SecretStore>) -> Providers {
+        Providers {
+            secrets,
+            clock: Arc::new(SystemClock),
+            device: None,
+            network: None,
+        }
+    }
+}
+
+/// The system clock's time, for code that runs before or outside a runtime (crash hooks).
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -319,7 +319,7 @@ fn record(shared: &Shared, journal: &mut Journal, event: Event) -> Option<Minimi
         permits: shared.permits(),
         policy: &shared.config.policy,
         pseudonymizer: &pseudonymizer,
-        now_ms: super::now_ms(),
+        now_ms: shared.now_ms(),
     };
     let (minimized, trace) = minimize(event, &cx);
     shared.ledger.trace(&trace);
@@ -367,7 +367,7 @@ impl Worker {
     /// counting every event.
     fn expire(&mut self) -> io::Result<()> {
         let shared = &self.shared;
-        let now = super::now_ms();
+        let now = shared.now_ms();
         let expired_at = |category: Category, at: u64| {
             let retention = u64::try_from(shared.config.retention_for(category).as_millis())
                 .unwrap_or(u64::MAX);

@@ -1,0 +1,348 @@
+//! What the collectors record through the runtime: crash and hang reports, HTTP metrics,
+//! connectivity, device context and sensor samples. Each becomes an ordinary event (or, for
+//! device context, the batch's context) and is minimized by policy like any other.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::{Modicum, Shared};
+use crate::collect::crash::{self, CrashReport};
+use crate::collect::device::DeviceInfo;
+use crate::collect::providers::NetworkState;
+use crate::collect::sensors::{SensorError, WindowSummary};
+use crate::collect::url_template;
+use crate::{Category, DataClass, Error, Event, Value, MAX_TEXT_BYTES};
+
+/// One HTTP request the app made, as `record_http` takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpMetric {
+    pub method: String,
+    /// The full URL: only its template (host and path, IDs and query removed) is kept.
+    pub url: String,
+    pub status: u16,
+    pub duration_ms: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+/// One sensor sample: when, and one value per axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SensorSample<'a> {
+    pub at_ms: u64,
+    pub values: &'a [f64],
+}
+
+const AXES: [&str; 4] = ["x", "y", "z", "w"];
+
+impl Modicum {
+    /// Records a crash (a Kotlin or Swift uncaught exception, or a native record found at
+    /// start) and returns once it is durable, so the platform's handler can let the process
+    /// die afterwards. Crash reports are essential processing when the app declares it, and
+    /// diagnostics otherwise.
+    pub fn record_crash(&self, report: &CrashReport, timeout: Duration) -> Result<bool, Error> {
+        let event = Event::new("crash")
+            .in_category(self.crash_category())
+            .with("kind", Value::Text(clip(&report.kind)))
+            .with("message", Value::Text(clip(&report.message)))
+            .with("frames", Value::Text(clip(&report.frames.join("\n"))))
+            .with(
+                "thread",
+                Value::Text(clip(report.thread.as_deref().unwrap_or("unknown"))),
+            )
+            .with_class(
+                "crashed_at_ms",
+                Value::Int(i64::try_from(report.at_ms).unwrap_or(i64::MAX)),
+                DataClass::Custom,
+            );
+        let kept = self.record(event)?;
+        self.flush(timeout)?;
+        Ok(kept)
+    }
+
+    /// Records a hang (an ANR-like stall of the main thread): how long, and where it was.
+    pub fn record_hang(
+        &self,
+        duration_ms: u64,
+        main_thread_stack: &[String],
+    ) -> Result<bool, Error> {
+        self.record(
+            Event::new("hang")
+                .in_category(Category::Diagnostics)
+                .with_class(
+                    "duration_ms",
+                    Value::Int(i64::try_from(duration_ms).unwrap_or(i64::MAX)),
+                    DataClass::Custom,
+                )
+                .with("stack", Value::Text(clip(&main_thread_stack.join("\n")))),
+        )
+    }
+
+    /// Records an HTTP request's metrics; the URL is reduced to its template first.
+    pub fn record_http(&self, metric: &HttpMetric) -> Result<bool, Error> {
+        let int = |v: u64| Value::Int(i64::try_from(v).unwrap_or(i64::MAX));
+        self.record(
+            Event::new("http_request")
+                .in_category(Category::Diagnostics)
+                .with_class(
+                    "method",
+                    Value::Text(clip(&metric.method)),
+                    DataClass::NetworkBasic,
+                )
+                .with("url", Value::Text(clip(&url_template(&metric.url))))
+                .with_class(
+                    "status",
+                    int(u64::from(metric.status)),
+                    DataClass::NetworkBasic,
+                )
+                .with_class("duration_ms", int(metric.duration_ms), DataClass::Custom)
+                .with_class("bytes_sent", int(metric.bytes_sent), DataClass::Custom)
+                .with_class(
+                    "bytes_received",
+                    int(metric.bytes_received),
+                    DataClass::Custom,
+                ),
+        )
+    }
+
+    /// Records a change of connectivity: type and metered as they are, the carrier by its
+    /// data class, the IP generalized by policy.
+    pub fn record_connectivity(&self, state: &NetworkState) -> Result<bool, Error> {
+        let mut event = Event::new("connectivity")
+            .in_category(Category::Diagnostics)
+            .with_class(
+                "connected",
+                Value::Bool(state.connected),
+                DataClass::NetworkBasic,
+            )
+            .with_class(
+                "type",
+                Value::Text(clip(&state.kind)),
+                DataClass::NetworkBasic,
+            )
+            .with_class(
+                "metered",
+                Value::Bool(state.metered),
+                DataClass::NetworkBasic,
+            );
+        if let Some(carrier) = &state.carrier {
+            event = event.with_class(
+                "carrier",
+                Value::Text(clip(carrier)),
+                DataClass::NetworkCarrier,
+            );
+        }
+        if let Some(ip) = &state.ip {
+            event = event.with_class("ip", Value::Text(clip(ip)), DataClass::NetworkIp);
+        }
+        self.record(event)
+    }
+
+    /// Sets the device context attached to each batch from now on (minimized by policy when
+    /// a batch is sealed, so a consent change applies to it at once).
+    pub fn set_device_info(&self, info: DeviceInfo) {
+        *self
+            .shared
+            .device
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(info);
+    }
+
+    /// Folds sensor samples into windows; each closed window is recorded as a `sensor_window`
+    /// event (sensors category). Raw samples are recorded too only with `sensors_raw`
+    /// consent. Returns how many windows closed.
+    pub fn record_sensor_samples(
+        &self,
+        sensor: &str,
+        samples: &[SensorSample<'_>],
+    ) -> Result<usize, Error> {
+        let permitted = self.shared.permitted.load(Ordering::Acquire);
+        let aggregate = permitted & (1 << Category::Sensors as u16) != 0;
+        let raw = permitted & (1 << Category::SensorsRaw as u16) != 0;
+        if !aggregate && !raw {
+            return Ok(0);
+        }
+        let axes = samples.first().map_or(1, |s| s.values.len());
+        let mut closed = Vec::new();
+        if aggregate {
+            let mut aggregator = self
+                .shared
+                .sensors
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let id = aggregator.sensor(sensor, axes).map_err(sensor_error)?;
+            for sample in samples {
+                closed.extend(
+                    aggregator
+                        .add(id, sample.at_ms, sample.values)
+                        .map_err(sensor_error)?,
+                );
+            }
+        }
+        if raw {
+            for sample in samples {
+                let mut event = Event::new("sensor_sample")
+                    .in_category(Category::SensorsRaw)
+                    .with("sensor", Value::Text(clip(sensor)))
+                    .with_class("at_ms", Value::Int(sample.at_ms as i64), DataClass::Custom);
+                for (axis, value) in AXES.iter().zip(sample.values) {
+                    event = event.with_class(*axis, Value::Double(*value), DataClass::Sensor);
+                }
+                self.record(event)?;
+            }
+        }
+        let count = closed.len();
+        for window in closed {
+            self.record(window_event(&window))?;
+        }
+        Ok(count)
+    }
+
+    /// Closes every open sensor window and records it (before a shutdown, say).
+    pub fn close_sensor_windows(&self) -> Result<usize, Error> {
+        let closed = self
+            .shared
+            .sensors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .close_all();
+        let count = closed.len();
+        for window in closed {
+            self.record(window_event(&window))?;
+        }
+        Ok(count)
+    }
+
+    /// Upload conditions from the platform's network provider and the device's battery;
+    /// `Conditions::ideal()` without a network provider.
+    pub fn conditions(&self) -> crate::upload::Conditions {
+        let Some(network) = &self.shared.network_provider else {
+            return crate::upload::Conditions::ideal();
+        };
+        let state = network.network();
+        let battery_low = self
+            .shared
+            .device
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|d| d.battery_level.is_some_and(|l| l < 15) && d.charging != Some(true));
+        crate::upload::Conditions {
+            connected: state.connected,
+            metered: state.metered,
+            battery_low,
+        }
+    }
+
+    fn crash_category(&self) -> Category {
+        if self.shared.config.policy.essential_purpose().is_some() {
+            Category::Essential
+        } else {
+            Category::Diagnostics
+        }
+    }
+
+    /// Turns crash records an earlier process left into reports, then removes the records.
+    pub(super) fn report_pending_crashes(&self) -> Result<(), Error> {
+        let pending = crash::take_pending(&crash::dir(&self.shared.config.storage_dir));
+        for report in &pending.reports {
+            self.record_crash(report, Duration::from_secs(10))?;
+        }
+        pending.remove().map_err(|e| Error::Storage {
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// A closed window as an event. Its numbers are already the aggregate the `sensor` class asks
+/// for, so they are declared `custom`; the event's category (`sensors`) is what consent gates.
+fn window_event(window: &WindowSummary) -> Event {
+    let mut event = Event::new("sensor_window")
+        .in_category(Category::Sensors)
+        .with("sensor", Value::Text(clip(&window.sensor)))
+        .with_class(
+            "start_ms",
+            Value::Int(window.start_ms as i64),
+            DataClass::Custom,
+        )
+        .with_class(
+            "window_ms",
+            Value::Int(window.window_ms as i64),
+            DataClass::Custom,
+        );
+    for (axis, summary) in AXES.iter().zip(&window.axes) {
+        event = event
+            .with_class(
+                format!("{axis}_count"),
+                Value::Int(summary.count as i64),
+                DataClass::Custom,
+            )
+            .with_class(
+                format!("{axis}_min"),
+                Value::Double(summary.min),
+                DataClass::Custom,
+            )
+            .with_class(
+                format!("{axis}_max"),
+                Value::Double(summary.max),
+                DataClass::Custom,
+            )
+            .with_class(
+                format!("{axis}_mean"),
+                Value::Double(summary.mean),
+                DataClass::Custom,
+            )
+            .with_class(
+                format!("{axis}_variance"),
+                Value::Double(summary.variance),
+                DataClass::Custom,
+            );
+    }
+    event
+}
+
+fn sensor_error(e: SensorError) -> Error {
+    Error::InvalidProperty {
+        key: "sensor".into(),
+        reason: e.to_string(),
+    }
+}
+
+/// Text cut to what an event property may hold, at a character boundary.
+fn clip(text: &str) -> String {
+    if text.len() <= MAX_TEXT_BYTES {
+        return text.to_owned();
+    }
+    let mut end = MAX_TEXT_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+impl Shared {
+    /// The device context as it may leave the device now: minimized under current consent.
+    pub(super) fn device_context(
+        &self,
+        now_ms: u64,
+    ) -> std::collections::BTreeMap<String, crate::wire::WireValue> {
+        let Some(info) = self
+            .device
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        else {
+            return Default::default();
+        };
+        let pseudonymizer = self.pseudonymizer.read().unwrap_or_else(|p| p.into_inner());
+        let cx = crate::minimize::Context {
+            permits: self.permits(),
+            policy: &self.config.policy,
+            pseudonymizer: &pseudonymizer,
+            now_ms,
+        };
+        let (minimized, _) = crate::minimize::minimize(info.to_event(), &cx);
+        minimized
+            .map(|m| crate::wire::WireEvent::from(&m).properties)
+            .unwrap_or_default()
+    }
+}
