@@ -49,7 +49,7 @@ done < <(find "$android/src/test/kotlin" -name '*Test.kt' | sort)
 
 status=0
 echo "--- JUnit on the JVM (JNA): ${jvm_tests[*]}"
-java -Djna.library.path="$lib_dir" -Dmodicum.vectors="$repo_root/tests/vectors" -cp "$(cp_of "$build/main" "$build/test" "${jna[@]}" "${junit[@]}")" \
+java -Djna.library.path="$lib_dir" -Dmodicum.vectors="$repo_root/tests/vectors" -Dmodicum.cli="$lib_dir/modicum" -cp "$(cp_of "$build/main" "$build/test" "${jna[@]}" "${junit[@]}")" \
   org.junit.runner.JUnitCore "${jvm_tests[@]}" || status=1
 echo "--- JUnit under Robolectric (SDK 34, offline): ${robo_tests[*]}"
 java -Drobolectric.offline=true -Drobolectric.dependency.dir="$JARS" -Djna.library.path="$lib_dir" \

@@ -26,6 +26,15 @@ pub enum ModicumError {
     Storage { reason: String },
     #[error("storage directory `{path}` is unusable: {reason}")]
     StorageUnusable { path: String, reason: String },
+    /// Thrown by platform code Modicum called (an uploader, a provider).
+    #[error("the platform failed: {reason}")]
+    Platform { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for ModicumError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        ModicumError::Platform { reason: e.reason }
+    }
 }
 
 impl From<CoreError> for ModicumError {

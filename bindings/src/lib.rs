@@ -5,12 +5,21 @@
 //! input, so no Rust panic crosses into the host app; were one to happen anyway, uniffi turns
 //! it into a foreign exception because the crate unwinds (`panic = "unwind"`).
 
+mod collect;
 mod error;
 mod modicum;
+mod upload;
 mod value;
 
+pub use collect::{
+    BatchRecordOutcome, CrashReport, DeviceInfo, HttpMetric, NetworkState, RejectedEvent,
+    SensorReading,
+};
 pub use error::ModicumError;
-pub use modicum::{scrub, CustomEvent, ModicumConfig, ModicumCore};
+pub use modicum::{scrub, CustomEvent, Endpoint, ModicumConfig, ModicumCore};
+pub use upload::{
+    HttpHeader, NextUpload, UploadConditions, UploadOutcome, UploadReport, UploadRequest, Uploader,
+};
 pub use value::{AgeBand, DataClass, PropertyValue};
 
 uniffi::setup_scaffolding!();

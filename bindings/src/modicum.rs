@@ -23,6 +23,22 @@ pub struct ModicumConfig {
     /// journal and nothing is sealed for upload.
     #[uniffi(default = None)]
     pub collector_public_key: Option<Vec<u8>>,
+    /// Collector endpoints: base URLs by region. One in `home_region` is used; another only
+    /// with `cross_border` consent.
+    #[uniffi(default = [])]
+    pub endpoints: Vec<Endpoint>,
+    #[uniffi(default = None)]
+    pub home_region: Option<String>,
+    /// Install the Rust panic hook and the native fatal-signal handler.
+    #[uniffi(default = false)]
+    pub crash_handlers: bool,
+}
+
+/// A collector's base URL and the region it stores data in.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Endpoint {
+    pub region: String,
+    pub url: String,
 }
 
 /// A custom event with declared data classes and a category other than analytics.
@@ -41,7 +57,7 @@ pub struct CustomEvent {
 /// A running core. The platform facades wrap this; apps use the facades.
 #[derive(Debug, uniffi::Object)]
 pub struct ModicumCore {
-    inner: Modicum,
+    pub(crate) inner: Modicum,
 }
 
 #[uniffi::export]
@@ -61,6 +77,21 @@ impl ModicumCore {
                 })?;
             core_config.collector = Some(key);
         }
+        core_config.upload.endpoints = config
+            .endpoints
+            .into_iter()
+            .map(|e| modicum_core::upload::Endpoint {
+                region: e.region,
+                url: e.url,
+            })
+            .collect();
+        if let Some(region) = config.home_region {
+            core_config.upload.home_region = region;
+        } else if let Some(first) = core_config.upload.endpoints.first() {
+            // With no home region named, the first endpoint's region is home.
+            core_config.upload.home_region = first.region.clone();
+        }
+        core_config.crash_handlers = config.crash_handlers;
         if let Some(days) = config.pseudonym_rotation_days {
             core_config.pseudonym_rotation =
                 std::time::Duration::from_secs(u64::from(days) * 86_400);
@@ -213,6 +244,9 @@ mod tests {
             policy_document: policy_document.map(Into::into),
             pseudonym_rotation_days: None,
             collector_public_key: None,
+            endpoints: Vec::new(),
+            home_region: None,
+            crash_handlers: false,
         })
     }
 
@@ -315,6 +349,9 @@ mod tests {
             policy_document: None,
             pseudonym_rotation_days: None,
             collector_public_key: None,
+            endpoints: Vec::new(),
+            home_region: None,
+            crash_handlers: false,
         }
     }
 
@@ -357,5 +394,78 @@ mod tests {
             "[]",
             "sealed events left the journal"
         );
+    }
+
+    #[test]
+    fn bulk_records_report_each_refusal_and_queue_the_rest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let core = start(tmp.path(), None).unwrap();
+        core.set_consent("analytics".into(), true).unwrap();
+        let event = |name: &str| CustomEvent {
+            name: name.into(),
+            category: None,
+            properties: HashMap::new(),
+            classes: HashMap::new(),
+        };
+        let outcome = core.record_batch(vec![event("a"), event(""), event("b")]);
+        assert_eq!(outcome.queued, 2);
+        assert_eq!(outcome.rejected.len(), 1);
+        assert_eq!(outcome.rejected[0].index, 1);
+        assert_eq!(outcome.rejected[0].error, ModicumError::EmptyEventName);
+    }
+
+    struct Accepting(std::sync::Mutex<u32>);
+
+    impl crate::Uploader for Accepting {
+        fn upload(
+            &self,
+            request: crate::UploadRequest,
+        ) -> Result<crate::UploadOutcome, ModicumError> {
+            *self.0.lock().unwrap() += 1;
+            if *self.0.lock().unwrap() == 1 {
+                // A platform exception is a network error, retried.
+                return Err(ModicumError::Platform {
+                    reason: "socket closed".into(),
+                });
+            }
+            assert!(request.url.ends_with("/v1/batches"));
+            Ok(crate::UploadOutcome::Response {
+                status: 200,
+                retry_after: None,
+            })
+        }
+    }
+
+    #[test]
+    fn the_push_helper_drives_a_platform_uploader() {
+        let tmp = tempfile::tempdir().unwrap();
+        let core = ModicumCore::start(ModicumConfig {
+            collector_public_key: Some(vec![9; 32]),
+            endpoints: vec![Endpoint {
+                region: "eu".into(),
+                url: "https://eu.collector.example".into(),
+            }],
+            ..config(tmp.path())
+        })
+        .unwrap();
+        core.set_consent("analytics".into(), true).unwrap();
+        core.record("tap".into(), HashMap::new()).unwrap();
+        let conditions = crate::UploadConditions {
+            connected: true,
+            metered: false,
+            battery_low: false,
+        };
+        let uploader = Arc::new(Accepting(std::sync::Mutex::new(0)));
+        let report = core
+            .upload_pending(uploader.clone(), conditions, 60_000)
+            .unwrap();
+        assert_eq!(report.delivered_events, 1, "{report:?}");
+        assert_eq!(report.requests, 2);
+        assert!(matches!(
+            core.next_upload(conditions).unwrap(),
+            crate::NextUpload::Idle
+        ));
+        let ledger: serde_json::Value = serde_json::from_str(&core.ledger_json()).unwrap();
+        assert_eq!(ledger["analytics"]["uploaded"], 1);
     }
 }

@@ -51,6 +51,14 @@ enum Command {
         #[arg(long = "key", default_value = "collector.key")]
         keys: Vec<PathBuf>,
     },
+    /// Summarize an ingest database as JSON: batches, events per category, and whether any
+    /// stored text contains each `--contains` value.
+    Inspect {
+        #[arg(long, default_value = "modicum-ingest.sqlite3")]
+        db: PathBuf,
+        #[arg(long)]
+        contains: Vec<String>,
+    },
     /// Open a sealed batch file with a private key and print it as JSON.
     Decode {
         #[arg(long, default_value = "collector.key")]
@@ -83,6 +91,7 @@ fn main() -> ExitCode {
         Command::Keygen { out } => keys::keygen(&out),
         Command::Serve { addr, db, keys } => serve::run(addr, &db, &keys),
         Command::Decode { key, batch } => keys::decode(&key, &batch),
+        Command::Inspect { db, contains } => serve::inspect(&db, &contains),
         Command::Scrub => scrub::run(),
         Command::Policy {
             command: PolicyCommand::Check { file },

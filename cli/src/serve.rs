@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use modicum_server::keys::{KeyPair, KeyRing};
 use modicum_server::service::{self, ServerConfig, Stats};
-use modicum_server::store::SqliteStore;
+use modicum_server::store::{SqliteStore, Store};
 
 pub fn run(addr: SocketAddr, db: &Path, keys: &[PathBuf]) -> Result<(), String> {
     let pairs = keys
@@ -27,5 +27,25 @@ pub fn run(addr: SocketAddr, db: &Path, keys: &[PathBuf]) -> Result<(), String> 
         }))
         .map_err(|e| format!("cannot serve on {addr}: {e}"))?;
     println!("stopped: {:?}", stats.snapshot());
+    Ok(())
+}
+
+/// Prints what an ingest database holds, as JSON.
+pub fn inspect(db: &Path, contains: &[String]) -> Result<(), String> {
+    if !db.exists() {
+        return Err(format!("{}: no such database", db.display()));
+    }
+    let store = SqliteStore::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
+    let found = contains
+        .iter()
+        .map(|needle| Ok((needle.clone(), store.contains_text(needle)?)))
+        .collect::<Result<std::collections::BTreeMap<_, _>, modicum_server::store::StoreError>>()
+        .map_err(|e| e.to_string())?;
+    let summary = serde_json::json!({
+        "batches": store.batch_count().map_err(|e| e.to_string())?,
+        "events_by_category": store.events_by_category().map_err(|e| e.to_string())?,
+        "contains": found,
+    });
+    println!("{summary}");
     Ok(())
 }

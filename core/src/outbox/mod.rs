@@ -228,6 +228,12 @@ impl Outbox {
         entries
     }
 
+    /// The batches `keep` selects, unordered: for checks over every batch (expiry) that need
+    /// neither a sorted copy of the whole index nor its strings.
+    pub fn select(&self, keep: impl Fn(&OutboxEntry) -> bool) -> Vec<OutboxEntry> {
+        self.index.iter().filter(|e| keep(e)).cloned().collect()
+    }
+
     /// The sealed bytes of a batch: what is uploaded.
     pub fn read(&self, entry: &OutboxEntry) -> io::Result<Vec<u8>> {
         Ok(self.read_parts(entry)?.0)

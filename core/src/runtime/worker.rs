@@ -373,13 +373,11 @@ impl Worker {
                 .unwrap_or(u64::MAX);
             at < now.saturating_sub(retention)
         };
-        for entry in self.outbox.list() {
-            if expired_at(entry.category, entry.created_ms) {
-                self.outbox.remove(&entry)?;
-                shared
-                    .ledger
-                    .add(entry.category, Entry::Expired, u64::from(entry.events));
-            }
+        for entry in self.outbox.select(|e| expired_at(e.category, e.created_ms)) {
+            self.outbox.remove(&entry)?;
+            shared
+                .ledger
+                .add(entry.category, Entry::Expired, u64::from(entry.events));
         }
         let before = self.pending.len();
         self.pending.retain(|e| {

@@ -5,7 +5,11 @@ import dev.modicum.ffi.CustomEvent
 import dev.modicum.ffi.DataClass
 import dev.modicum.ffi.ModicumConfig
 import dev.modicum.ffi.ModicumCore
+import dev.modicum.ffi.Endpoint
 import dev.modicum.ffi.ModicumException
+import dev.modicum.ffi.UploadConditions
+import dev.modicum.ffi.UploadReport
+import dev.modicum.ffi.Uploader
 import java.io.File
 
 /**
@@ -20,6 +24,13 @@ data class Config(
     val pseudonymRotationDays: Int? = null,
     /** The collector's X25519 public key (32 bytes); without it nothing is sealed for upload. */
     val collectorPublicKey: ByteArray? = null,
+    /** Collector base URLs by region; the first one's region is home unless [homeRegion] says. */
+    val endpoints: List<Endpoint> = emptyList(),
+    val homeRegion: String? = null,
+    /** Events that may wait in memory for the core before `record` drops (and counts) them. */
+    val bufferCapacity: Int = 10_000,
+    /** Receives what goes wrong with telemetry (an invalid event, a failed upload): never thrown at the app. */
+    val onError: (Throwable) -> Unit = {},
 )
 
 /**
@@ -27,7 +38,12 @@ data class Config(
  * subclasses of [ModicumException] (for example [ModicumException.EmptyEventName]); nothing
  * else is thrown except [IllegalArgumentException] for a property of an unsupported type.
  */
-class Modicum private constructor(private val core: ModicumCore) : AutoCloseable {
+class Modicum private constructor(internal val core: ModicumCore, config: Config) : AutoCloseable {
+    private val buffer = Buffer(core, config.bufferCapacity, config.onError)
+
+    @Volatile
+    private var permitted: Set<String> = core.permittedCategories().toSet()
+
     companion object {
         /** Starts Modicum; throws [ModicumException.StorageUnusable], [ModicumException.InvalidConfig] or [ModicumException.InvalidPolicy]. */
         @JvmStatic
@@ -41,61 +57,91 @@ class Modicum private constructor(private val core: ModicumCore) : AutoCloseable
                         policyDocument = config.policyDocument,
                         pseudonymRotationDays = config.pseudonymRotationDays?.toUInt(),
                         collectorPublicKey = config.collectorPublicKey,
+                        endpoints = config.endpoints,
+                        homeRegion = config.homeRegion,
                     ),
                 ),
+                config,
             )
     }
 
     /** Records the user's decision for [category]; withdrawing discards what is held for it. */
     @Throws(ModicumException::class)
-    fun setConsent(category: ConsentCategory, granted: Boolean) = core.setConsent(category.wireName, granted)
+    fun setConsent(category: ConsentCategory, granted: Boolean) = setConsent(category.wireName, granted)
 
     /** As [setConsent], for a category named by a string (from a remote config, say). */
     @Throws(ModicumException::class)
-    fun setConsent(categoryName: String, granted: Boolean) = core.setConsent(categoryName, granted)
+    fun setConsent(categoryName: String, granted: Boolean) = consentChange { core.setConsent(categoryName, granted) }
 
     /** Records that the user agreed to [version] of the app's terms. */
     @Throws(ModicumException::class)
-    fun agreeToVersion(version: Int) = core.agreeToVersion(version.toUInt())
+    fun agreeToVersion(version: Int) = consentChange { core.agreeToVersion(version.toUInt()) }
 
     /** Sets the user's age band and whether a guardian consented. */
     @Throws(ModicumException::class)
-    fun setAge(age: AgeBand, guardianConsent: Boolean = false) = core.setAge(age, guardianConsent)
+    fun setAge(age: AgeBand, guardianConsent: Boolean = false) = consentChange { core.setAge(age, guardianConsent) }
 
     /** The categories processing is permitted for right now (`essential` if the policy declares it). */
-    val permittedCategories: Set<String> get() = core.permittedCategories().toSet()
+    val permittedCategories: Set<String> get() = permitted
+
+    /** Events buffered before a consent change were recorded under the old consent: they go first. */
+    private fun consentChange(change: () -> Unit) {
+        buffer.drain()
+        try {
+            change()
+        } finally {
+            permitted = core.permittedCategories().toSet()
+        }
+    }
 
     /**
-     * Records a custom event without blocking. Returns true if it was queued for minimization,
-     * false if the user's consent does not allow it or the queue is full (both are counted). Property values may be Boolean, numbers, text, enums or
+     * Records a custom event without blocking and without throwing: safe on the main thread.
+     * Returns true if it was taken, false if the user's consent does not allow it or the buffer
+     * is full (both counted). Property values may be Boolean, numbers, text, enums or
      * [Location]; [classes] declares a property's data class (text without one is scrubbed).
+     * An invalid event is reported to [Config.onError] with its typed [ModicumException].
      */
-    @Throws(ModicumException::class)
     fun record(
         name: String,
         properties: Map<String, Any> = emptyMap(),
         classes: Map<String, DataClass> = emptyMap(),
         category: ConsentCategory? = null,
-    ): Boolean = core.recordEvent(CustomEvent(name, category?.wireName, properties.toPropertyValues(), classes))
+    ): Boolean {
+        val wireName = category?.wireName ?: "analytics"
+        if (wireName !in permitted) return false
+        return buffer.offer(PendingEvent(name, properties, classes, category?.wireName))
+    }
+
+    /** Events dropped because the Kotlin-side buffer was full. */
+    val droppedForFullBuffer: Long get() = buffer.dropped.get()
 
     /** The minimized events held on the device, as a JSON array: what would leave it. */
     @Throws(ModicumException::class)
-    fun heldEventsJson(): String = core.heldEventsJson()
+    fun heldEventsJson(): String {
+        buffer.drain()
+        return core.heldEventsJson()
+    }
 
     /** Seals what was recorded into batches for upload now, rather than when a batch fills. */
     @Throws(ModicumException::class)
-    fun sealNow(timeoutMillis: Int = 5_000) = core.sealNow(timeoutMillis.toUInt())
+    fun sealNow(timeoutMillis: Int = 5_000) {
+        buffer.drain()
+        core.sealNow(timeoutMillis.toUInt())
+    }
 
     /** How many sealed batches wait for upload. */
     val pendingBatches: Int get() = core.pendingBatches().toInt()
 
     /** A readable JSON copy of everything held on the device (the user's right to a copy). */
     @Throws(ModicumException::class)
-    fun export(): String = core.exportJson()
+    fun export(): String {
+        buffer.drain()
+        return core.exportJson()
+    }
 
     /** Erases everything held on the device and queues a deletion request for the collector. */
     @Throws(ModicumException::class)
-    fun deleteAll() = core.deleteAll()
+    fun deleteAll() = consentChange { core.deleteAll() }
 
     /** New identifiers from now on, unlinkable to the old ones. */
     @Throws(ModicumException::class)
@@ -103,7 +149,10 @@ class Modicum private constructor(private val core: ModicumCore) : AutoCloseable
 
     /** Returns once everything recorded before it is durable, or after [timeoutMillis]. */
     @Throws(ModicumException::class)
-    fun flush(timeoutMillis: Int = 5_000) = core.flush(timeoutMillis.toUInt())
+    fun flush(timeoutMillis: Int = 5_000) {
+        buffer.drain()
+        core.flush(timeoutMillis.toUInt())
+    }
 
     /** The most recent decisions (which policy rule fired on which field), as a JSON array. */
     fun recentTracesJson(): String = core.recentTracesJson()
@@ -111,9 +160,25 @@ class Modicum private constructor(private val core: ModicumCore) : AutoCloseable
     /** Drains what is queued, makes it durable, and releases the core. */
     override fun close() {
         try {
+            buffer.close()
             core.shutdown(5_000u)
         } finally {
             core.close()
         }
+    }
+
+    /**
+     * Uploads what is waiting through [uploader] (an [HttpUploader] unless the app has its own),
+     * until nothing is left or the next attempt is more than [budgetMillis] away. Call it from a
+     * background job (JobScheduler, WorkManager); failures go to [Config.onError] and come back as
+     * an empty report.
+     */
+    fun uploadPending(
+        conditions: UploadConditions = UploadConditions(connected = true, metered = false, batteryLow = false),
+        uploader: Uploader = HttpUploader(),
+        budgetMillis: Long = 30_000,
+    ): UploadReport {
+        buffer.drain()
+        return core.uploadPending(uploader, conditions, budgetMillis.toULong())
     }
 }

@@ -26,7 +26,9 @@ class ModicumTest {
         dir.deleteRecursively()
     }
 
-    private fun start() = Modicum.start(Config(storageDir = File(dir, "store"), appId = "dev.modicum.test"))
+    private val errors = java.util.Collections.synchronizedList(mutableListOf<Throwable>())
+
+    private fun start() = Modicum.start(Config(storageDir = File(dir, "store"), appId = "dev.modicum.test", onError = { errors.add(it) }))
 
     @Test
     fun recordsOnlyWithConsentAndReadsBackMinimizedJson() {
@@ -67,20 +69,40 @@ class ModicumTest {
     }
 
     @Test
-    fun badInputIsATypedException() {
+    fun badEventsGoToTheListenerAsTypedErrorsAndNeverThrow() {
         start().use { modicum ->
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
-            assertThrows(ModicumException.EmptyEventName::class.java) { modicum.record("") }
+            assertTrue("taken, checked off the app's thread", modicum.record(""))
+            modicum.record("e", mapOf("ratio" to Double.NaN))
+            modicum.record("e", mapOf("list" to listOf(1)))
+            modicum.record("fine")
+            modicum.flush()
+            assertEquals(3, errors.size)
+            assertTrue(errors.any { it is ModicumException.EmptyEventName })
+            assertEquals("ratio", errors.filterIsInstance<ModicumException.InvalidProperty>().single().key)
+            assertTrue(errors.any { it is IllegalArgumentException })
+            assertTrue(modicum.heldEventsJson().contains("\"name\":\"fine\""))
+            // Setting consent is the app's own configuration: a wrong name is thrown at once.
             val unknown = assertThrows(ModicumException.UnknownCategory::class.java) {
                 modicum.setConsent("telepathy", true)
             }
             assertEquals("telepathy", unknown.name)
-            val invalid = assertThrows(ModicumException.InvalidProperty::class.java) {
-                modicum.record("e", mapOf("ratio" to Double.NaN))
+        }
+    }
+
+    @Test
+    fun recordingFromManyThreadsLosesNothing() {
+        start().use { modicum ->
+            modicum.setConsent(ConsentCategory.ANALYTICS, true)
+            val threads = (0 until 4).map { t ->
+                Thread { repeat(2_500) { i -> modicum.record("tap", mapOf("t" to t, "i" to i)) } }
             }
-            assertEquals("ratio", invalid.key)
-            assertThrows(IllegalArgumentException::class.java) { modicum.record("e", mapOf("list" to listOf(1))) }
-            assertEquals("[]", modicum.heldEventsJson())
+            threads.forEach { it.start() }
+            threads.forEach { it.join() }
+            modicum.flush()
+            val held = modicum.heldEventsJson()
+            assertEquals(10_000, Regex("\"name\":\"tap\"").findAll(held).count())
+            assertEquals(0L, modicum.droppedForFullBuffer)
         }
     }
 

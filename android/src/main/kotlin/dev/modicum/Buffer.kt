@@ -1,0 +1,96 @@
+package dev.modicum
+
+import dev.modicum.ffi.CustomEvent
+import dev.modicum.ffi.DataClass
+import dev.modicum.ffi.ModicumCore
+import java.util.concurrent.ConcurrentLinkedQueue
+import java.util.concurrent.atomic.AtomicInteger
+import java.util.concurrent.atomic.AtomicLong
+import java.util.concurrent.locks.LockSupport
+
+/** An event as the app handed it over; converted off the app's thread. */
+internal class PendingEvent(
+    val name: String,
+    val properties: Map<String, Any>,
+    val classes: Map<String, DataClass>,
+    val category: String?,
+)
+
+/**
+ * Events wait here on the Kotlin side and cross into the core in bulk, on a thread of their
+ * own: one call over JNA costs tens of microseconds whatever it carries, so crossing once per
+ * event would cost the app's thread that much for every `record`.
+ */
+internal class Buffer(
+    private val core: ModicumCore,
+    private val capacity: Int,
+    private val onError: (Throwable) -> Unit,
+) {
+    private val queue = ConcurrentLinkedQueue<PendingEvent>()
+    private val size = AtomicInteger(0)
+    private val lock = Any()
+
+    /** Events dropped because the buffer was full. */
+    val dropped = AtomicLong(0)
+
+    @Volatile
+    private var running = true
+
+    private val drainer = Thread({
+        while (running) {
+            LockSupport.parkNanos(DRAIN_INTERVAL_NANOS)
+            drain()
+        }
+    }, "modicum-drain").apply {
+        isDaemon = true
+        start()
+    }
+
+    /** Hands `event` over; false if the buffer is full (counted). Never blocks. */
+    fun offer(event: PendingEvent): Boolean {
+        if (size.get() >= capacity) {
+            dropped.incrementAndGet()
+            return false
+        }
+        queue.offer(event)
+        if (size.incrementAndGet() == BULK) LockSupport.unpark(drainer)
+        return true
+    }
+
+    /** Moves everything buffered into the core now (the calls that read or flush come here first). */
+    fun drain() {
+        synchronized(lock) {
+            while (true) {
+                val batch = ArrayList<CustomEvent>(minOf(size.get(), MAX_BULK).coerceAtLeast(1))
+                while (batch.size < MAX_BULK) {
+                    val event = queue.poll() ?: break
+                    size.decrementAndGet()
+                    try {
+                        batch.add(CustomEvent(event.name, event.category, event.properties.toPropertyValues(), event.classes))
+                    } catch (e: IllegalArgumentException) {
+                        onError(e)
+                    }
+                }
+                if (batch.isEmpty()) return
+                try {
+                    core.recordBatch(batch).rejected.forEach { onError(it.error) }
+                } catch (e: Exception) {
+                    onError(e)
+                }
+            }
+        }
+    }
+
+    fun close() {
+        running = false
+        LockSupport.unpark(drainer)
+        drainer.join(1_000)
+        drain()
+    }
+
+    private companion object {
+        const val BULK = 256
+        const val MAX_BULK = 2_048
+        const val DRAIN_INTERVAL_NANOS = 5_000_000L
+    }
+}
