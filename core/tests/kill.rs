@@ -174,7 +174,7 @@ fn sigkill_at_random_moments_never_loses_a_flushed_event() {
         }
 
         let modicum = start(&dir);
-        let recovered = modicum.recovered().clone();
+        let recovered = modicum.recovered().unwrap();
         assert_eq!(
             recovered.unreadable_records, 0,
             "round {round}: a record did not decrypt"

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::{Modicum, Shared};
-use crate::collect::crash::{self, CrashReport};
+use crate::collect::crash::CrashReport;
 use crate::collect::device::DeviceInfo;
 use crate::collect::providers::NetworkState;
 use crate::collect::sensors::{SensorError, WindowSummary};
@@ -40,21 +40,7 @@ impl Modicum {
     /// die afterwards. Crash reports are essential processing when the app declares it, and
     /// diagnostics otherwise.
     pub fn record_crash(&self, report: &CrashReport, timeout: Duration) -> Result<bool, Error> {
-        let event = Event::new("crash")
-            .in_category(self.crash_category())
-            .with("kind", Value::Text(clip(&report.kind)))
-            .with("message", Value::Text(clip(&report.message)))
-            .with("frames", Value::Text(clip(&report.frames.join("\n"))))
-            .with(
-                "thread",
-                Value::Text(clip(report.thread.as_deref().unwrap_or("unknown"))),
-            )
-            .with_class(
-                "crashed_at_ms",
-                Value::Int(i64::try_from(report.at_ms).unwrap_or(i64::MAX)),
-                DataClass::Custom,
-            );
-        let kept = self.record(event)?;
+        let kept = self.record(crash_event(report, &self.shared.config))?;
         self.flush(timeout)?;
         Ok(kept)
     }
@@ -232,29 +218,32 @@ impl Modicum {
             battery_low,
         }
     }
-
-    fn crash_category(&self) -> Category {
-        if self.shared.config.policy.essential_purpose().is_some() {
-            Category::Essential
-        } else {
-            Category::Diagnostics
-        }
-    }
-
-    /// Turns crash records an earlier process left into reports, then removes the records.
-    pub(super) fn report_pending_crashes(&self) -> Result<(), Error> {
-        let pending = crash::take_pending(&crash::dir(&self.shared.config.storage_dir));
-        for report in &pending.reports {
-            self.record_crash(report, Duration::from_secs(10))?;
-        }
-        pending.remove().map_err(|e| Error::Storage {
-            reason: e.to_string(),
-        })
-    }
 }
 
-/// A closed window as an event. Its numbers are already the aggregate the `sensor` class asks
-/// for, so they are declared `custom`; the event's category (`sensors`) is what consent gates.
+/// A crash report as an event: essential processing when the app declares it, diagnostics
+/// otherwise. Text is clipped to what a property may hold (and scrubbed by policy).
+pub(super) fn crash_event(report: &CrashReport, config: &crate::Config) -> Event {
+    let category = if config.policy.essential_purpose().is_some() {
+        Category::Essential
+    } else {
+        Category::Diagnostics
+    };
+    Event::new("crash")
+        .in_category(category)
+        .with("kind", Value::Text(clip(&report.kind)))
+        .with("message", Value::Text(clip(&report.message)))
+        .with("frames", Value::Text(clip(&report.frames.join("\n"))))
+        .with(
+            "thread",
+            Value::Text(clip(report.thread.as_deref().unwrap_or("unknown"))),
+        )
+        .with_class(
+            "crashed_at_ms",
+            Value::Int(i64::try_from(report.at_ms).unwrap_or(i64::MAX)),
+            DataClass::Custom,
+        )
+}
+
 fn window_event(window: &WindowSummary) -> Event {
     let mut event = Event::new("sensor_window")
         .in_category(Category::Sensors)

@@ -58,7 +58,6 @@ pub struct Modicum {
     shared: Arc<Shared>,
     tx: Sender<Command>,
     worker: Mutex<Option<JoinHandle<()>>>,
-    recovered: Recovered,
 }
 
 /// What `start` found on disk.
@@ -93,6 +92,8 @@ struct Shared {
     device_provider: Option<Arc<dyn DeviceInfoProvider>>,
     network_provider: Option<Arc<dyn NetworkProvider>>,
     clock: Arc<dyn Clock>,
+    /// Set by the worker once the journal and outbox are open.
+    opened: Opened,
     sensors: Mutex<crate::collect::sensors::Aggregator>,
 }
 
@@ -152,13 +153,6 @@ impl Modicum {
                     reason: e.to_string(),
                 }
             })?;
-        let key = DataKey::load_or_create(secrets.as_ref()).map_err(unusable)?;
-        let journal_dir = config.storage_dir.join("journal");
-        let (outbox, outbox_recovered) =
-            Outbox::open(&config.storage_dir.join("outbox"), &journal_dir).map_err(unusable)?;
-        let (journal, contents) = Journal::open(&journal_dir, key).map_err(unusable)?;
-        let recovered = Recovered::from_journal(consent_loaded, &contents, outbox_recovered);
-
         let ledger = Ledger::load(&config.storage_dir.join(LEDGER_FILE));
         let permits = consent.permits(&config.policy);
         let config_sensor_window = config.sensor_window;
@@ -181,11 +175,20 @@ impl Modicum {
             sensors: Mutex::new(crate::collect::sensors::Aggregator::new(
                 config_sensor_window,
             )),
+            opened: Opened::default(),
         });
         let worker_shared = Arc::clone(&shared);
+        // Opening the journal reads and decrypts every pending event, and the outbox may hold
+        // thousands of batches: that happens on the worker, so `start` stays fast on a UI
+        // thread. Commands queued meanwhile wait for it.
         let worker = std::thread::Builder::new()
             .name("modicum-worker".into())
-            .spawn(move || worker::run(worker_shared, journal, outbox, contents.events, rx))
+            .spawn(move || match open_storage(&worker_shared, consent_loaded) {
+                Ok((journal, outbox, pending)) => {
+                    worker::run(worker_shared, journal, outbox, pending, rx)
+                }
+                Err(e) => worker::refuse_all(worker_shared, e, rx),
+            })
             .map_err(|e| Error::StorageUnusable {
                 path: shared.config.storage_dir.clone(),
                 reason: format!("cannot start the worker: {e}"),
@@ -194,18 +197,10 @@ impl Modicum {
             shared,
             tx,
             worker: Mutex::new(Some(worker)),
-            recovered,
         };
-        // Crash records of an earlier process become reports first; then this process's own
-        // handlers start (the native one starts its record file afresh). A failure leaves the
-        // records for the next start.
-        modicum.shared.refresh_device();
-        if modicum.report_pending_crashes().is_err() {
-            modicum
-                .shared
-                .storage_errors
-                .fetch_add(1, Ordering::Relaxed);
-        }
+        // The worker turns an earlier process's crash records into reports before it takes
+        // any command; this process's own handlers start now (the native one starts its own
+        // record file, which the worker never reads).
         if modicum.shared.config.crash_handlers {
             let dir = crate::collect::crash::dir(&modicum.shared.config.storage_dir);
             crate::collect::crash::panic::install(dir.clone());
@@ -225,9 +220,10 @@ impl Modicum {
         &self.shared.config.policy
     }
 
-    /// What start found on disk.
-    pub fn recovered(&self) -> &Recovered {
-        &self.recovered
+    /// What start found on disk. The journal and outbox are opened on the worker, not the
+    /// caller's thread: this waits (at most 30 s) until they are.
+    pub fn recovered(&self) -> Result<Recovered, Error> {
+        self.shared.opened.wait(Duration::from_secs(30))
     }
 
     /// Records `event`: validates it, and if its category is permitted right now, queues it for
@@ -455,7 +451,7 @@ impl Modicum {
             recent_decisions: self.recent_traces(),
             deletion_requests: deletion::pending(&self.shared.config.storage_dir),
             outbox: self.outbox(),
-            recovered: self.recovered.clone(),
+            recovered: self.recovered()?,
             storage_errors: self.storage_errors(),
         })
     }
@@ -628,6 +624,59 @@ fn load_install_secret(store: &dyn SecretStore) -> std::io::Result<InstallSecret
     let secret = InstallSecret::generate().map_err(std::io::Error::other)?;
     store.save(INSTALL_SECRET_NAME, &secret.to_bytes_for_storage())?;
     Ok(secret)
+}
+
+/// Opens the key, the outbox and the journal (on the worker): what `start` used to do on the
+/// caller's thread.
+fn open_storage(
+    shared: &Shared,
+    consent: Loaded,
+) -> std::io::Result<(Journal, Outbox, Vec<Minimized>)> {
+    let opened = (|| {
+        let storage = &shared.config.storage_dir;
+        let key = DataKey::load_or_create(shared.secrets.as_ref())?;
+        let journal_dir = storage.join("journal");
+        let (outbox, outbox_recovered) = Outbox::open(&storage.join("outbox"), &journal_dir)?;
+        let (journal, contents) = Journal::open(&journal_dir, key)?;
+        let recovered = Recovered::from_journal(consent, &contents, outbox_recovered);
+        Ok::<_, std::io::Error>((journal, outbox, contents.events, recovered))
+    })();
+    match opened {
+        Ok((journal, outbox, events, recovered)) => {
+            shared.opened.set(Ok(recovered));
+            Ok((journal, outbox, events))
+        }
+        Err(e) => {
+            shared.opened.set(Err(Error::StorageUnusable {
+                path: shared.config.storage_dir.clone(),
+                reason: e.to_string(),
+            }));
+            Err(e)
+        }
+    }
+}
+
+/// What opening storage on the worker found, for whoever asks (and waits).
+#[derive(Default)]
+struct Opened {
+    result: Mutex<Option<Result<Recovered, Error>>>,
+    done: std::sync::Condvar,
+}
+
+impl Opened {
+    fn set(&self, result: Result<Recovered, Error>) {
+        *self.result.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+        self.done.notify_all();
+    }
+
+    fn wait(&self, timeout: Duration) -> Result<Recovered, Error> {
+        let guard = self.result.lock().unwrap_or_else(|p| p.into_inner());
+        let (guard, _) = self
+            .done
+            .wait_timeout_while(guard, timeout, |r| r.is_none())
+            .unwrap_or_else(|p| p.into_inner());
+        guard.clone().unwrap_or_else(|| Err(timed_out()))
+    }
 }
 
 impl Recovered {

@@ -86,7 +86,7 @@ fn flushed_events_and_consent_survive_a_restart() {
     let tmp = tempfile::tempdir().unwrap();
     {
         let m = Modicum::start(config(tmp.path())).unwrap();
-        assert_eq!(m.recovered().consent, Loaded::Fresh);
+        assert_eq!(m.recovered().unwrap().consent, Loaded::Fresh);
         m.agree_to_version(2).unwrap();
         m.set_consent(Category::Analytics, true).unwrap();
         for i in 0..50 {
@@ -96,8 +96,8 @@ fn flushed_events_and_consent_survive_a_restart() {
         std::mem::forget(m); // no shutdown: as if the process died right after flush
     }
     let m = Modicum::start(config(tmp.path())).unwrap();
-    assert_eq!(m.recovered().consent, Loaded::Restored);
-    assert_eq!(m.recovered().events, 50);
+    assert_eq!(m.recovered().unwrap().consent, Loaded::Restored);
+    assert_eq!(m.recovered().unwrap().events, 50);
     assert_eq!(m.consent().version(), 2);
     assert_eq!(m.permitted(), vec![Category::Analytics]);
     let held = m.held().unwrap();

@@ -12,6 +12,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use super::ledger::Entry;
 use super::uploads::{Delivery, Uploads};
 use super::{batcher, Shared, TRACE_CAPACITY};
+use crate::collect::crash;
 use crate::consent::Category;
 use crate::journal::{DataKey, Journal, DATA_KEY_NAME};
 use crate::minimize::{minimize, Context, Minimized};
@@ -80,6 +81,8 @@ pub(super) fn run(
     };
     let expired = worker.expire();
     worker.note(expired);
+    worker.shared.refresh_device();
+    worker.report_crashes();
     let round_cap = worker.shared.config.batch_max_events * ROUND_BATCHES;
     loop {
         let now = Instant::now();
@@ -194,6 +197,30 @@ impl Worker {
         } else if self.pending.len() >= self.shared.config.batch_max_events {
             self.batch_by = Some(now);
         }
+    }
+
+    /// Turns crash records an earlier process left into crash report events, makes them
+    /// durable, then removes the records (left for the next start if that fails).
+    fn report_crashes(&mut self) {
+        let storage = &self.shared.config.storage_dir;
+        let pending = crash::take_pending(&crash::dir(storage));
+        for report in &pending.reports {
+            let event = super::collectors::crash_event(report, &self.shared.config);
+            let category = event.category;
+            let ledger = &self.shared.ledger;
+            ledger.count_on_caller(category, Entry::Collected);
+            if self.shared.permits().permit(category).is_none() {
+                ledger.count_on_caller(category, Entry::DroppedForConsent);
+                continue;
+            }
+            self.record(event);
+        }
+        let synced = self.sync();
+        if synced.is_ok() {
+            let removed = pending.remove();
+            self.note(removed);
+        }
+        self.note(synced);
     }
 
     fn sync(&mut self) -> io::Result<()> {
@@ -391,5 +418,37 @@ impl Worker {
             return Ok(());
         }
         self.journal.replace(&self.pending)
+    }
+}
+
+/// The worker of a runtime whose storage could not be opened: every command is answered with
+/// that error and every event counted as lost to storage, so nothing waits forever and nothing
+/// is lost silently.
+pub(super) fn refuse_all(shared: Arc<Shared>, error: io::Error, rx: Receiver<Command>) {
+    let fail = || io::Error::new(error.kind(), error.to_string());
+    while let Ok(command) = rx.recv() {
+        match command {
+            Command::Record(event) => shared.ledger.add(event.category, Entry::DroppedStorage, 1),
+            Command::Flush(ack)
+            | Command::Seal(ack)
+            | Command::Purge(_, ack)
+            | Command::Rotate(_, ack)
+            | Command::DeleteAll(ack) => {
+                let _ = ack.send(Err(fail()));
+            }
+            Command::Held(reply) => {
+                let _ = reply.send(Err(fail()));
+            }
+            Command::NextUpload(_, reply) => {
+                let _ = reply.send(Err(fail()));
+            }
+            Command::UploadDone(_, _, reply) => {
+                let _ = reply.send(Err(fail()));
+            }
+            Command::Shutdown(ack) => {
+                let _ = ack.send(Err(fail()));
+                return;
+            }
+        }
     }
 }

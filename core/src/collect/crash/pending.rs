@@ -28,9 +28,9 @@ impl Pending {
     }
 }
 
-/// Reads every record in `dir`. Call it before [`super::signal::install`], which starts this
-/// process's own record file afresh.
+/// Reads every record in `dir` but this process's own (which its handler may still write).
 pub fn take_pending(dir: &Path) -> Pending {
+    let own = super::signal::record_path(dir);
     let mut pending = Pending::default();
     let Ok(entries) = fs::read_dir(dir) else {
         return pending;
@@ -38,6 +38,9 @@ pub fn take_pending(dir: &Path) -> Pending {
     let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
     paths.sort();
     for path in paths {
+        if path == own {
+            continue;
+        }
         let name = path
             .file_name()
             .and_then(|n| n.to_str())

@@ -42,6 +42,16 @@ pub fn install(dir: &Path) -> io::Result<PathBuf> {
     let _once = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
     std::fs::create_dir_all(dir)?;
     let path = record_path(dir);
+    // A record under this pid is an earlier process's that had the same pid (after a reboot):
+    // kept under another name for the next start to report, not truncated.
+    if std::fs::metadata(&path).is_ok_and(|m| m.len() > 0) {
+        let aside = dir.join(format!(
+            "native-{}-{}.crash",
+            std::process::id(),
+            crate::runtime::now_ms()
+        ));
+        std::fs::rename(&path, aside)?;
+    }
     let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
         .map_err(|_| io::Error::other("a NUL in the storage path"))?;
     // SAFETY: a NUL-terminated path; the descriptor is kept for the life of the process.
