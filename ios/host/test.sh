@@ -29,8 +29,25 @@ cp -r "$ios/Package.swift" "$ios/Sources" "$ios/Tests" "$work/ios/"
 cp "$lib_dir/libmodicum_ffi.so" "$work/lib/"
 cp "$repo_root"/tests/vectors/*.json "$work/vectors/"
 
+# The reference ingest server for the upload test, on the host's loopback (the root shares
+# the network); its database lives inside the root so the test can inspect it.
+collector="$work/collector"
+rm -rf "$collector" && mkdir -p "$collector"
+"$lib_dir/modicum" keygen --out "$collector" >/dev/null
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$lib_dir/modicum" serve --addr "127.0.0.1:$port" --db "$collector/ingest.sqlite3" \
+  --key "$collector/collector.key" >"$collector/server.log" 2>&1 &
+server=$!
+cp "$lib_dir/modicum" "$work/lib/"
+for _ in $(seq 100); do
+  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/v1/health')" 2>/dev/null && break
+  sleep 0.05
+done
+
 mountpoint -q "$swift_root/proc" || mount -t proc proc "$swift_root/proc"
-trap 'umount "$swift_root/proc" 2>/dev/null || true' EXIT
+trap 'kill $server 2>/dev/null || true; umount "$swift_root/proc" 2>/dev/null || true' EXIT
 chroot "$swift_root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 MODICUM_VECTORS=/work/vectors \
+  MODICUM_COLLECTOR_URL="http://127.0.0.1:$port" MODICUM_COLLECTOR_PUB="$(cat "$collector/collector.pub")" \
+  MODICUM_COLLECTOR_DB=/work/collector/ingest.sqlite3 MODICUM_CLI=/work/lib/modicum \
   bash -c 'cd /work/ios && swift test --disable-sandbox --disable-swift-testing \
     -Xlinker -L/work/lib -Xlinker -rpath -Xlinker /work/lib 2>&1'

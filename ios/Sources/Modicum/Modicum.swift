@@ -13,16 +13,22 @@ public final class Modicum: Sendable {
         public var pseudonymRotationDays: UInt32?
         /// The collector's X25519 public key (32 bytes); without it nothing is sealed for upload.
         public var collectorPublicKey: Data?
+        /// Collector base URLs by region; the first one's region is home unless `homeRegion` says.
+        public var endpoints: [Endpoint]
+        public var homeRegion: String?
 
         public init(
             storageDirectory: URL, appID: String, policyDocument: String? = nil,
-            pseudonymRotationDays: UInt32? = nil, collectorPublicKey: Data? = nil
+            pseudonymRotationDays: UInt32? = nil, collectorPublicKey: Data? = nil,
+            endpoints: [Endpoint] = [], homeRegion: String? = nil
         ) {
             self.storageDirectory = storageDirectory
             self.appID = appID
             self.policyDocument = policyDocument
             self.pseudonymRotationDays = pseudonymRotationDays
             self.collectorPublicKey = collectorPublicKey
+            self.endpoints = endpoints
+            self.homeRegion = homeRegion
         }
     }
 
@@ -39,7 +45,9 @@ public final class Modicum: Sendable {
             appId: configuration.appID,
             policyDocument: configuration.policyDocument,
             pseudonymRotationDays: configuration.pseudonymRotationDays,
-            collectorPublicKey: configuration.collectorPublicKey
+            collectorPublicKey: configuration.collectorPublicKey,
+            endpoints: configuration.endpoints,
+            homeRegion: configuration.homeRegion
         )
         return Modicum(core: try ModicumCore.start(config: config))
     }
@@ -124,6 +132,17 @@ public final class Modicum: Sendable {
     /// Returns once everything recorded before it is durable, or after `timeoutMillis`.
     public func flush(timeoutMillis: UInt32 = 5_000) throws {
         try core.flush(timeoutMs: timeoutMillis)
+    }
+
+    /// Uploads what is waiting through `uploader` until nothing is left or the next attempt is
+    /// more than `budgetMillis` away. Call it from a background task (BGTaskScheduler), never
+    /// the main thread: it waits for the network.
+    public func uploadPending(
+        conditions: UploadConditions = UploadConditions(connected: true, metered: false, batteryLow: false),
+        uploader: Uploader = URLSessionUploader(),
+        budgetMillis: UInt64 = 30_000
+    ) throws -> UploadReport {
+        try core.uploadPending(uploader: uploader, conditions: conditions, budgetMs: budgetMillis)
     }
 
     /// Drains what is queued, makes it durable, and stops; later records are dropped and counted.
