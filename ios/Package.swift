@@ -20,6 +20,12 @@ let package = Package(
             dependencies: ["modicum_ffiFFI"],
             path: "Sources/Modicum"
         ),
+        // record() benchmark (ios/host/bench.sh); not a product.
+        .executableTarget(
+            name: "ModicumBench",
+            dependencies: ["Modicum"],
+            path: "Bench/ModicumBench"
+        ),
         .testTarget(
             name: "ModicumTests",
             dependencies: ["Modicum"],

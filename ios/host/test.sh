@@ -25,7 +25,7 @@ cp "$generated/modicum_ffiFFI.h" "$ios/Sources/modicum_ffiFFI/"
 work="$swift_root/work"
 mkdir -p "$work/ios" "$work/lib" "$work/vectors"
 find "$work/ios" -mindepth 1 -maxdepth 1 ! -name .build -exec rm -rf {} +
-cp -r "$ios/Package.swift" "$ios/Sources" "$ios/Tests" "$work/ios/"
+cp -r "$ios/Package.swift" "$ios/Sources" "$ios/Tests" "$ios/Bench" "$work/ios/"
 cp "$lib_dir/libmodicum_ffi.so" "$work/lib/"
 cp "$repo_root"/tests/vectors/*.json "$work/vectors/"
 
