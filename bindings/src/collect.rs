@@ -168,13 +168,7 @@ impl ModicumCore {
 
     /// Records a change of connectivity.
     pub fn record_connectivity(&self, state: NetworkState) -> Result<bool, ModicumError> {
-        Ok(self.inner.record_connectivity(&CoreNetwork {
-            connected: state.connected,
-            kind: state.kind,
-            metered: state.metered,
-            carrier: state.carrier,
-            ip: state.ip,
-        })?)
+        Ok(self.inner.record_connectivity(&state.into())?)
     }
 
     /// Folds sensor readings into windows; returns how many windows closed.
@@ -195,7 +189,18 @@ impl ModicumCore {
 
     /// Sets the device context attached to each batch from now on.
     pub fn set_device_info(&self, info: DeviceInfo) {
-        self.inner.set_device_info(CoreDevice {
+        self.inner.set_device_info(info.into());
+    }
+
+    /// The privacy ledger: counters per category and what happened, as JSON.
+    pub fn ledger_json(&self) -> String {
+        serde_json::to_string(&self.inner.ledger().snapshot()).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+impl From<DeviceInfo> for CoreDevice {
+    fn from(info: DeviceInfo) -> CoreDevice {
+        CoreDevice {
             brand: info.brand,
             manufacturer: info.manufacturer,
             model: info.model,
@@ -218,11 +223,18 @@ impl ModicumCore {
             battery_level: info.battery_level,
             charging: info.charging,
             network_type: info.network_type,
-        });
+        }
     }
+}
 
-    /// The privacy ledger: counters per category and what happened, as JSON.
-    pub fn ledger_json(&self) -> String {
-        serde_json::to_string(&self.inner.ledger().snapshot()).unwrap_or_else(|_| "{}".into())
+impl From<NetworkState> for CoreNetwork {
+    fn from(state: NetworkState) -> CoreNetwork {
+        CoreNetwork {
+            connected: state.connected,
+            kind: state.kind,
+            metered: state.metered,
+            carrier: state.carrier,
+            ip: state.ip,
+        }
     }
 }

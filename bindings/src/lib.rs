@@ -8,6 +8,7 @@
 mod collect;
 mod error;
 mod modicum;
+mod providers;
 mod upload;
 mod value;
 
@@ -17,6 +18,7 @@ pub use collect::{
 };
 pub use error::ModicumError;
 pub use modicum::{scrub, CustomEvent, Endpoint, ModicumConfig, ModicumCore};
+pub use providers::{Clock, DeviceInfoProvider, NetworkProvider, PlatformProviders, SecretStore};
 pub use upload::{
     HttpHeader, NextUpload, UploadConditions, UploadOutcome, UploadReport, UploadRequest, Uploader,
 };

@@ -1,9 +1,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use modicum_core::{Category, Config, Event, Modicum, Policy};
+use modicum_core::{Category, Config, Event, Modicum, Policy, Providers};
 
-use crate::{AgeBand, DataClass, ModicumError, PropertyValue};
+use crate::{AgeBand, DataClass, ModicumError, PlatformProviders, PropertyValue};
 
 /// What the app passes to [`ModicumCore::start`].
 #[derive(Debug, Clone, uniffi::Record)]
@@ -64,40 +64,24 @@ pub struct ModicumCore {
 impl ModicumCore {
     #[uniffi::constructor]
     pub fn start(config: ModicumConfig) -> Result<Arc<Self>, ModicumError> {
-        let mut core_config = Config::new(config.storage_dir, config.app_id);
-        if let Some(document) = config.policy_document {
-            core_config.policy = parse_policy(&document)?;
-        }
-        if let Some(key) = config.collector_public_key {
-            let key =
-                modicum_core::envelope::CollectorKey::from_public_bytes(&key).map_err(|e| {
-                    ModicumError::InvalidConfig {
-                        reason: format!("collector_public_key: {e}"),
-                    }
-                })?;
-            core_config.collector = Some(key);
-        }
-        core_config.upload.endpoints = config
-            .endpoints
-            .into_iter()
-            .map(|e| modicum_core::upload::Endpoint {
-                region: e.region,
-                url: e.url,
-            })
-            .collect();
-        if let Some(region) = config.home_region {
-            core_config.upload.home_region = region;
-        } else if let Some(first) = core_config.upload.endpoints.first() {
-            // With no home region named, the first endpoint's region is home.
-            core_config.upload.home_region = first.region.clone();
-        }
-        core_config.crash_handlers = config.crash_handlers;
-        if let Some(days) = config.pseudonym_rotation_days {
-            core_config.pseudonym_rotation =
-                std::time::Duration::from_secs(u64::from(days) * 86_400);
-        }
+        let config = core_config(config)?;
+        let providers = Providers::files_for(&config);
         Ok(Arc::new(ModicumCore {
-            inner: Modicum::start(core_config)?,
+            inner: Modicum::start_with(config, providers)?,
+        }))
+    }
+
+    /// Starts with the platform's providers: its key store for secrets, its device and network
+    /// readings.
+    #[uniffi::constructor]
+    pub fn start_with(
+        config: ModicumConfig,
+        providers: PlatformProviders,
+    ) -> Result<Arc<Self>, ModicumError> {
+        let config = core_config(config)?;
+        let providers = providers.into_core(&config);
+        Ok(Arc::new(ModicumCore {
+            inner: Modicum::start_with(config, providers)?,
         }))
     }
 
@@ -228,6 +212,41 @@ fn parse_policy(document: &str) -> Result<Policy, ModicumError> {
     parsed.map_err(|errors| ModicumError::InvalidPolicy {
         errors: errors.to_string(),
     })
+}
+
+/// The core's config for what the app passed.
+fn core_config(config: ModicumConfig) -> Result<Config, ModicumError> {
+    let mut core_config = Config::new(config.storage_dir, config.app_id);
+    if let Some(document) = config.policy_document {
+        core_config.policy = parse_policy(&document)?;
+    }
+    if let Some(key) = config.collector_public_key {
+        let key = modicum_core::envelope::CollectorKey::from_public_bytes(&key).map_err(|e| {
+            ModicumError::InvalidConfig {
+                reason: format!("collector_public_key: {e}"),
+            }
+        })?;
+        core_config.collector = Some(key);
+    }
+    core_config.upload.endpoints = config
+        .endpoints
+        .into_iter()
+        .map(|e| modicum_core::upload::Endpoint {
+            region: e.region,
+            url: e.url,
+        })
+        .collect();
+    if let Some(region) = config.home_region {
+        core_config.upload.home_region = region;
+    } else if let Some(first) = core_config.upload.endpoints.first() {
+        // With no home region named, the first endpoint's region is home.
+        core_config.upload.home_region = first.region.clone();
+    }
+    core_config.crash_handlers = config.crash_handlers;
+    if let Some(days) = config.pseudonym_rotation_days {
+        core_config.pseudonym_rotation = std::time::Duration::from_secs(u64::from(days) * 86_400);
+    }
+    Ok(core_config)
 }
 
 #[cfg(test)]

@@ -96,6 +96,17 @@ impl ModicumCore {
         Ok(self.inner.next_upload(conditions.into())?.into())
     }
 
+    /// Conditions as the platform's network provider and the device's battery report them
+    /// (ideal without a network provider): what a job passes to `upload_pending`.
+    pub fn current_conditions(&self) -> UploadConditions {
+        let c = self.inner.conditions();
+        UploadConditions {
+            connected: c.connected,
+            metered: c.metered,
+            battery_low: c.battery_low,
+        }
+    }
+
     /// Reports what became of request `id`; returns how many events were delivered.
     pub fn upload_finished(&self, id: String, outcome: UploadOutcome) -> Result<u64, ModicumError> {
         Ok(self

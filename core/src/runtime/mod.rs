@@ -126,8 +126,8 @@ impl std::fmt::Debug for Modicum {
 impl Modicum {
     /// Starts with secrets kept in files under the storage directory (see [`FileSecretStore`]).
     pub fn start(config: Config) -> Result<Modicum, Error> {
-        let store = FileSecretStore::new(config.storage_dir.join("keys"));
-        Modicum::start_with(config, Providers::new(Arc::new(store)))
+        let providers = Providers::files_for(&config);
+        Modicum::start_with(config, providers)
     }
 
     /// Validates `config`, restores consent and the journal, and starts the worker, with the
@@ -714,6 +714,14 @@ impl Providers {
             device: None,
             network: None,
         }
+    }
+
+    /// Secrets in files under the config's storage directory (the weaker fallback, see
+    /// [`FileSecretStore`]), the system clock, no device or network readings.
+    pub fn files_for(config: &Config) -> Providers {
+        Providers::new(Arc::new(FileSecretStore::new(
+            config.storage_dir.join("keys"),
+        )))
     }
 }
 
