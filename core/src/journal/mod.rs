@@ -77,6 +77,9 @@ pub struct Journal {
     /// Events per category in `buffer`, and handed to the OS but not yet synced.
     buffered: PerCategory,
     written: PerCategory,
+    /// The segment [`Journal::roll`] left, unsynced, and the events written to it: a round
+    /// that commits makes them durable in the outbox; one that fails syncs it.
+    rolled: Option<(File, PerCategory)>,
     /// What became durable, and what was lost to a failed write or sync, since last taken.
     outcome: Outcome,
 }
@@ -122,6 +125,7 @@ impl Journal {
             buffer: Vec::with_capacity(BUFFER_LIMIT),
             buffered: PerCategory::default(),
             written: PerCategory::default(),
+            rolled: None,
             outcome: Outcome::default(),
         };
         Ok((journal, contents))
@@ -132,8 +136,13 @@ impl Journal {
     /// in [`Journal::take_outcome`].
     pub fn append(&mut self, event: &Minimized) -> io::Result<()> {
         let entry = EntryRef::Event(StoredEventRef::from(event));
-        let framed = sealed_entry(&self.key, &mut self.nonces, self.active_seq, &entry)?;
-        self.buffer.extend_from_slice(&framed);
+        append_sealed_entry(
+            &mut self.buffer,
+            &self.key,
+            &mut self.nonces,
+            self.active_seq,
+            &entry,
+        )?;
         self.buffered[event.category() as usize] += 1;
         if self.buffer.len() >= BUFFER_LIMIT {
             // A failure is settled in the outcome (the buffered events are counted as lost);
@@ -147,6 +156,7 @@ impl Journal {
     /// as lost (a later record may still find some of them on disk; the count errs on the
     /// side of saying less was kept).
     pub fn sync(&mut self) -> io::Result<()> {
+        self.sync_rolled()?;
         if !self.is_dirty() {
             return Ok(());
         }
@@ -244,6 +254,7 @@ impl Journal {
         self.buffer.clear();
         self.buffered = PerCategory::default();
         self.written = PerCategory::default();
+        self.rolled = None;
         Ok(())
     }
 
@@ -251,11 +262,45 @@ impl Journal {
     /// that holds events now. A batching round reads, seals and then drops everything up to it
     /// while new appends go to the new segment.
     pub fn roll(&mut self) -> io::Result<u64> {
-        self.sync()?;
+        // Handed to the OS but not synced: the round about to seal these events either makes
+        // them durable in the outbox, or fails and syncs them then (`sync_rolled`). Syncing
+        // first would write to disk what the round deletes a moment later.
+        self.write_out()?;
+        self.sync_rolled()?;
         let last = self.active_seq;
         self.active_seq += 1;
-        (self.active, self.nonces) = create_segment(&self.dir, &self.key, self.active_seq, 0)?;
+        let (file, nonces) = create_segment(&self.dir, &self.key, self.active_seq, 0)?;
+        self.nonces = nonces;
+        let old = std::mem::replace(&mut self.active, file);
+        self.rolled = Some((old, std::mem::take(&mut self.written)));
         Ok(last)
+    }
+
+    /// The round that rolled committed: the rolled segment's events are durable in sealed
+    /// batches, and the segment itself is deleted or about to be.
+    pub fn rolled_committed(&mut self) {
+        if let Some((_, events)) = self.rolled.take() {
+            add(&mut self.outcome.durable, &events);
+        }
+    }
+
+    /// Syncs the segment a failed round rolled away from, settling its events as durable or
+    /// lost like [`Journal::sync`].
+    pub fn sync_rolled(&mut self) -> io::Result<()> {
+        let Some((file, events)) = self.rolled.take() else {
+            return Ok(());
+        };
+        let synced = file.sync_data();
+        self.outcome.errors += u64::from(synced.is_err());
+        add(
+            if synced.is_ok() {
+                &mut self.outcome.durable
+            } else {
+                &mut self.outcome.lost
+            },
+            &events,
+        );
+        synced
     }
 
     /// Deletes segments up to and including `last` (their events are in the outbox now).
@@ -291,9 +336,13 @@ fn add(into: &mut PerCategory, from: &PerCategory) {
     }
 }
 
-fn context(seq: u64) -> Vec<u8> {
-    let mut c = b"modicum/journal/v1/".to_vec();
-    c.extend_from_slice(&seq.to_be_bytes());
+const CONTEXT_PREFIX: &[u8; 19] = b"modicum/journal/v1/";
+
+/// What a record is bound to: its segment, so it cannot be moved to another unnoticed.
+fn context(seq: u64) -> [u8; 27] {
+    let mut c = [0u8; 27];
+    c[..19].copy_from_slice(CONTEXT_PREFIX);
+    c[19..].copy_from_slice(&seq.to_be_bytes());
     c
 }
 
@@ -305,8 +354,25 @@ fn sealed_entry(
     seq: u64,
     entry: &EntryRef<'_>,
 ) -> io::Result<Vec<u8>> {
-    let plain = rmp_serde::to_vec(entry).map_err(io::Error::other)?;
-    Ok(record::frame(&key.seal(nonces, &context(seq), &plain)?))
+    let mut out = Vec::new();
+    append_sealed_entry(&mut out, key, nonces, seq, entry)?;
+    Ok(out)
+}
+
+/// [`sealed_entry`] appended to `out`, encoded, encrypted and framed where it lies (no copy
+/// per record); `out` is unchanged on error.
+fn append_sealed_entry(
+    out: &mut Vec<u8>,
+    key: &DataKey,
+    nonces: &mut Nonces,
+    seq: u64,
+    entry: &EntryRef<'_>,
+) -> io::Result<()> {
+    record::frame_appending(out, |out| {
+        key.seal_appending(nonces, &context(seq), out, |out| {
+            rmp_serde::encode::write(out, entry).map_err(io::Error::other)
+        })
+    })
 }
 
 fn create_segment(

@@ -27,6 +27,27 @@ pub fn frame(payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// [`frame`] in place: appends a record to `out` whose payload is what `write` appends. On
+/// error `out` is left as it was.
+pub fn frame_appending(
+    out: &mut Vec<u8>,
+    write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let start = out.len();
+    out.extend_from_slice(&[0; HEADER_LEN]);
+    if let Err(e) = write(out) {
+        out.truncate(start);
+        return Err(e);
+    }
+    let payload = start + HEADER_LEN;
+    let len = (out.len() - payload) as u32;
+    let crc = checksum(&len.to_le_bytes(), &out[payload..]);
+    out[start..start + 4].copy_from_slice(&MAGIC);
+    out[start + 4..start + 8].copy_from_slice(&len.to_le_bytes());
+    out[start + 8..payload].copy_from_slice(&crc.to_le_bytes());
+    Ok(())
+}
+
 fn checksum(len: &[u8], payload: &[u8]) -> u32 {
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(len);

@@ -66,6 +66,9 @@ fn keep_custom(value: Value) -> (Option<MinimizedValue>, FieldOutcome) {
 }
 
 fn scrub_value(value: Value) -> (Option<MinimizedValue>, FieldOutcome) {
+    if too_short_to_hold_pii(&value) {
+        return (Some(value.into()), FieldOutcome::Scrubbed { removed: 0 });
+    }
     let text = canonical(&value);
     let scrubbed = scrub_report(&text);
     let removed = scrubbed.removed();
@@ -74,6 +77,19 @@ fn scrub_value(value: Value) -> (Option<MinimizedValue>, FieldOutcome) {
         Cow::Borrowed(_) => value.into(),
     };
     (Some(kept), FieldOutcome::Scrubbed { removed })
+}
+
+/// Values whose text no detector can match, known without formatting them: a boolean, or a
+/// whole number of at most six digits. The shortest number-shaped detector (phone numbers)
+/// needs seven digits, and the others need letters, `@`, or several separators.
+fn too_short_to_hold_pii(value: &Value) -> bool {
+    const SIX_DIGITS: u64 = 999_999;
+    match value {
+        Value::Bool(_) => true,
+        Value::Int(i) => i.unsigned_abs() <= SIX_DIGITS,
+        Value::Double(d) => d.fract() == 0.0 && d.abs() <= SIX_DIGITS as f64,
+        Value::Text(_) | Value::Location { .. } => false,
+    }
 }
 
 impl From<Value> for MinimizedValue {
@@ -96,5 +112,38 @@ fn canonical(value: &Value) -> Cow<'_, str> {
         Value::Int(i) => Cow::Owned(i.to_string()),
         Value::Double(d) => Cow::Owned(d.to_string()),
         Value::Location { lat, lon } => Cow::Owned(format!("{lat},{lon}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shortcut must agree with the scrubber on every value it skips, and the boundary
+    /// (seven digits) must still reach the scrubber.
+    #[test]
+    fn values_skipped_by_the_shortcut_are_ones_the_scrubber_leaves_alone() {
+        let mut skipped = vec![Value::Bool(true), Value::Bool(false), Value::Double(-0.0)];
+        for n in [0i64, 7, 42, 123_456, 999_999, -999_999, 100_000, 555_123] {
+            skipped.push(Value::Int(n));
+            skipped.push(Value::Double(n as f64));
+        }
+        for value in skipped {
+            assert!(too_short_to_hold_pii(&value), "{value:?}");
+            let text = canonical(&value);
+            let report = scrub_report(&text);
+            assert_eq!(report.removed(), 0, "{value:?}");
+            assert_eq!(report.text, text, "{value:?}");
+        }
+        for value in [
+            Value::Int(5_551_234),
+            Value::Int(-1_000_000),
+            Value::Double(5_551_234.0),
+            Value::Double(0.25),
+            Value::Double(f64::NAN),
+            Value::Text("1".into()),
+        ] {
+            assert!(!too_short_to_hold_pii(&value), "{value:?}");
+        }
     }
 }

@@ -33,7 +33,10 @@ pub struct Context<'a> {
 /// value means the raw event cannot outlive this call, and kept values move rather than copy.
 pub fn minimize(event: Event, cx: &Context<'_>) -> (Option<Minimized>, Trace) {
     let Some(permit) = cx.permits.permit(event.category) else {
-        return (None, Trace::dropped_for_consent(event.name, event.category));
+        return (
+            None,
+            Trace::dropped_for_consent(&event.name, event.category),
+        );
     };
     let mut properties = BTreeMap::new();
     let mut fields = Vec::with_capacity(event.properties.len());
@@ -44,7 +47,7 @@ pub fn minimize(event: Event, cx: &Context<'_>) -> (Option<Minimized>, Trace) {
         let action = floored.as_ref().map_or(decided.action, |(a, _)| a);
         let (kept, outcome) = apply::apply(action, class, property.value, cx);
         fields.push(FieldTrace {
-            field: key.clone(),
+            field: key.as_str().into(),
             class,
             rule: decided.rule,
             action: action.name(),
@@ -55,7 +58,7 @@ pub fn minimize(event: Event, cx: &Context<'_>) -> (Option<Minimized>, Trace) {
             properties.insert(key, Field::new(kept, decided.granted));
         }
     }
-    let trace = Trace::kept(event.name.clone(), event.category, permit.basis(), fields);
+    let trace = Trace::kept(&event.name, event.category, permit.basis(), fields);
     (
         Some(Minimized::new(event.name, permit, cx.now_ms, properties)),
         trace,

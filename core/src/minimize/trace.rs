@@ -1,3 +1,4 @@
+use compact_str::CompactString;
 use serde::Serialize;
 
 use crate::consent::{Basis, Category};
@@ -6,7 +7,8 @@ use crate::policy::DataClass;
 /// What minimization decided for one event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Trace {
-    pub event: String,
+    /// Short names are held inline: a trace is made for every event and kept for few.
+    pub event: CompactString,
     pub category: Category,
     pub verdict: Verdict,
     pub fields: Vec<FieldTrace>,
@@ -26,7 +28,7 @@ pub enum Verdict {
 /// the policy if any, and the outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldTrace {
-    pub field: String,
+    pub field: CompactString,
     pub class: DataClass,
     pub rule: Option<usize>,
     pub action: &'static str,
@@ -53,9 +55,9 @@ pub enum FieldOutcome {
 }
 
 impl Trace {
-    pub(super) fn dropped_for_consent(event: String, category: Category) -> Trace {
+    pub(super) fn dropped_for_consent(event: &str, category: Category) -> Trace {
         Trace {
-            event,
+            event: event.into(),
             category,
             verdict: Verdict::DroppedForConsent,
             fields: Vec::new(),
@@ -63,13 +65,13 @@ impl Trace {
     }
 
     pub(super) fn kept(
-        event: String,
+        event: &str,
         category: Category,
         basis: Basis,
         fields: Vec<FieldTrace>,
     ) -> Trace {
         Trace {
-            event,
+            event: event.into(),
             category,
             verdict: Verdict::Kept(basis),
             fields,

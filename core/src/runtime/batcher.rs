@@ -11,7 +11,7 @@ use crate::envelope::{self, Aead};
 use crate::journal::Journal;
 use crate::minimize::Minimized;
 use crate::outbox::{priority, Outbox, OutboxEntry, Sealed};
-use crate::wire::{self, Batch, BatchMeta, WireEvent};
+use crate::wire::{self, BatchMeta};
 
 pub(super) const SDK_VERSION: &str = concat!("modicum/", env!("CARGO_PKG_VERSION"));
 
@@ -28,6 +28,25 @@ pub(super) fn round(
         return Ok(());
     };
     let through = journal.roll()?;
+    let sealed = seal_round(shared, key, journal, outbox, events, through);
+    match sealed {
+        Ok(()) => journal.rolled_committed(),
+        // The rolled segment still holds the events that did not reach the outbox.
+        Err(_) => journal.sync_rolled()?,
+    }
+    sealed
+}
+
+/// Seals `events` into batches and commits them to the outbox along with dropping the
+/// journal through segment `through`.
+fn seal_round(
+    shared: &Shared,
+    key: &envelope::CollectorKey,
+    journal: &mut Journal,
+    outbox: &mut Outbox,
+    events: &[Minimized],
+    through: u64,
+) -> io::Result<()> {
     if events.is_empty() {
         return journal.drop_through(through);
     }
@@ -49,6 +68,13 @@ pub(super) fn round(
             .or_default()
             .push(event);
     }
+    let meta = BatchMeta {
+        app_id: shared.config.app_id.clone(),
+        install,
+        sdk_version: SDK_VERSION.to_owned(),
+        created_at_ms: now,
+        device,
+    };
     let mut sealed = Vec::new();
     for ((category, bits), events) in groups {
         let grants: Vec<Category> = Category::ALL
@@ -60,17 +86,7 @@ pub(super) fn round(
             shared.config.batch_max_events,
             shared.config.batch_max_bytes,
         ) {
-            let batch = Batch {
-                meta: BatchMeta {
-                    app_id: shared.config.app_id.clone(),
-                    install: install.clone(),
-                    sdk_version: SDK_VERSION.to_owned(),
-                    created_at_ms: now,
-                    device: device.clone(),
-                },
-                events: chunk.iter().map(|e| WireEvent::from(*e)).collect(),
-            };
-            let payload = wire::encode(&batch).map_err(io::Error::other)?;
+            let payload = wire::encode_minimized(&meta, &chunk).map_err(io::Error::other)?;
             let count = chunk.len() as u32;
             let batch = envelope::seal(key, Aead::Aes128Gcm, &payload, count, now)
                 .map_err(io::Error::other)?;

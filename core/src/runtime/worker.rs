@@ -234,41 +234,47 @@ impl Worker {
             &mut self.pending,
         );
         self.note(budget);
-        // The ledger is saved with each group commit, so its counts survive as long as the
-        // events they describe.
+        self.save_ledger();
+        result
+    }
+
+    /// The ledger is saved with each group commit and each round, so its counts survive as
+    /// long as the events they describe.
+    fn save_ledger(&self) {
         let saved = self
             .shared
             .ledger
             .save(&self.shared.config.storage_dir.join(super::LEDGER_FILE));
         self.note(saved);
-        result
     }
 
-    /// Syncs, then moves what is journaled into sealed outbox batches (if a collector key is
-    /// configured).
+    /// Moves what is journaled into sealed outbox batches if a collector key is configured;
+    /// syncs the journal otherwise.
     fn seal(&mut self) -> io::Result<()> {
-        self.sync()?;
-        if self.shared.config.collector.is_some() {
-            let events = std::mem::take(&mut self.pending);
-            if let Err(e) =
-                batcher::round(&self.shared, &mut self.journal, &mut self.outbox, &events)
-            {
-                // The round did not commit, or committed and failed to tidy up: the journal
-                // says which events are still waiting.
-                self.pending = self.journal.read().map(|c| c.events).unwrap_or(events);
-                return Err(e);
-            }
-            self.batch_by = None;
-            // Batches waiting for an upload that does not come age out like events do.
-            self.expire()?;
-            batcher::enforce_budget(
-                &self.shared,
-                &mut self.journal,
-                &mut self.outbox,
-                &mut self.pending,
-            )?;
+        if self.shared.config.collector.is_none() {
+            return self.sync();
         }
+        // No sync first: the round makes the journal's events durable in sealed batches, and
+        // syncs the journal itself only if it fails.
+        self.sync_by = None;
+        let events = std::mem::take(&mut self.pending);
+        if let Err(e) = batcher::round(&self.shared, &mut self.journal, &mut self.outbox, &events) {
+            // The round did not commit, or committed and failed to tidy up: the journal says
+            // which events are still waiting.
+            self.pending = self.journal.read().map(|c| c.events).unwrap_or(events);
+            return Err(e);
+        }
+        self.batch_by = None;
+        // Batches waiting for an upload that does not come age out like events do.
+        self.expire()?;
+        batcher::enforce_budget(
+            &self.shared,
+            &mut self.journal,
+            &mut self.outbox,
+            &mut self.pending,
+        )?;
         self.settle();
+        self.save_ledger();
         Ok(())
     }
 

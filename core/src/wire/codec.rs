@@ -4,25 +4,39 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::compress::{deflate, inflate};
 use super::layout::{Cell, Cells, Column, Group, Meta, Payload};
-use super::{dictionary, Batch, BatchMeta, Limits, WireError, WireEvent, WireValue, SCHEMA};
+use super::{
+    dictionary, Batch, BatchMeta, EncodeEvent, Limits, ValueRef, WireError, WireEvent, WireValue,
+    SCHEMA,
+};
 use crate::consent::{Basis, Category};
+use crate::minimize::Minimized;
 
 /// Encodes and compresses `batch` (schema 1).
 pub fn encode(batch: &Batch) -> Result<Vec<u8>, WireError> {
+    let events: Vec<&WireEvent> = batch.events.iter().collect();
+    encode_events(&batch.meta, &events)
+}
+
+/// Encodes and compresses minimized events with `meta`, as [`encode`] would the same events
+/// converted to [`WireEvent`]s, without copying them.
+pub fn encode_minimized(meta: &BatchMeta, events: &[&Minimized]) -> Result<Vec<u8>, WireError> {
+    encode_events(meta, events)
+}
+
+fn encode_events<E: EncodeEvent>(meta: &BatchMeta, events: &[&E]) -> Result<Vec<u8>, WireError> {
     let mut strings = Interner::default();
     let meta = Meta {
-        app_id: strings.index(&batch.meta.app_id),
-        install: batch.meta.install.as_deref().map(|i| strings.index(i)),
-        sdk: strings.index(&batch.meta.sdk_version),
-        created_at_ms: batch.meta.created_at_ms,
-        device: batch
-            .meta
+        app_id: strings.index(&meta.app_id),
+        install: meta.install.as_deref().map(|i| strings.index(i)),
+        sdk: strings.index(&meta.sdk_version),
+        created_at_ms: meta.created_at_ms,
+        device: meta
             .device
             .iter()
-            .map(|(k, v)| (strings.index(k), cell(v, &mut strings)))
+            .map(|(k, v)| (strings.index(k), cell(v.into(), &mut strings)))
             .collect(),
     };
-    let groups = group(&batch.events)
+    let groups = group(events)
         .into_iter()
         .map(|events| column_group(&events, &mut strings))
         .collect();
@@ -81,12 +95,12 @@ pub fn decode(bytes: &[u8], limits: Limits) -> Result<Batch, WireError> {
 
 /// Groups events by (name, category, basis), in order of first appearance, each group in time
 /// order so its deltas are never negative.
-fn group(events: &[WireEvent]) -> Vec<Vec<&WireEvent>> {
+fn group<'a, E: EncodeEvent>(events: &[&'a E]) -> Vec<Vec<&'a E>> {
     let mut index: HashMap<(&str, Category, Basis), usize> = HashMap::new();
-    let mut groups: Vec<Vec<&WireEvent>> = Vec::new();
-    for e in events {
+    let mut groups: Vec<Vec<&E>> = Vec::new();
+    for &e in events {
         let at = *index
-            .entry((e.name.as_str(), e.category, e.basis))
+            .entry((e.name(), e.category(), e.basis()))
             .or_insert_with(|| {
                 groups.push(Vec::new());
                 groups.len() - 1
@@ -94,32 +108,28 @@ fn group(events: &[WireEvent]) -> Vec<Vec<&WireEvent>> {
         groups[at].push(e);
     }
     for g in &mut groups {
-        g.sort_by_key(|e| e.recorded_at_ms);
+        g.sort_by_key(|e| e.recorded_at_ms());
     }
     groups
 }
 
-fn column_group(events: &[&WireEvent], strings: &mut Interner) -> Group {
+fn column_group<E: EncodeEvent>(events: &[&E], strings: &mut Interner) -> Group {
     let first = events[0];
-    let first_ms = first.recorded_at_ms;
+    let first_ms = first.recorded_at_ms();
     let mut last = first_ms;
     let deltas = events
         .iter()
         .map(|e| {
-            let d = e.recorded_at_ms - last;
-            last = e.recorded_at_ms;
+            let d = e.recorded_at_ms() - last;
+            last = e.recorded_at_ms();
             d
         })
         .collect();
-    let keys: BTreeSet<&str> = events
-        .iter()
-        .flat_map(|e| e.properties.keys().map(String::as_str))
-        .collect();
+    let keys: BTreeSet<&str> = events.iter().flat_map(|e| e.keys()).collect();
     let columns = keys
         .into_iter()
         .map(|key| {
-            let values: Vec<Option<&WireValue>> =
-                events.iter().map(|e| e.properties.get(key)).collect();
+            let values: Vec<Option<ValueRef>> = events.iter().map(|e| e.value(key)).collect();
             Column {
                 key: strings.index(key),
                 cells: cells(&values, strings),
@@ -127,17 +137,17 @@ fn column_group(events: &[&WireEvent], strings: &mut Interner) -> Group {
         })
         .collect();
     Group {
-        name: strings.index(&first.name),
-        category: first.category as u8,
-        basis: u8::from(first.basis == Basis::Essential),
+        name: strings.index(first.name()),
+        category: first.category() as u8,
+        basis: u8::from(first.basis() == Basis::Essential),
         first_ms,
         deltas,
         columns,
     }
 }
 
-fn cells(values: &[Option<&WireValue>], strings: &mut Interner) -> Cells {
-    let kinds: BTreeSet<u8> = values.iter().flatten().map(|v| kind(v)).collect();
+fn cells(values: &[Option<ValueRef>], strings: &mut Interner) -> Cells {
+    let kinds: BTreeSet<u8> = values.iter().flatten().map(|v| kind(*v)).collect();
     macro_rules! typed {
         ($variant:ident, $pattern:pat => $out:expr) => {
             Cells::$variant(
@@ -154,36 +164,31 @@ fn cells(values: &[Option<&WireValue>], strings: &mut Interner) -> Cells {
         };
     }
     match kinds.iter().copied().collect::<Vec<_>>().as_slice() {
-        [0] => typed!(Bool, WireValue::Bool(b) => *b),
-        [1] => typed!(Int, WireValue::Int(i) => *i),
-        [2] => decimal(values).unwrap_or_else(|| typed!(Double, WireValue::Double(d) => *d)),
+        [0] => typed!(Bool, ValueRef::Bool(b) => b),
+        [1] => typed!(Int, ValueRef::Int(i) => i),
+        [2] => decimal(values).unwrap_or_else(|| typed!(Double, ValueRef::Double(d) => d)),
         [3] => Cells::Text(
             values
                 .iter()
                 .map(|v| match v {
-                    Some(WireValue::Text(t)) => Some(strings.index(t)),
+                    Some(ValueRef::Text(t)) => Some(strings.index(t)),
                     _ => None,
                 })
                 .collect(),
         ),
-        [4] => typed!(Location, WireValue::Location { lat, lon } => (*lat, *lon)),
+        [4] => typed!(Location, ValueRef::Location { lat, lon } => (lat, lon)),
         _ => Cells::Mixed(values.iter().map(|v| v.map(|v| cell(v, strings))).collect()),
     }
 }
 
 /// The smallest scale (0 to 6 decimals) at which every double in the column is exact, as
 /// scaled integers; `None` if there is none.
-fn decimal(values: &[Option<&WireValue>]) -> Option<Cells> {
+fn decimal(values: &[Option<ValueRef>]) -> Option<Cells> {
     let doubles: Vec<Option<f64>> = values
         .iter()
-        .map(|v| {
-            v.and_then(|v| {
-                if let WireValue::Double(d) = v {
-                    Some(*d)
-                } else {
-                    None
-                }
-            })
+        .map(|v| match v {
+            Some(ValueRef::Double(d)) => Some(*d),
+            _ => None,
         })
         .collect();
     (0u8..=6).find_map(|scale| {
@@ -203,23 +208,23 @@ fn decimal(values: &[Option<&WireValue>]) -> Option<Cells> {
     })
 }
 
-fn kind(value: &WireValue) -> u8 {
+fn kind(value: ValueRef) -> u8 {
     match value {
-        WireValue::Bool(_) => 0,
-        WireValue::Int(_) => 1,
-        WireValue::Double(_) => 2,
-        WireValue::Text(_) => 3,
-        WireValue::Location { .. } => 4,
+        ValueRef::Bool(_) => 0,
+        ValueRef::Int(_) => 1,
+        ValueRef::Double(_) => 2,
+        ValueRef::Text(_) => 3,
+        ValueRef::Location { .. } => 4,
     }
 }
 
-fn cell(value: &WireValue, strings: &mut Interner) -> Cell {
+fn cell(value: ValueRef, strings: &mut Interner) -> Cell {
     match value {
-        WireValue::Bool(b) => Cell::Bool(*b),
-        WireValue::Int(i) => Cell::Int(*i),
-        WireValue::Double(d) => Cell::Double(*d),
-        WireValue::Text(t) => Cell::Text(strings.index(t)),
-        WireValue::Location { lat, lon } => Cell::Location(*lat, *lon),
+        ValueRef::Bool(b) => Cell::Bool(b),
+        ValueRef::Int(i) => Cell::Int(i),
+        ValueRef::Double(d) => Cell::Double(d),
+        ValueRef::Text(t) => Cell::Text(strings.index(t)),
+        ValueRef::Location { lat, lon } => Cell::Location(lat, lon),
     }
 }
 

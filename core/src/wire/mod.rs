@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use codec::{decode, encode};
+pub use codec::{decode, encode, encode_minimized};
 
 use crate::consent::{Basis, Category};
 use crate::minimize::{Minimized, MinimizedValue};
@@ -122,6 +122,103 @@ impl From<&Minimized> for WireEvent {
             recorded_at_ms: m.recorded_at_ms(),
             properties,
         }
+    }
+}
+
+/// A property value as the encoder reads it, borrowed from a [`WireEvent`] or straight from a
+/// [`Minimized`] event, so sealing a batch copies no strings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ValueRef<'a> {
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    Text(&'a str),
+    Location { lat: f64, lon: f64 },
+}
+
+impl<'a> From<&'a WireValue> for ValueRef<'a> {
+    fn from(v: &'a WireValue) -> ValueRef<'a> {
+        match v {
+            WireValue::Bool(b) => ValueRef::Bool(*b),
+            WireValue::Int(i) => ValueRef::Int(*i),
+            WireValue::Double(d) => ValueRef::Double(*d),
+            WireValue::Text(t) => ValueRef::Text(t),
+            WireValue::Location { lat, lon } => ValueRef::Location {
+                lat: *lat,
+                lon: *lon,
+            },
+        }
+    }
+}
+
+impl<'a> From<&'a MinimizedValue> for ValueRef<'a> {
+    fn from(v: &'a MinimizedValue) -> ValueRef<'a> {
+        match v {
+            MinimizedValue::Bool(b) => ValueRef::Bool(*b),
+            MinimizedValue::Int(i) => ValueRef::Int(*i),
+            MinimizedValue::Double(d) => ValueRef::Double(*d),
+            MinimizedValue::Text(t) => ValueRef::Text(t),
+            MinimizedValue::Location { lat, lon } => ValueRef::Location {
+                lat: *lat,
+                lon: *lon,
+            },
+        }
+    }
+}
+
+/// What the encoder needs of an event: both a decoded [`WireEvent`] and a [`Minimized`] one
+/// provide it.
+pub(crate) trait EncodeEvent {
+    fn name(&self) -> &str;
+    fn category(&self) -> Category;
+    fn basis(&self) -> Basis;
+    fn recorded_at_ms(&self) -> u64;
+    /// Property keys, in ascending order.
+    fn keys(&self) -> impl Iterator<Item = &str>;
+    fn value(&self, key: &str) -> Option<ValueRef<'_>>;
+}
+
+impl EncodeEvent for WireEvent {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn category(&self) -> Category {
+        self.category
+    }
+    fn basis(&self) -> Basis {
+        self.basis
+    }
+    fn recorded_at_ms(&self) -> u64 {
+        self.recorded_at_ms
+    }
+    fn keys(&self) -> impl Iterator<Item = &str> {
+        self.properties.keys().map(String::as_str)
+    }
+    fn value(&self, key: &str) -> Option<ValueRef<'_>> {
+        self.properties.get(key).map(ValueRef::from)
+    }
+}
+
+impl EncodeEvent for Minimized {
+    fn name(&self) -> &str {
+        Minimized::name(self)
+    }
+    fn category(&self) -> Category {
+        Minimized::category(self)
+    }
+    fn basis(&self) -> Basis {
+        Minimized::basis(self)
+    }
+    fn recorded_at_ms(&self) -> u64 {
+        Minimized::recorded_at_ms(self)
+    }
+    fn keys(&self) -> impl Iterator<Item = &str> {
+        self.properties().keys().map(String::as_str)
+    }
+    fn value(&self, key: &str) -> Option<ValueRef<'_>> {
+        self.properties()
+            .get(key)
+            .map(|f| ValueRef::from(f.value()))
     }
 }
 
