@@ -199,7 +199,10 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
     /** The most recent decisions (which policy rule fired on which field), as a JSON array. */
     fun recentTracesJson(): String = core.recentTracesJson()
 
-    /** Drains what is queued, makes it durable, and releases the core. */
+    /**
+     * Drains what is queued, makes it durable, and releases the core, after what the platform
+     * layer attached (callbacks, the crash handler). A failure goes to [Config.onError].
+     */
     override fun close() {
         try {
             attachments.reversed().forEach { resource ->
@@ -212,6 +215,9 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
             attachments.clear()
             buffer.close()
             core.shutdown(5_000u)
+        } catch (e: ModicumException) {
+            // Storage that failed now failed before, and was reported then; closing must not throw.
+            config.onError(e)
         } finally {
             core.close()
         }
@@ -229,6 +235,14 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
         budgetMillis: Long = 30_000,
     ): UploadReport {
         buffer.drain()
-        return core.uploadPending(uploader, conditions, budgetMillis.toULong())
+        return try {
+            core.uploadPending(uploader, conditions, budgetMillis.toULong())
+        } catch (e: ModicumException) {
+            config.onError(e)
+            UploadReport(
+                requests = 0u, deliveredBatches = 0u, deliveredEvents = 0uL, splits = 0u, droppedEvents = 0uL,
+                waiting = "upload failed: ${e.message}",
+            )
+        }
     }
 }
