@@ -1,3 +1,5 @@
+@file:JvmName("ModicumAndroid")
+
 package dev.modicum
 
 import android.content.Context
@@ -29,8 +31,7 @@ fun Modicum.Companion.start(context: Context, config: Config): Modicum? {
     val app = context.applicationContext ?: context
     var network: AndroidNetworkProvider? = null
     return try {
-        network = AndroidNetworkProvider(app)
-        val connection = network
+        val connection = AndroidNetworkProvider(app).also { network = it }
         val secrets = when (val storage = config.secretStorage) {
             SecretStorage.Platform -> KeystoreSecretStore(app)
             SecretStorage.Files -> null
@@ -43,19 +44,31 @@ fun Modicum.Companion.start(context: Context, config: Config): Modicum? {
         )
         val modicum = Modicum(ModicumCore.startWith(config.toCoreConfig(), providers), config)
         modicum.attach(connection)
-        connectivityEvents(modicum, connection)
-        if (config.installCrashHandler) modicum.attach(ModicumCrashHandler.install(modicum))
-        if (config.endpoints.isNotEmpty() && !UploadScheduler.schedule(app, config.uploadOnlyUnmetered)) {
-            config.onError(IllegalStateException("JobScheduler refused the upload job"))
+        network = null // the instance owns it now
+        try {
+            attachPlatform(modicum, app, connection)
+        } catch (e: Exception) {
+            modicum.close()
+            throw e
         }
-        RunningModicum.set(modicum)
-        modicum.attach { RunningModicum.clear(modicum) }
         modicum
     } catch (e: Exception) {
         network?.close()
         config.onError(e)
         null
     }
+}
+
+/** What an Android start adds to a running instance; each part is released by its close. */
+private fun attachPlatform(modicum: Modicum, app: Context, network: AndroidNetworkProvider) {
+    val config = modicum.config
+    connectivityEvents(modicum, network)
+    if (config.installCrashHandler) modicum.attach(ModicumCrashHandler.install(modicum))
+    if (config.endpoints.isNotEmpty() && !UploadScheduler.schedule(app, config.uploadOnlyUnmetered)) {
+        config.onError(IllegalStateException("JobScheduler refused the upload job"))
+    }
+    RunningModicum.set(modicum)
+    modicum.attach { RunningModicum.clear(modicum) }
 }
 
 /** Records each change of the default network as a connectivity event, off the callback's thread. */

@@ -8,6 +8,7 @@ import android.telephony.TelephonyManager
 import dev.modicum.ffi.NetworkProvider
 import dev.modicum.ffi.NetworkState
 import java.util.concurrent.Executor
+import java.util.concurrent.RejectedExecutionException
 
 /**
  * Follows the default network with a [ConnectivityManager.NetworkCallback] and keeps its state,
@@ -61,7 +62,12 @@ class AndroidNetworkProvider(context: Context) : NetworkProvider, AutoCloseable 
     private fun update(state: NetworkState) {
         if (state == current) return
         current = state
-        listener?.let { (executor, onChange) -> executor.execute { onChange(state) } }
+        val (executor, onChange) = listener ?: return
+        try {
+            executor.execute { onChange(state) }
+        } catch (_: RejectedExecutionException) {
+            // The listener's owner is closing; this callback thread must not throw.
+        }
     }
 
     private fun stateOf(capabilities: NetworkCapabilities): NetworkState {

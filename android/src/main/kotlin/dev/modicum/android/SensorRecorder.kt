@@ -9,7 +9,9 @@ import android.os.SystemClock
 import dev.modicum.Modicum
 import dev.modicum.ffi.SensorReading
 import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.RejectedExecutionException
 import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicLong
 
 /**
@@ -33,12 +35,16 @@ class SensorRecorder @JvmOverloads constructor(
     private val sensors = (context.applicationContext ?: context).getSystemService(Context.SENSOR_SERVICE) as? SensorManager
     private val worker = backgroundThread("modicum-sensors")
     private val listeners = ConcurrentHashMap<Int, Listener>()
+    private val closed = AtomicBoolean(false)
 
     /** Readings dropped because the buffer was full. */
     val droppedReadings = AtomicLong(0)
 
     /** Windows the core closed (and recorded) from these readings so far. */
     val windowsClosed = AtomicLong(0)
+
+    /** Wall-clock time, which readings are placed on; tests fix it to place windows exactly. */
+    internal var wallClockMillis: () -> Long = System::currentTimeMillis
 
     init {
         worker.scheduleWithFixedDelay(::drainAll, flushIntervalMillis, flushIntervalMillis, TimeUnit.MILLISECONDS)
@@ -51,6 +57,7 @@ class SensorRecorder @JvmOverloads constructor(
     @JvmOverloads
     fun start(sensorType: Int, samplingPeriodUs: Int = SensorManager.SENSOR_DELAY_NORMAL): Boolean {
         val manager = sensors ?: return false
+        check(!closed.get()) { "SensorRecorder is closed" }
         if (listeners.containsKey(sensorType)) return true
         val sensor = manager.getDefaultSensor(sensorType) ?: return false
         val listener = Listener(sensorName(sensor))
@@ -63,25 +70,36 @@ class SensorRecorder @JvmOverloads constructor(
     fun stop(sensorType: Int) {
         val listener = listeners.remove(sensorType) ?: return
         sensors?.unregisterListener(listener)
-        worker.execute { listener.drain() }
+        onWorker { listener.drain() }
     }
 
     /** Hands everything buffered to the core and returns once it has. */
     fun flush() {
-        worker.submit(::drainAll).get()
+        if (!closed.get()) worker.submit(::drainAll).get()
     }
 
+    /** Stops every sensor and hands what was buffered to the core. */
     override fun close() {
         listeners.values.forEach { sensors?.unregisterListener(it) }
         try {
             flush()
         } finally {
+            closed.set(true)
             listeners.clear()
             worker.shutdown()
         }
     }
 
     private fun drainAll() = listeners.values.forEach { it.drain() }
+
+    /** Runs [task] on the worker; once closed, a late sensor callback must not throw. */
+    private fun onWorker(task: () -> Unit) {
+        try {
+            worker.execute(task)
+        } catch (_: RejectedExecutionException) {
+            // Closed: what was buffered was drained by close.
+        }
+    }
 
     private inner class Listener(val name: String) : SensorEventListener {
         private val lock = Any()
@@ -97,7 +115,7 @@ class SensorRecorder @JvmOverloads constructor(
                 buffered.add(Pending(event.timestamp, event.values.copyOf(minOf(event.values.size, MAX_AXES))))
                 buffered.size == bulkSize
             }
-            if (full) worker.execute(::drain)
+            if (full) onWorker(::drain)
         }
 
         override fun onAccuracyChanged(sensor: Sensor, accuracy: Int) = Unit
@@ -109,7 +127,7 @@ class SensorRecorder @JvmOverloads constructor(
                 buffered.also { buffered = ArrayList(bulkSize) }
             }
             // Sensor timestamps count from boot; the core wants wall-clock time.
-            val bootEpochNanos = System.currentTimeMillis() * NANOS_PER_MILLI - SystemClock.elapsedRealtimeNanos()
+            val bootEpochNanos = wallClockMillis() * NANOS_PER_MILLI - SystemClock.elapsedRealtimeNanos()
             val readings = taken.map { reading ->
                 SensorReading(
                     atMs = ((bootEpochNanos + reading.timestampNanos) / NANOS_PER_MILLI).coerceAtLeast(0).toULong(),

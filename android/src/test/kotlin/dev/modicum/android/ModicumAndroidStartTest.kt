@@ -2,7 +2,14 @@ package dev.modicum.android
 
 import android.app.Application
 import org.robolectric.RuntimeEnvironment
+import android.content.Context
+import android.net.ConnectivityManager
 import dev.modicum.ConsentCategory
+import dev.modicum.Modicum
+import dev.modicum.ffi.ModicumException
+import dev.modicum.start
+import java.io.File
+import org.robolectric.Shadows.shadowOf
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
 import org.junit.Assert.assertSame
@@ -37,5 +44,19 @@ class ModicumAndroidStartTest {
             assertTrue(again.heldEventsJson().contains("\"name\":\"checkout\""))
         }
         assertEquals(emptyList<Throwable>(), modicum.errors)
+    }
+
+    @Test
+    fun aStartThatFailsReportsAndReturnsNullWithoutLeavingCallbacksBehind() {
+        val blocked = File(app.filesDir, "not-a-directory").apply { writeText("a file where storage should go") }
+        val connectivity = shadowOf(app.getSystemService(Context.CONNECTIVITY_SERVICE) as ConnectivityManager)
+        val before = connectivity.networkCallbacks.size
+
+        val started = Modicum.start(app, modicum.config().copy(storageDir = blocked))
+
+        assertNull(started)
+        assertTrue(modicum.errors.toString(), modicum.errors.single() is ModicumException.StorageUnusable)
+        assertEquals(before, connectivity.networkCallbacks.size)
+        assertNull(RunningModicum.current)
     }
 }

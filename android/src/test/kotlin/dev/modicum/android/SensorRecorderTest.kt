@@ -4,6 +4,7 @@ import android.app.Application
 import android.content.Context
 import android.hardware.Sensor
 import android.hardware.SensorManager
+import android.os.SystemClock
 import dev.modicum.ConsentCategory
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
@@ -37,9 +38,11 @@ class SensorRecorderTest {
         TestModicum(app).start().use { modicum ->
             modicum.setConsent(ConsentCategory.SENSORS, true)
             SensorRecorder(app, modicum, flushIntervalMillis = 60_000).use { recorder ->
+                // Boot at a whole minute of wall-clock time, so the core's windows start at boot.
+                recorder.wallClockMillis = { 1_700_000_040_000L + SystemClock.elapsedRealtime() }
                 assertTrue(recorder.start(Sensor.TYPE_ACCELEROMETER))
                 // Three readings in one minute, then one in a later minute that closes the first.
-                reading(0, 1f)
+                reading(1, 1f)
                 reading(10, 2f)
                 reading(20, 3f)
                 reading(130, 4f)
