@@ -1,14 +1,14 @@
 package dev.modicum
 
 import dev.modicum.ffi.AgeBand
+import dev.modicum.ffi.CrashReport
 import dev.modicum.ffi.CustomEvent
 import dev.modicum.ffi.DataClass
+import dev.modicum.ffi.Endpoint
 import dev.modicum.ffi.ModicumConfig
 import dev.modicum.ffi.ModicumCore
-import dev.modicum.ffi.PlatformProviders
-import dev.modicum.ffi.CrashReport
-import dev.modicum.ffi.Endpoint
 import dev.modicum.ffi.ModicumException
+import dev.modicum.ffi.PlatformProviders
 import dev.modicum.ffi.SecretStore
 import dev.modicum.ffi.UploadConditions
 import dev.modicum.ffi.UploadReport
