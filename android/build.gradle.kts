@@ -3,7 +3,10 @@
 //      16 KB page-aligned (NDK r28+ does this by default; the flag keeps older NDKs right).
 //   2. uniffiBindings: generates the Kotlin bindings from the built library (library mode,
 //      with bindings/uniffi.toml, i.e. Android's cleaner) into build/generated/uniffi.
-//   3. compiles them with src/main/kotlin into the AAR.
+//   3. compiles them with src/main/kotlin (and src/main/AndroidManifest.xml: the upload
+//      JobService and its permissions) into the AAR.
+//   Unit tests (src/test/kotlin, plain JUnit and Robolectric) load a host-built library through
+//   the desktop JNA jar: cargoHost builds it and the modicum CLI the upload test serves with.
 // Verified only where an Android SDK and NDK exist; on machines without them, the host build
 // (android/host/build.sh) compiles the same sources against Robolectric's android-all jar.
 import org.gradle.api.tasks.Exec
@@ -48,6 +51,8 @@ dependencies {
     // 5.18.1 or newer: older JNA races in Structure.getFieldOrder.
     implementation("net.java.dev.jna:jna:5.18.1@aar")
     implementation("androidx.annotation:annotation:1.9.1")
+    // The desktop JNA jar: unit tests run on the development machine's JVM, not on Android.
+    testImplementation("net.java.dev.jna:jna:5.18.1")
     testImplementation("junit:junit:4.13.2")
     testImplementation("org.robolectric:robolectric:4.16.1")
 }
@@ -74,3 +79,17 @@ val uniffiBindings by tasks.registering(Exec::class) {
 }
 
 tasks.named("preBuild") { dependsOn(uniffiBindings) }
+
+val cargoHost by tasks.registering(Exec::class) {
+    description = "Builds the host library and the modicum CLI for the unit tests."
+    workingDir = repoRoot
+    commandLine("cargo", "build", "--release", "-p", "modicum-ffi", "-p", "modicum-cli")
+}
+
+tasks.withType<Test>().configureEach {
+    dependsOn(cargoHost)
+    val release = File(repoRoot, "target/release")
+    systemProperty("jna.library.path", release.path)
+    systemProperty("modicum.cli", File(release, "modicum").path)
+    systemProperty("modicum.vectors", File(repoRoot, "tests/vectors").path)
+}

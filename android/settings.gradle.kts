@@ -16,3 +16,6 @@ dependencyResolutionManagement {
 }
 
 rootProject.name = "modicum-android"
+
+// The sample app (android/sample), built against this library.
+include(":sample")

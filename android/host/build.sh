@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Android library's build that runs on this machine, without Gradle or an Android SDK:
 # generates the JVM-flavoured uniffi bindings, compiles them with the Kotlin facade and the
-# Android providers against Robolectric's android-all jar, then runs the JUnit tests on the
-# JVM (loading the host-built library through JNA) and the Robolectric tests.
+# Android providers against Robolectric's android-all jar (and the sample app against them),
+# then runs the JUnit tests on the JVM (loading the host-built library through JNA) and the
+# Robolectric tests.
 #
 # Usage: android/host/build.sh <folder holding libmodicum_ffi.so> <uniffi-bindgen binary>
 set -euo pipefail
@@ -15,7 +16,7 @@ bindgen=$2
 eval "$("$repo_root/tests/lib/setup-kotlin.sh")"
 build="$android/build/host"
 rm -rf "$build"
-mkdir -p "$build/generated" "$build/main" "$build/test"
+mkdir -p "$build/generated" "$build/main" "$build/sample" "$build/test"
 
 "$bindgen" generate "$lib_dir/libmodicum_ffi.so" --language kotlin --no-format \
   --config "$here/uniffi-jvm.toml" --out-dir "$build/generated" >&2
@@ -35,7 +36,12 @@ echo "compiling Kotlin sources (kotlinc)" >&2
 "$KOTLINC" -nowarn -jvm-target 17 -d "$build/main" -cp "$(cp_of "${jna[@]}" "${android_api[@]}")" \
   $(find "$build/generated" "$android/src/main/kotlin" -name '*.kt') 2>&1 | grep -v '^warning:' >&2 || true
 [ -d "$build/main/dev/modicum" ] || { echo "kotlinc failed on src/main" >&2; exit 1; }
-"$KOTLINC" -nowarn -jvm-target 17 -d "$build/test" \
+# The sample app compiles against the library, so an API change that breaks it fails here.
+"$KOTLINC" -nowarn -jvm-target 17 -d "$build/sample" -cp "$(cp_of "$build/main" "${jna[@]}" "${android_api[@]}")" \
+  $(find "$android/sample/src/main/kotlin" -name '*.kt') 2>&1 | grep -v '^warning:' >&2 || true
+[ -f "$build/sample/dev/modicum/sample/MainActivity.class" ] || { echo "kotlinc failed on sample/" >&2; exit 1; }
+# Friend paths: tests see the library's internal declarations, as Gradle's unit tests do.
+"$KOTLINC" -nowarn -jvm-target 17 -d "$build/test" -Xfriend-paths="$build/main" \
   -cp "$(cp_of "$build/main" "${robolectric[@]}" "${android_api[@]}")" \
   $(find "$android/src/test/kotlin" -name '*.kt') 2>&1 | grep -v '^warning:' >&2 || true
 

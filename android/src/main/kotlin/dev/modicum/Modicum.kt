@@ -1,12 +1,15 @@
 package dev.modicum
 
 import dev.modicum.ffi.AgeBand
+import dev.modicum.ffi.CrashReport
 import dev.modicum.ffi.CustomEvent
 import dev.modicum.ffi.DataClass
+import dev.modicum.ffi.Endpoint
 import dev.modicum.ffi.ModicumConfig
 import dev.modicum.ffi.ModicumCore
-import dev.modicum.ffi.Endpoint
 import dev.modicum.ffi.ModicumException
+import dev.modicum.ffi.PlatformProviders
+import dev.modicum.ffi.SecretStore
 import dev.modicum.ffi.UploadConditions
 import dev.modicum.ffi.UploadReport
 import dev.modicum.ffi.Uploader
@@ -31,15 +34,46 @@ data class Config(
     val bufferCapacity: Int = 10_000,
     /** Receives what goes wrong with telemetry (an invalid event, a failed upload): never thrown at the app. */
     val onError: (Throwable) -> Unit = {},
-)
+    /** Where the journal's key and the install secret live; see [SecretStorage]. */
+    val secretStorage: SecretStorage = SecretStorage.Platform,
+    /** Android: record uncaught exceptions as crash reports, then hand them to the previous handler. */
+    val installCrashHandler: Boolean = true,
+    /** Android: let the scheduled upload job run only on unmetered networks (Wi-Fi, Ethernet). */
+    val uploadOnlyUnmetered: Boolean = true,
+) {
+    internal fun toCoreConfig() = ModicumConfig(
+        storageDir = storageDir.path,
+        appId = appId,
+        policyDocument = policyDocument,
+        pseudonymRotationDays = pseudonymRotationDays?.toUInt(),
+        collectorPublicKey = collectorPublicKey,
+        endpoints = endpoints,
+        homeRegion = homeRegion,
+    )
+}
+
+/** Where Modicum keeps its two secrets: the journal's data key and the install secret. */
+sealed interface SecretStorage {
+    /** The platform's key store: the Android Keystore on Android; files on a plain JVM. */
+    object Platform : SecretStorage
+
+    /** Files in the storage directory, even on Android: weaker, for devices whose Keystore misbehaves. */
+    object Files : SecretStorage
+
+    /** The app's own store (a hardware module, a test double). */
+    class Custom(val store: SecretStore) : SecretStorage
+}
 
 /**
  * The Kotlin face of Modicum. Errors in what the app passes are thrown as the typed
  * subclasses of [ModicumException] (for example [ModicumException.EmptyEventName]); nothing
  * else is thrown except [IllegalArgumentException] for a property of an unsupported type.
  */
-class Modicum private constructor(internal val core: ModicumCore, config: Config) : AutoCloseable {
+class Modicum internal constructor(internal val core: ModicumCore, internal val config: Config) : AutoCloseable {
     private val buffer = Buffer(core, config.bufferCapacity, config.onError)
+
+    /** What the platform layer attached (providers, the crash handler): released first on [close]. */
+    private val attachments = java.util.concurrent.CopyOnWriteArrayList<AutoCloseable>()
 
     @Volatile
     private var permitted: Set<String> = core.permittedCategories().toSet()
@@ -48,21 +82,29 @@ class Modicum private constructor(internal val core: ModicumCore, config: Config
         /** Starts Modicum; throws [ModicumException.StorageUnusable], [ModicumException.InvalidConfig] or [ModicumException.InvalidPolicy]. */
         @JvmStatic
         @Throws(ModicumException::class)
-        fun start(config: Config): Modicum =
-            Modicum(
-                ModicumCore.start(
-                    ModicumConfig(
-                        storageDir = config.storageDir.path,
-                        appId = config.appId,
-                        policyDocument = config.policyDocument,
-                        pseudonymRotationDays = config.pseudonymRotationDays?.toUInt(),
-                        collectorPublicKey = config.collectorPublicKey,
-                        endpoints = config.endpoints,
-                        homeRegion = config.homeRegion,
-                    ),
-                ),
-                config,
-            )
+        fun start(config: Config): Modicum {
+            val custom = config.secretStorage as? SecretStorage.Custom
+            val core = if (custom == null) {
+                ModicumCore.start(config.toCoreConfig())
+            } else {
+                ModicumCore.startWith(config.toCoreConfig(), PlatformProviders(secrets = custom.store))
+            }
+            return Modicum(core, config)
+        }
+    }
+
+    /** Ties [resource] to this instance's life: closed (in reverse order) before the core stops. */
+    internal fun attach(resource: AutoCloseable) {
+        attachments.add(resource)
+    }
+
+    /**
+     * Records an uncaught exception and returns once it is durable. Events still buffered go
+     * first, so what led up to the crash is not lost with the process.
+     */
+    internal fun recordCrash(report: CrashReport, timeoutMillis: Int): Boolean {
+        buffer.drain()
+        return core.recordCrash(report, timeoutMillis.toUInt())
     }
 
     /** Records the user's decision for [category]; withdrawing discards what is held for it. */
@@ -157,11 +199,25 @@ class Modicum private constructor(internal val core: ModicumCore, config: Config
     /** The most recent decisions (which policy rule fired on which field), as a JSON array. */
     fun recentTracesJson(): String = core.recentTracesJson()
 
-    /** Drains what is queued, makes it durable, and releases the core. */
+    /**
+     * Drains what is queued, makes it durable, and releases the core, after what the platform
+     * layer attached (callbacks, the crash handler). A failure goes to [Config.onError].
+     */
     override fun close() {
         try {
+            attachments.reversed().forEach { resource ->
+                try {
+                    resource.close()
+                } catch (e: Exception) {
+                    config.onError(e)
+                }
+            }
+            attachments.clear()
             buffer.close()
             core.shutdown(5_000u)
+        } catch (e: ModicumException) {
+            // Storage that failed now failed before, and was reported then; closing must not throw.
+            config.onError(e)
         } finally {
             core.close()
         }
@@ -179,6 +235,14 @@ class Modicum private constructor(internal val core: ModicumCore, config: Config
         budgetMillis: Long = 30_000,
     ): UploadReport {
         buffer.drain()
-        return core.uploadPending(uploader, conditions, budgetMillis.toULong())
+        return try {
+            core.uploadPending(uploader, conditions, budgetMillis.toULong())
+        } catch (e: ModicumException) {
+            config.onError(e)
+            UploadReport(
+                requests = 0u, deliveredBatches = 0u, deliveredEvents = 0uL, splits = 0u, droppedEvents = 0uL,
+                waiting = "upload failed: ${e.message}",
+            )
+        }
     }
 }

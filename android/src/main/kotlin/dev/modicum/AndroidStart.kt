@@ -1,0 +1,85 @@
+@file:JvmName("ModicumAndroid")
+
+package dev.modicum
+
+import android.content.Context
+import dev.modicum.android.AndroidDeviceInfoProvider
+import dev.modicum.android.AndroidNetworkProvider
+import dev.modicum.android.KeystoreSecretStore
+import dev.modicum.android.ModicumCrashHandler
+import dev.modicum.android.RunningModicum
+import dev.modicum.android.UploadScheduler
+import dev.modicum.android.backgroundThread
+import dev.modicum.ffi.ModicumCore
+import dev.modicum.ffi.PlatformProviders
+
+/**
+ * Starts Modicum in an Android app (call it from `Application.onCreate`): the device and network
+ * providers, secrets in the Android Keystore (unless [Config.secretStorage] says otherwise), the
+ * crash handler if [Config.installCrashHandler], and the upload job if [Config.endpoints] names
+ * a collector. The instance is what [UploadJobService][dev.modicum.android.UploadJobService]
+ * uses, until it is closed.
+ *
+ * Safe on the main thread: the core opens its storage on its own worker, and every later call
+ * into the core made on the app's behalf (connectivity changes) runs on a background thread.
+ * The one cost here is reading the install secret (a Keystore decryption).
+ *
+ * Never throws: a failure to start goes to [Config.onError] and returns null, so telemetry can
+ * never stop the app from starting.
+ */
+fun Modicum.Companion.start(context: Context, config: Config): Modicum? {
+    val app = context.applicationContext ?: context
+    var network: AndroidNetworkProvider? = null
+    return try {
+        val connection = AndroidNetworkProvider(app).also { network = it }
+        val secrets = when (val storage = config.secretStorage) {
+            SecretStorage.Platform -> KeystoreSecretStore(app)
+            SecretStorage.Files -> null
+            is SecretStorage.Custom -> storage.store
+        }
+        val providers = PlatformProviders(
+            device = AndroidDeviceInfoProvider(app) { connection.network().kind },
+            network = connection,
+            secrets = secrets,
+        )
+        val modicum = Modicum(ModicumCore.startWith(config.toCoreConfig(), providers), config)
+        modicum.attach(connection)
+        network = null // the instance owns it now
+        try {
+            attachPlatform(modicum, app, connection)
+        } catch (e: Exception) {
+            modicum.close()
+            throw e
+        }
+        modicum
+    } catch (e: Exception) {
+        network?.close()
+        config.onError(e)
+        null
+    }
+}
+
+/** What an Android start adds to a running instance; each part is released by its close. */
+private fun attachPlatform(modicum: Modicum, app: Context, network: AndroidNetworkProvider) {
+    val config = modicum.config
+    connectivityEvents(modicum, network)
+    if (config.installCrashHandler) modicum.attach(ModicumCrashHandler.install(modicum))
+    if (config.endpoints.isNotEmpty() && !UploadScheduler.schedule(app, config.uploadOnlyUnmetered)) {
+        config.onError(IllegalStateException("JobScheduler refused the upload job"))
+    }
+    RunningModicum.set(modicum)
+    modicum.attach { RunningModicum.clear(modicum) }
+}
+
+/** Records each change of the default network as a connectivity event, off the callback's thread. */
+private fun connectivityEvents(modicum: Modicum, network: AndroidNetworkProvider) {
+    val thread = backgroundThread("modicum-network")
+    modicum.attach { thread.shutdown() }
+    network.reportChangesTo(thread) { state ->
+        try {
+            modicum.core.recordConnectivity(state)
+        } catch (e: Exception) {
+            modicum.config.onError(e)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package dev.modicum.android
+
+import android.app.job.JobInfo
+import android.app.job.JobScheduler
+import android.content.ComponentName
+import android.content.Context
+
+/**
+ * Schedules [UploadJobService] with JobScheduler: periodic, kept across reboots, on the network
+ * the app allows (unmetered by default), and with exponential backoff when a run ends with
+ * data still waiting. The OS batches the job with other apps' work, which is what keeps the
+ * radio and battery cost low; the core still decides, per batch, what may go now.
+ */
+object UploadScheduler {
+    /** The job's id; an app whose own jobs use this id passes another to [schedule]. */
+    const val DEFAULT_JOB_ID = 0x4D_44_43 // "MDC"
+
+    /** The shortest period JobScheduler allows is 15 minutes. */
+    const val DEFAULT_PERIOD_MILLIS = 60 * 60 * 1000L
+    const val DEFAULT_BACKOFF_MILLIS = 60 * 1000L
+
+    /**
+     * Schedules the upload job unless an identical one is already pending (rescheduling a
+     * periodic job restarts its period, so a start on every launch would postpone it forever).
+     * Returns false if JobScheduler refused it.
+     */
+    @JvmStatic
+    @JvmOverloads
+    fun schedule(
+        context: Context,
+        onlyUnmetered: Boolean = true,
+        periodMillis: Long = DEFAULT_PERIOD_MILLIS,
+        backoffMillis: Long = DEFAULT_BACKOFF_MILLIS,
+        jobId: Int = DEFAULT_JOB_ID,
+    ): Boolean {
+        val scheduler = context.getSystemService(Context.JOB_SCHEDULER_SERVICE) as? JobScheduler ?: return false
+        val job = JobInfo.Builder(jobId, ComponentName(context, UploadJobService::class.java))
+            .setRequiredNetworkType(if (onlyUnmetered) JobInfo.NETWORK_TYPE_UNMETERED else JobInfo.NETWORK_TYPE_ANY)
+            .setPersisted(true)
+            .setPeriodic(periodMillis)
+            .setBackoffCriteria(backoffMillis, JobInfo.BACKOFF_POLICY_EXPONENTIAL)
+            .build()
+        if (scheduler.getPendingJob(jobId)?.let { it.sameSchedule(job) } == true) return true
+        return scheduler.schedule(job) == JobScheduler.RESULT_SUCCESS
+    }
+
+    /** Cancels the upload job (the app stopped uploading, or the user deleted everything). */
+    @JvmStatic
+    @JvmOverloads
+    fun cancel(context: Context, jobId: Int = DEFAULT_JOB_ID) {
+        (context.getSystemService(Context.JOB_SCHEDULER_SERVICE) as? JobScheduler)?.cancel(jobId)
+    }
+
+    private fun JobInfo.sameSchedule(other: JobInfo) =
+        service == other.service && networkType == other.networkType && isPersisted == other.isPersisted &&
+            intervalMillis == other.intervalMillis && initialBackoffMillis == other.initialBackoffMillis &&
+            backoffPolicy == other.backoffPolicy
+}
