@@ -87,9 +87,21 @@ fn too_short_to_hold_pii(value: &Value) -> bool {
     match value {
         Value::Bool(_) => true,
         Value::Int(i) => i.unsigned_abs() <= SIX_DIGITS,
-        Value::Double(d) => d.fract() == 0.0 && d.abs() <= SIX_DIGITS as f64,
+        Value::Double(d) => short_decimal(*d),
         Value::Text(_) | Value::Location { .. } => false,
     }
+}
+
+/// Whether `d` prints with at most six digits in all (counting the `0` before the point of
+/// a fraction): it is exactly `n / 10^scale` for a small enough `n`, and Rust prints the
+/// shortest decimal that reads back as `d`, so it prints no more digits than `n` has.
+fn short_decimal(d: f64) -> bool {
+    (0..=5).any(|scale| {
+        let factor = 10f64.powi(scale);
+        let n = (d * factor).round();
+        let limit = if d.abs() < 1.0 { 99_999.0 } else { 999_999.0 };
+        n.abs() <= limit && n / factor == d
+    })
 }
 
 impl From<Value> for MinimizedValue {
@@ -128,6 +140,9 @@ mod tests {
             skipped.push(Value::Int(n));
             skipped.push(Value::Double(n as f64));
         }
+        for d in [0.25, 0.5, -3.125, 12.75, 99_999.9, 0.00001, 1234.56] {
+            skipped.push(Value::Double(d));
+        }
         for value in skipped {
             assert!(too_short_to_hold_pii(&value), "{value:?}");
             let text = canonical(&value);
@@ -137,10 +152,14 @@ mod tests {
         }
         for value in [
             Value::Int(5_551_234),
+            Value::Double(555.1234),
+            Value::Double(0.123456),
+            Value::Double(1e-7),
+            Value::Double(0.1 + 0.2),
             Value::Int(-1_000_000),
             Value::Double(5_551_234.0),
-            Value::Double(0.25),
             Value::Double(f64::NAN),
+            Value::Double(f64::INFINITY),
             Value::Text("1".into()),
         ] {
             assert!(!too_short_to_hold_pii(&value), "{value:?}");
