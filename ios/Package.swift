@@ -1,5 +1,6 @@
-// swift-tools-version:5.9
-// Modicum for iOS (and, for host tests, Linux).
+// swift-tools-version:6.0
+// Modicum for iOS (and, for host tests, Linux). Tools 6.0: every target builds in the Swift 6
+// language mode, so data-race safety is checked by the compiler, not by review.
 //
 // `Sources/Modicum/Generated/` and `Sources/modicum_ffiFFI/modicum_ffiFFI.h` are produced by
 // uniffi-bindgen from the built Rust library (see ios/host/test.sh); they are not committed
