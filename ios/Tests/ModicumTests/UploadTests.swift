@@ -21,7 +21,7 @@ final class UploadTests: XCTestCase {
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("modicum-upload-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let modicum = try Modicum.start(.init(
+        let modicum = try Modicum.start(config: .init(
             storageDirectory: directory, appID: "dev.modicum.swift", collectorPublicKey: key,
             endpoints: [Endpoint(region: "eu", url: url)]
         ))
