@@ -19,7 +19,9 @@ let package = Package(
         .target(
             name: "Modicum",
             dependencies: ["modicum_ffiFFI"],
-            path: "Sources/Modicum"
+            path: "Sources/Modicum",
+            // Apple requires apps to declare the required-reason APIs their SDKs use.
+            resources: [.copy("PrivacyInfo.xcprivacy")]
         ),
         // record() benchmark (ios/host/bench.sh); not a product.
         .executableTarget(
