@@ -23,6 +23,13 @@ let package = Package(
             // Apple requires apps to declare the required-reason APIs their SDKs use.
             resources: [.copy("PrivacyInfo.xcprivacy")]
         ),
+        // The sample app: a SwiftUI app on iOS; elsewhere its integration flow runs from the
+        // command line (ios/host/test.sh runs it), so the sample cannot rot unnoticed.
+        .executableTarget(
+            name: "ModicumSample",
+            dependencies: ["Modicum"],
+            path: "Sample"
+        ),
         // record() benchmark (ios/host/bench.sh); not a product.
         .executableTarget(
             name: "ModicumBench",
