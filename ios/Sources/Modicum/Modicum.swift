@@ -16,11 +16,17 @@ public final class Modicum: Sendable {
         self.onError = configuration.onError
         self.permitted = Locked(Set(core.permittedCategories()))
         let onError = configuration.onError
-        self.buffer = EventBuffer(limits: .init(capacity: configuration.bufferCapacity)) { events in
-            for rejected in core.recordBatch(events: events).rejected {
-                onError?(rejected.error)
-            }
-        }
+        self.buffer = EventBuffer(
+            limits: .init(capacity: configuration.bufferCapacity),
+            sink: { events in
+                for rejected in core.recordBatch(events: events).rejected {
+                    onError?(rejected.error)
+                }
+            },
+            // A burst waits for the worker instead of overflowing the core's queue; a flush
+            // that fails or times out leaves the core to drop and count what does not fit.
+            settle: { _ = try? core.flush(timeoutMs: 5_000) }
+        )
     }
 
     /// Starts Modicum; throws ``ModicumError/StorageUnusable``, ``ModicumError/InvalidConfig``

@@ -52,6 +52,21 @@ final class BufferedRecordingTests: XCTestCase {
         XCTAssertEqual(try heldCount(modicum), taken, "an event record() took was lost")
     }
 
+    /// More than the core's queue holds (10 000), recorded faster than its worker minimizes:
+    /// the buffer hands it over in chunks and waits, so nothing it accepted is dropped.
+    func testABurstLargerThanTheCoresQueueIsKeptWhole() throws {
+        let modicum = try Modicum.start(config: .init(
+            storageDirectory: directory, appID: "dev.modicum.test", bufferCapacity: 30_000
+        ))
+        try modicum.setConsent(.analytics, granted: true)
+        for i in 0..<25_000 {
+            XCTAssertTrue(try modicum.record("burst", properties: ["i": .int(value: Int64(i))]))
+        }
+        try modicum.flush(timeoutMillis: 60_000)
+        XCTAssertEqual(try heldCount(modicum), 25_000)
+        XCTAssertFalse(modicum.ledgerJSON().contains("dropped_queue_full"), modicum.ledgerJSON())
+    }
+
     func testShutdownDrainsTheBufferThenRefuses() throws {
         let store = directory.appendingPathComponent("store")
         let modicum = try Modicum.start(config: .init(storageDirectory: store, appID: "dev.modicum.test"))

@@ -66,6 +66,20 @@ final class EventBufferTests: XCTestCase {
         }
     }
 
+    func testABurstIsHandedOverInChunksWithTheReceiverSettledBetween() {
+        let log = Locked([String]())
+        let buffer = EventBuffer(
+            limits: .init(capacity: 100, linger: .seconds(60), chunk: 4),
+            sink: { events in log.withLock { $0.append("sink \(events.map(\.name).joined(separator: ","))") } },
+            settle: { log.withLock { $0.append("settle") } }
+        )
+        for i in 0..<10 { buffer.offer(event("e\(i)")) }
+        buffer.drain()
+        XCTAssertEqual(log.withLock { $0 }, [
+            "sink e0,e1,e2,e3", "settle", "sink e4,e5,e6,e7", "settle", "sink e8,e9",
+        ])
+    }
+
     func testAClosedBufferRefusesAndCounts() {
         let sink = Sink()
         let buffer = EventBuffer(limits: .init(capacity: 10, linger: .seconds(60))) { sink.take($0) }

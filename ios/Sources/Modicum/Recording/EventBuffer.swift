@@ -6,6 +6,10 @@ import Dispatch
 /// Bounded: when `capacity` events wait, `offer` drops and counts rather than block. Drains are
 /// serialized (the spare array's lock), so events reach the core in the order they were offered
 /// and a drain that returns has handed over everything offered before it began.
+///
+/// The core's own queue is bounded too and drops what does not fit, which would lose events
+/// `offer` already accepted. So a drain hands over at most `chunk` events at a time and, before
+/// handing more, calls `settle`, which waits until the core has taken in the previous ones.
 final class EventBuffer: Sendable {
     struct Limits: Sendable {
         /// Events that may wait before `offer` drops.
@@ -14,6 +18,9 @@ final class EventBuffer: Sendable {
         var bulk: Int = 256
         /// How long the first event of a quiet period waits for company before the drain.
         var linger: DispatchTimeInterval = .milliseconds(5)
+        /// The most events handed to the sink between two calls of `settle`: well under the
+        /// core's queue (10 000 events).
+        var chunk: Int = 2_048
     }
 
     private struct State {
@@ -31,14 +38,20 @@ final class EventBuffer: Sendable {
     private let spare = Locked([CustomEvent]())
     private let limits: Limits
     private let sink: @Sendable ([CustomEvent]) -> Void
+    private let settle: @Sendable () -> Void
     private let queue = DispatchQueue(label: "dev.modicum.record", qos: .utility)
 
     /// `sink` receives the events in order, on the buffer's queue or on the thread that calls
-    /// `drain`; it must not call back into the buffer.
-    init(limits: Limits, sink: @escaping @Sendable ([CustomEvent]) -> Void) {
-        precondition(limits.capacity > 0 && limits.bulk > 0, "buffer limits must be positive")
+    /// `drain`; `settle` returns once the sink's receiver has taken in what it was handed. Neither
+    /// may call back into the buffer.
+    init(
+        limits: Limits, sink: @escaping @Sendable ([CustomEvent]) -> Void,
+        settle: @escaping @Sendable () -> Void = {}
+    ) {
+        precondition(limits.capacity > 0 && limits.bulk > 0 && limits.chunk > 0, "buffer limits must be positive")
         self.limits = limits
         self.sink = sink
+        self.settle = settle
     }
 
     deinit {
@@ -96,6 +109,7 @@ final class EventBuffer: Sendable {
     }
 
     private func drainLocked(_ batch: inout [CustomEvent]) {
+        var unsettled = 0
         while true {
             let empty = state.withLock { s -> Bool in
                 swap(&s.events, &batch)
@@ -107,7 +121,22 @@ final class EventBuffer: Sendable {
                 return false
             }
             if empty { return }
-            sink(batch)
+            if unsettled + batch.count <= limits.chunk {
+                sink(batch)  // the usual case: the whole array, no copy
+                unsettled += batch.count
+            } else {
+                var start = 0
+                while start < batch.count {
+                    let end = min(start + limits.chunk - unsettled, batch.count)
+                    if end > start { sink(Array(batch[start..<end])) }
+                    unsettled += end - start
+                    start = end
+                    if unsettled >= limits.chunk {
+                        settle()
+                        unsettled = 0
+                    }
+                }
+            }
             // Keep the allocation for the next round unless a burst made it unusually large.
             batch.removeAll(keepingCapacity: batch.count <= limits.bulk * 4)
         }
