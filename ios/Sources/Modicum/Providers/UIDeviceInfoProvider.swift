@@ -44,8 +44,9 @@ public final class UIDeviceInfoProvider: DeviceInfoProvider {
         snapshot = Locked(Self.read())
         let names = [UIDevice.batteryLevelDidChangeNotification, UIDevice.batteryStateDidChangeNotification]
         let tokens = names.map { name in
+            // Delivered on the main queue, so the main actor's isolation already holds.
             NotificationCenter.default.addObserver(forName: name, object: nil, queue: .main) { [weak self] _ in
-                Task { @MainActor in self?.refresh() }
+                MainActor.assumeIsolated { self?.refresh() }
             }
         }
         observers.withLock { $0 = tokens }
