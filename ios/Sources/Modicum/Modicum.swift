@@ -1,77 +1,75 @@
 import Foundation
 
 /// The Swift face of Modicum. Errors in what the app passes are thrown as ``ModicumError``
-/// cases (for example ``ModicumError/EmptyEventName``); nothing else is thrown.
+/// cases (for example ``ModicumError/EmptyEventName``) where they can be found at once;
+/// the rest go to ``Configuration/onError``.
 public final class Modicum: Sendable {
-    /// What ``Modicum/start(_:)`` needs: a directory private to the app, the app's id, and
-    /// optionally the app's own policy document (JSON or TOML; the built-in policy otherwise).
-    public struct Configuration: Sendable {
-        public var storageDirectory: URL
-        public var appID: String
-        public var policyDocument: String?
-        /// Days pseudonyms last before they rotate; 30 if nil.
-        public var pseudonymRotationDays: UInt32?
-        /// The collector's X25519 public key (32 bytes); without it nothing is sealed for upload.
-        public var collectorPublicKey: Data?
-        /// Collector base URLs by region; the first one's region is home unless `homeRegion` says.
-        public var endpoints: [Endpoint]
-        public var homeRegion: String?
+    let core: ModicumCore
+    let buffer: EventBuffer
+    let onError: (@Sendable (ModicumError) -> Void)?
+    /// The categories permitted now, so `record` can refuse without crossing into the core;
+    /// refreshed after every change of consent. The core checks again, so a stale read is safe.
+    private let permitted: Locked<Set<String>>
 
-        public init(
-            storageDirectory: URL, appID: String, policyDocument: String? = nil,
-            pseudonymRotationDays: UInt32? = nil, collectorPublicKey: Data? = nil,
-            endpoints: [Endpoint] = [], homeRegion: String? = nil
-        ) {
-            self.storageDirectory = storageDirectory
-            self.appID = appID
-            self.policyDocument = policyDocument
-            self.pseudonymRotationDays = pseudonymRotationDays
-            self.collectorPublicKey = collectorPublicKey
-            self.endpoints = endpoints
-            self.homeRegion = homeRegion
-        }
-    }
-
-    private let core: ModicumCore
-
-    private init(core: ModicumCore) {
+    private init(core: ModicumCore, configuration: Configuration) {
         self.core = core
+        self.onError = configuration.onError
+        self.permitted = Locked(Set(core.permittedCategories()))
+        let onError = configuration.onError
+        self.buffer = EventBuffer(
+            limits: .init(capacity: configuration.bufferCapacity),
+            sink: { events in
+                for rejected in core.recordBatch(events: events).rejected {
+                    onError?(rejected.error)
+                }
+            },
+            // A burst waits for the worker instead of overflowing the core's queue; a flush
+            // that fails or times out leaves the core to drop and count what does not fit.
+            settle: { _ = try? core.flush(timeoutMs: 5_000) }
+        )
     }
 
-    /// Starts Modicum; throws ``ModicumError/StorageUnusable`` or ``ModicumError/InvalidConfig``.
-    public static func start(_ configuration: Configuration) throws -> Modicum {
-        let config = ModicumConfig(
-            storageDir: configuration.storageDirectory.path,
-            appId: configuration.appID,
-            policyDocument: configuration.policyDocument,
-            pseudonymRotationDays: configuration.pseudonymRotationDays,
-            collectorPublicKey: configuration.collectorPublicKey,
-            endpoints: configuration.endpoints,
-            homeRegion: configuration.homeRegion
-        )
-        return Modicum(core: try ModicumCore.start(config: config))
+    /// Starts Modicum; throws ``ModicumError/StorageUnusable``, ``ModicumError/InvalidConfig``
+    /// or ``ModicumError/InvalidPolicy``. Opening storage happens off the calling thread.
+    public static func start(config: Configuration) throws -> Modicum {
+        guard config.bufferCapacity > 0 else {
+            throw ModicumError.InvalidConfig(reason: "bufferCapacity must be positive")
+        }
+        let core = try ModicumCore.startWith(config: config.coreConfig, providers: config.providers)
+        let modicum = Modicum(core: core, configuration: config)
+        if let reporting = config.network as? ConnectivityReporting {
+            reporting.reportChanges { [weak modicum] state in modicum?.recordConnectivityChange(state) }
+        }
+        #if canImport(ObjectiveC)
+        if config.reportsCrashes {
+            CrashHandler(modicum: modicum).installForUncaughtExceptions()
+        }
+        #endif
+        return modicum
     }
+
+    // MARK: Consent
 
     /// Records the user's decision for `category`; withdrawing discards what is held for it.
     /// Throws only ``ModicumError/Storage`` when the decision could not be saved (it still
     /// applies in memory).
     public func setConsent(_ category: ConsentCategory, granted: Bool) throws {
-        try core.setConsent(category: category.rawValue, granted: granted)
+        try consentChange { try core.setConsent(category: category.rawValue, granted: granted) }
     }
 
     /// As ``setConsent(_:granted:)``, for a category named by a string (from a remote config, say).
     public func setConsent(named category: String, granted: Bool) throws {
-        try core.setConsent(category: category, granted: granted)
+        try consentChange { try core.setConsent(category: category, granted: granted) }
     }
 
     /// Records that the user agreed to `version` of the app's terms.
     public func agreeToVersion(_ version: UInt32) throws {
-        try core.agreeToVersion(version: version)
+        try consentChange { try core.agreeToVersion(version: version) }
     }
 
     /// Sets the user's age band and whether a guardian consented.
     public func setAge(_ age: AgeBand, guardianConsent: Bool = false) throws {
-        try core.setAge(age: age, guardianConsent: guardianConsent)
+        try consentChange { try core.setAge(age: age, guardianConsent: guardianConsent) }
     }
 
     /// The categories processing is permitted for right now (`essential` if the policy declares it).
@@ -79,9 +77,21 @@ public final class Modicum: Sendable {
         Set(core.permittedCategories())
     }
 
-    /// Records a custom event without blocking. Returns true if it was queued for minimization,
-    /// false if the user's consent does not allow it or the queue is full (both are counted). `classes` declares a property's data class; text without one
-    /// is scrubbed.
+    /// Events buffered before a change of consent were recorded under the old consent, so they
+    /// reach the core first; the cache is refreshed even when the change fails half way.
+    private func consentChange(_ change: () throws -> Void) throws {
+        buffer.drain()
+        defer { permitted.withLock { $0 = Set(core.permittedCategories()) } }
+        try change()
+    }
+
+    // MARK: Recording
+
+    /// Records a custom event without blocking; safe on the main thread. Returns true if it was
+    /// taken, false if the user's consent does not allow it or the buffer is full (counted in
+    /// ``droppedEvents``). `classes` declares a property's data class; text without one is
+    /// scrubbed. Throws ``ModicumError/EmptyEventName`` at once; other invalid events (a NaN, a
+    /// name too long) are found in bulk and reported to ``Configuration/onError``.
     @discardableResult
     public func record(
         _ name: String,
@@ -89,10 +99,20 @@ public final class Modicum: Sendable {
         classes: [String: DataClass] = [:],
         category: ConsentCategory? = nil
     ) throws -> Bool {
-        try core.recordEvent(event: CustomEvent(
+        if name.isEmpty { throw ModicumError.EmptyEventName }
+        let categoryName = (category ?? .analytics).rawValue
+        guard permitted.withLock({ $0.contains(categoryName) }) else { return false }
+        return buffer.offer(CustomEvent(
             name: name, category: category?.rawValue, properties: properties, classes: classes
         ))
     }
+
+    /// Events `record` took no further: the buffer was full, or Modicum was shut down.
+    public var droppedEvents: UInt64 {
+        buffer.dropped
+    }
+
+    // MARK: Reading and rights
 
     /// The most recent decisions (which policy rule fired on which field), as a JSON array.
     public func recentTracesJSON() -> String {
@@ -101,27 +121,25 @@ public final class Modicum: Sendable {
 
     /// The minimized events held on the device, as a JSON array: what would leave it.
     public func heldEventsJSON() throws -> String {
-        try core.heldEventsJson()
+        buffer.drain()
+        return try core.heldEventsJson()
     }
 
-    /// Seals what was recorded into batches for upload now, rather than when a batch fills.
-    public func sealNow(timeoutMillis: UInt32 = 5_000) throws {
-        try core.sealNow(timeoutMs: timeoutMillis)
-    }
-
-    /// How many sealed batches wait for upload.
-    public var pendingBatches: Int {
-        Int(core.pendingBatches())
+    /// The privacy ledger: what was kept, dropped or purged, per category, as JSON.
+    public func ledgerJSON() -> String {
+        buffer.drain()
+        return core.ledgerJson()
     }
 
     /// A readable JSON copy of everything held on the device (the user's right to a copy).
     public func export() throws -> String {
-        try core.exportJson()
+        buffer.drain()
+        return try core.exportJson()
     }
 
     /// Erases everything held on the device and queues a deletion request for the collector.
     public func deleteAll() throws {
-        try core.deleteAll()
+        try consentChange { try core.deleteAll() }
     }
 
     /// New identifiers from now on, unlinkable to the old ones.
@@ -129,24 +147,18 @@ public final class Modicum: Sendable {
         try core.resetIdentifiers()
     }
 
+    // MARK: Lifecycle
+
     /// Returns once everything recorded before it is durable, or after `timeoutMillis`.
     public func flush(timeoutMillis: UInt32 = 5_000) throws {
+        buffer.drain()
         try core.flush(timeoutMs: timeoutMillis)
     }
 
-    /// Uploads what is waiting through `uploader` until nothing is left or the next attempt is
-    /// more than `budgetMillis` away. Call it from a background task (BGTaskScheduler), never
-    /// the main thread: it waits for the network.
-    public func uploadPending(
-        conditions: UploadConditions = UploadConditions(connected: true, metered: false, batteryLow: false),
-        uploader: Uploader = URLSessionUploader(),
-        budgetMillis: UInt64 = 30_000
-    ) throws -> UploadReport {
-        try core.uploadPending(uploader: uploader, conditions: conditions, budgetMs: budgetMillis)
-    }
-
-    /// Drains what is queued, makes it durable, and stops; later records are dropped and counted.
+    /// Drains what is buffered and queued, makes it durable, and stops; later records are
+    /// dropped and counted.
     public func shutdown(timeoutMillis: UInt32 = 5_000) throws {
+        buffer.close()
         try core.shutdown(timeoutMs: timeoutMillis)
     }
 }

@@ -4,9 +4,26 @@ import XCTest
 
 /// Record → flush → upload through `URLSessionUploader` to the reference ingest server, which
 /// ios/host/test.sh starts on 127.0.0.1 (MODICUM_COLLECTOR_URL, MODICUM_COLLECTOR_PUB); then
-/// `modicum inspect` (MODICUM_CLI) shows the server's database holds the minimized events.
+/// `modicum inspect` (MODICUM_CLI) shows what the server's database holds.
 final class UploadTests: XCTestCase {
-    func testEventsReachTheServerMinimized() throws {
+    private struct Collector {
+        var url: String
+        var publicKey: Data
+        var cli: String
+        var db: String
+    }
+
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("modicum-upload-\(UUID().uuidString)")
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func collector() throws -> Collector {
         let env = ProcessInfo.processInfo.environment
         guard let url = env["MODICUM_COLLECTOR_URL"], let publicHex = env["MODICUM_COLLECTOR_PUB"],
               let cli = env["MODICUM_CLI"], let db = env["MODICUM_COLLECTOR_DB"]
@@ -16,14 +33,31 @@ final class UploadTests: XCTestCase {
         var key = Data()
         var hex = Substring(publicHex)
         while hex.count >= 2 {
-            key.append(UInt8(hex.prefix(2), radix: 16)!)
+            key.append(try XCTUnwrap(UInt8(hex.prefix(2), radix: 16)))
             hex = hex.dropFirst(2)
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("modicum-upload-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let modicum = try Modicum.start(.init(
-            storageDirectory: directory, appID: "dev.modicum.swift", collectorPublicKey: key,
-            endpoints: [Endpoint(region: "eu", url: url)]
+        return Collector(url: url, publicKey: key, cli: cli, db: db)
+    }
+
+    /// `modicum inspect --contains …`: which needles the stored events or device context hold.
+    private func inspect(_ collector: Collector, _ needles: [String]) throws -> String {
+        let inspect = Process()
+        inspect.executableURL = URL(fileURLWithPath: collector.cli)
+        inspect.arguments = ["inspect", "--db", collector.db] + needles.flatMap { ["--contains", $0] }
+        let pipe = Pipe()
+        inspect.standardOutput = pipe
+        try inspect.run()
+        inspect.waitUntilExit()
+        let summary = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(inspect.terminationStatus, 0, summary)
+        return summary
+    }
+
+    func testEventsReachTheServerMinimized() throws {
+        let collector = try collector()
+        let modicum = try Modicum.start(config: .init(
+            storageDirectory: directory, appID: "dev.modicum.swift", collectorPublicKey: collector.publicKey,
+            endpoints: [Endpoint(region: "eu", url: collector.url)]
         ))
         try modicum.setConsent(.analytics, granted: true)
         for i in 0..<80 {
@@ -36,16 +70,29 @@ final class UploadTests: XCTestCase {
         XCTAssertEqual(modicum.pendingBatches, 0)
         try modicum.shutdown()
 
-        let inspect = Process()
-        inspect.executableURL = URL(fileURLWithPath: cli)
-        inspect.arguments = ["inspect", "--db", db, "--contains", "bo@example.com", "--contains", "dev.modicum.swift"]
-        let pipe = Pipe()
-        inspect.standardOutput = pipe
-        try inspect.run()
-        inspect.waitUntilExit()
-        let summary = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertEqual(inspect.terminationStatus, 0, summary)
+        let summary = try inspect(collector, ["bo@example.com", "dev.modicum.swift"])
         XCTAssertTrue(summary.contains("\"bo@example.com\":false"), summary)
         XCTAssertTrue(summary.contains("\"dev.modicum.swift\":true"), summary)
+    }
+
+    /// The Linux device provider's readings travel with the batch as its device context.
+    func testTheDeviceProvidersReadingsReachTheServer() throws {
+        let collector = try collector()
+        let provider = ProcessInfoDeviceInfoProvider(storageDirectory: directory, appVersion: "7.3.1-swift-device")
+        let modicum = try Modicum.start(config: .init(
+            storageDirectory: directory, appID: "dev.modicum.swift.device", collectorPublicKey: collector.publicKey,
+            endpoints: [Endpoint(region: "eu", url: collector.url)], deviceInfo: provider
+        ))
+        try modicum.setConsent(.diagnostics, granted: true)
+        try modicum.setConsent(.analytics, granted: true)
+        try modicum.record("opened")
+        try modicum.flush()
+        XCTAssertEqual(try modicum.uploadPending().deliveredEvents, 1)
+        try modicum.shutdown()
+
+        let osVersion = try XCTUnwrap(try provider.deviceInfo().osVersion)
+        let summary = try inspect(collector, ["7.3.1-swift-device", osVersion])
+        XCTAssertTrue(summary.contains("\"7.3.1-swift-device\":true"), summary)
+        XCTAssertTrue(summary.contains("\"\(osVersion)\":true"), summary)
     }
 }

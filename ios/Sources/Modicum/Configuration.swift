@@ -1,0 +1,76 @@
+import Foundation
+
+extension Modicum {
+    /// What ``Modicum/start(config:)`` needs: a directory private to the app and the app's id;
+    /// everything else has a default that collects the least.
+    public struct Configuration: Sendable {
+        public var storageDirectory: URL
+        public var appID: String
+        /// The app's own policy document (JSON or TOML); the built-in policy if nil.
+        public var policyDocument: String?
+        /// Days pseudonyms last before they rotate; 30 if nil.
+        public var pseudonymRotationDays: UInt32?
+        /// The collector's X25519 public key (32 bytes); without it nothing is sealed for upload.
+        public var collectorPublicKey: Data?
+        /// Collector base URLs by region; the first one's region is home unless `homeRegion` says.
+        public var endpoints: [Endpoint]
+        public var homeRegion: String?
+
+        /// Reads the device (model, OS, memory, storage, screen, battery) when a batch is
+        /// sealed. `UIDeviceInfoProvider` on iOS; without one no device context is attached.
+        public var deviceInfo: DeviceInfoProvider?
+        /// The network for upload decisions; `PathNetworkProvider` on iOS. A
+        /// ``ConnectivityReporting`` provider also records each change of connectivity.
+        public var network: NetworkProvider?
+        /// Keeps the at-rest key and the install secret; `KeychainSecretStore` on iOS. Without
+        /// one they are files in `storageDirectory` (weaker: a backup of the folder holds the key).
+        public var secretStore: SecretStore?
+
+        /// Records crashes: Rust panics and fatal signals in the core, and on Apple platforms
+        /// uncaught Objective-C exceptions through ``CrashHandler``. Each chains to the handler
+        /// installed before it. Off by default: an app may already use a crash reporter.
+        public var reportsCrashes: Bool
+
+        /// Events that may wait in memory for the core before `record` drops (and counts) them.
+        public var bufferCapacity: Int
+        /// Receives what `record` could not report synchronously: an event the core refused
+        /// (a bad property, say), found when the buffer reached the core. Called on a
+        /// background queue; never thrown at the app.
+        public var onError: (@Sendable (ModicumError) -> Void)?
+
+        public init(
+            storageDirectory: URL, appID: String, policyDocument: String? = nil,
+            pseudonymRotationDays: UInt32? = nil, collectorPublicKey: Data? = nil,
+            endpoints: [Endpoint] = [], homeRegion: String? = nil,
+            deviceInfo: DeviceInfoProvider? = nil, network: NetworkProvider? = nil,
+            secretStore: SecretStore? = nil, reportsCrashes: Bool = false,
+            bufferCapacity: Int = 10_000, onError: (@Sendable (ModicumError) -> Void)? = nil
+        ) {
+            self.storageDirectory = storageDirectory
+            self.appID = appID
+            self.policyDocument = policyDocument
+            self.pseudonymRotationDays = pseudonymRotationDays
+            self.collectorPublicKey = collectorPublicKey
+            self.endpoints = endpoints
+            self.homeRegion = homeRegion
+            self.deviceInfo = deviceInfo
+            self.network = network
+            self.secretStore = secretStore
+            self.reportsCrashes = reportsCrashes
+            self.bufferCapacity = bufferCapacity
+            self.onError = onError
+        }
+
+        var coreConfig: ModicumConfig {
+            ModicumConfig(
+                storageDir: storageDirectory.path, appId: appID, policyDocument: policyDocument,
+                pseudonymRotationDays: pseudonymRotationDays, collectorPublicKey: collectorPublicKey,
+                endpoints: endpoints, homeRegion: homeRegion, crashHandlers: reportsCrashes
+            )
+        }
+
+        var providers: PlatformProviders {
+            PlatformProviders(device: deviceInfo, network: network, secrets: secretStore)
+        }
+    }
+}
