@@ -111,18 +111,27 @@ pub struct DeviceInfo {
     pub network_type: Option<String>,
 }
 
+/// The longest one bulk call waits for room in the core's queue, in all.
+const BATCH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[uniffi::export]
 impl ModicumCore {
-    /// Records many custom events in one call: what the Kotlin facade uses to cross the FFI in
-    /// bulk, off the app's thread. An invalid event is reported, never fatal to the others.
+    /// Records many custom events in one call: what the facades use to cross the FFI in bulk,
+    /// off the app's thread. When the core's queue is full it waits for room, up to
+    /// `BATCH_WAIT` for the whole call, rather than drop what the app already handed over. An
+    /// invalid event is reported, never fatal to the others.
     pub fn record_batch(&self, events: Vec<crate::CustomEvent>) -> BatchRecordOutcome {
+        let deadline = std::time::Instant::now() + BATCH_WAIT;
         let mut outcome = BatchRecordOutcome {
             queued: 0,
             not_queued: 0,
             rejected: Vec::new(),
         };
         for (index, event) in events.into_iter().enumerate() {
-            match self.record_event(event) {
+            let wait = deadline.saturating_duration_since(std::time::Instant::now());
+            let recorded = crate::modicum::core_event(event)
+                .and_then(|event| Ok(self.inner.record_waiting(event, wait)?));
+            match recorded {
                 Ok(true) => outcome.queued += 1,
                 Ok(false) => outcome.not_queued += 1,
                 Err(error) => outcome.rejected.push(RejectedEvent {

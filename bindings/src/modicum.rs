@@ -117,17 +117,7 @@ impl ModicumCore {
 
     /// Records a custom event with declared data classes.
     pub fn record_event(&self, event: CustomEvent) -> Result<bool, ModicumError> {
-        let mut core_event = Event::new(event.name);
-        if let Some(category) = event.category {
-            core_event = core_event.in_category(category.parse::<Category>()?);
-        }
-        for (key, value) in event.properties {
-            core_event = core_event.with(key, value.into());
-        }
-        for (key, class) in event.classes {
-            core_event.declare_class(&key, class.into())?;
-        }
-        Ok(self.inner.record(core_event)?)
+        Ok(self.inner.record(core_event(event)?)?)
     }
 
     /// The minimized events held on the device, as a JSON array, including everything
@@ -212,6 +202,21 @@ fn parse_policy(document: &str) -> Result<Policy, ModicumError> {
     parsed.map_err(|errors| ModicumError::InvalidPolicy {
         errors: errors.to_string(),
     })
+}
+
+/// The core's event for what the app passed.
+pub(crate) fn core_event(event: CustomEvent) -> Result<Event, ModicumError> {
+    let mut core_event = Event::new(event.name);
+    if let Some(category) = event.category {
+        core_event = core_event.in_category(category.parse::<Category>()?);
+    }
+    for (key, value) in event.properties {
+        core_event = core_event.with(key, value.into());
+    }
+    for (key, class) in event.classes {
+        core_event.declare_class(&key, class.into())?;
+    }
+    Ok(core_event)
 }
 
 /// The core's config for what the app passed.

@@ -10,10 +10,16 @@ use std::time::Duration;
 use modicum_core::{AgeBand, Category, Config, DataClass, Event, Modicum, Value};
 use serde_json::{json, Value as Json};
 
-const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/minimize.json");
+const PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/vectors/minimize.json"
+);
 
 fn value(v: &Json) -> Value {
-    let (kind, inner) = v.as_object().and_then(|o| o.iter().next()).expect("a typed value");
+    let (kind, inner) = v
+        .as_object()
+        .and_then(|o| o.iter().next())
+        .expect("a typed value");
     match kind.as_str() {
         "text" => Value::Text(inner.as_str().expect("text").into()),
         "int" => Value::Int(inner.as_i64().expect("int")),
@@ -34,7 +40,9 @@ fn event(spec: &Json) -> Event {
     }
     for (key, v) in spec["properties"].as_object().expect("properties") {
         event = match spec["classes"].get(key).and_then(Json::as_str) {
-            Some(class) => event.with_class(key, value(v), class.parse::<DataClass>().expect("class")),
+            Some(class) => {
+                event.with_class(key, value(v), class.parse::<DataClass>().expect("class"))
+            }
             None => event.with(key, value(v)),
         };
     }
@@ -66,7 +74,11 @@ fn normalized(mut held: Json) -> Json {
 fn outcome(case: &Json) -> Json {
     let tmp = tempfile::tempdir().expect("tempdir");
     let modicum = Modicum::start(Config::new(tmp.path(), "dev.modicum.vectors")).expect("starts");
-    let age: AgeBand = case["age"].as_str().expect("age").parse().expect("age band");
+    let age: AgeBand = case["age"]
+        .as_str()
+        .expect("age")
+        .parse()
+        .expect("age band");
     modicum
         .set_age(age, case["guardian_consent"].as_bool().unwrap_or(false))
         .expect("age");

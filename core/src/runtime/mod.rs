@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crossbeam_channel::{bounded, Sender, TrySendError};
+use crossbeam_channel::{bounded, Sender};
 
 pub use collectors::{HttpMetric, SensorSample};
 pub use deletion::DeletionRequest;
@@ -230,6 +230,17 @@ impl Modicum {
     /// minimization. Returns `Ok(true)` when queued, `Ok(false)` when consent does not allow it
     /// or the queue is full (both counted). Never blocks.
     pub fn record(&self, event: Event) -> Result<bool, Error> {
+        self.enqueue(event, None)
+    }
+
+    /// [`Modicum::record`] for bulk callers off the app's thread (the platform facades'
+    /// buffers): when the queue is full it waits up to `timeout` for room before dropping,
+    /// so a burst handed over at once is not lost to the queue's bound.
+    pub fn record_waiting(&self, event: Event, timeout: Duration) -> Result<bool, Error> {
+        self.enqueue(event, Some(timeout))
+    }
+
+    fn enqueue(&self, event: Event, wait: Option<Duration>) -> Result<bool, Error> {
         event.validate()?;
         let category = event.category;
         let ledger = &self.shared.ledger;
@@ -238,13 +249,17 @@ impl Modicum {
             ledger.count_on_caller(category, LedgerEntry::DroppedForConsent);
             return Ok(false);
         }
-        match self.tx.try_send(Command::Record(event)) {
-            Ok(()) => Ok(true),
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                ledger.count_on_caller(category, LedgerEntry::DroppedQueueFull);
-                Ok(false)
-            }
+        let sent = match wait {
+            None => self.tx.try_send(Command::Record(event)).is_ok(),
+            Some(timeout) => self
+                .tx
+                .send_timeout(Command::Record(event), timeout)
+                .is_ok(),
+        };
+        if !sent {
+            ledger.count_on_caller(category, LedgerEntry::DroppedQueueFull);
         }
+        Ok(sent)
     }
 
     /// Seals everything recorded before this call into outbox batches now (rather than when a

@@ -184,6 +184,34 @@ fn a_full_queue_drops_and_counts_and_nothing_is_lost_silently() {
 }
 
 #[test]
+fn bulk_recording_waits_for_room_instead_of_dropping() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut config = config(tmp.path());
+    config.queue_capacity = 4;
+    let m = Modicum::start(config).unwrap();
+    m.set_consent(Category::Analytics, true).unwrap();
+    let queued = (0..2_000)
+        .filter(|&i| {
+            m.record_waiting(Event::new("e").with("i", Value::Int(i)), WAIT)
+                .unwrap()
+        })
+        .count();
+    assert_eq!(queued, 2_000);
+    m.flush(WAIT).unwrap();
+    let ledger = m.ledger();
+    assert_eq!(
+        ledger.get(Category::Analytics, LedgerEntry::DroppedQueueFull),
+        0
+    );
+    assert_eq!(m.held().unwrap().len(), 2_000);
+    // With no time to wait it drops and counts, as `record` does.
+    m.shutdown(WAIT).unwrap();
+    assert!(!m
+        .record_waiting(Event::new("late"), Duration::from_millis(1))
+        .unwrap());
+}
+
+#[test]
 fn shutdown_drains_and_later_records_are_counted() {
     let (_tmp, m) = started();
     m.set_consent(Category::Analytics, true).unwrap();

@@ -22,10 +22,9 @@ public final class Modicum: Sendable {
                 for rejected in core.recordBatch(events: events).rejected {
                     onError?(rejected.error)
                 }
-            },
-            // A burst waits for the worker instead of overflowing the core's queue; a flush
-            // that fails or times out leaves the core to drop and count what does not fit.
-            settle: { _ = try? core.flush(timeoutMs: 5_000) }
+            }
+            // No `settle`: recordBatch itself waits for room in the core's queue (off the
+            // app's thread), so a burst is not lost to the queue's bound.
         )
     }
 

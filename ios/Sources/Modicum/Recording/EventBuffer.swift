@@ -7,9 +7,9 @@ import Dispatch
 /// serialized (the spare array's lock), so events reach the core in the order they were offered
 /// and a drain that returns has handed over everything offered before it began.
 ///
-/// The core's own queue is bounded too and drops what does not fit, which would lose events
-/// `offer` already accepted. So a drain hands over at most `chunk` events at a time and, before
-/// handing more, calls `settle`, which waits until the core has taken in the previous ones.
+/// A sink whose receiver is bounded and would drop what does not fit can pass `settle`: a
+/// drain then hands over at most `chunk` events at a time and calls `settle` before handing
+/// more. The facade's sink, the core's `recordBatch`, waits for room itself and needs none.
 final class EventBuffer: Sendable {
     struct Limits: Sendable {
         /// Events that may wait before `offer` drops.
