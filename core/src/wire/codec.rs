@@ -25,7 +25,18 @@ pub fn encode_minimized(meta: &BatchMeta, events: &[&Minimized]) -> Result<Vec<u
     encode_events(meta, events)
 }
 
+/// The MessagePack payload of `batch` before compression (docs/wire-format.md section 5): for
+/// test vectors of that layer alone.
+pub fn pack(batch: &Batch) -> Result<Vec<u8>, WireError> {
+    let events: Vec<&WireEvent> = batch.events.iter().collect();
+    pack_events(&batch.meta, &events)
+}
+
 fn encode_events<E: EncodeEvent>(meta: &BatchMeta, events: &[&E]) -> Result<Vec<u8>, WireError> {
+    deflate(&pack_events(meta, events)?, dictionary::SCHEMA_1)
+}
+
+fn pack_events<E: EncodeEvent>(meta: &BatchMeta, events: &[&E]) -> Result<Vec<u8>, WireError> {
     let mut strings = Interner::default();
     let meta = Meta {
         app_id: strings.index(&meta.app_id),
@@ -48,8 +59,7 @@ fn encode_events<E: EncodeEvent>(meta: &BatchMeta, events: &[&E]) -> Result<Vec<
         strings: strings.table,
         groups,
     };
-    let packed = rmp_serde::to_vec(&payload).map_err(|e| WireError::Encode(e.to_string()))?;
-    deflate(&packed, dictionary::SCHEMA_1)
+    rmp_serde::to_vec(&payload).map_err(|e| WireError::Encode(e.to_string()))
 }
 
 /// Inflates (at most `limits.max_inflated` bytes) and decodes a payload, checking every index

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use codec::{decode, encode, encode_minimized};
+pub use codec::{decode, encode, encode_minimized, pack};
 
 use crate::consent::{Basis, Category};
 use crate::minimize::{Minimized, MinimizedValue};
