@@ -128,9 +128,8 @@ impl ModicumCore {
             rejected: Vec::new(),
         };
         for (index, event) in events.into_iter().enumerate() {
-            let wait = deadline.saturating_duration_since(std::time::Instant::now());
             let recorded = crate::modicum::core_event(event)
-                .and_then(|event| Ok(self.inner.record_waiting(event, wait)?));
+                .and_then(|event| Ok(self.inner.record_waiting(event, deadline)?));
             match recorded {
                 Ok(true) => outcome.queued += 1,
                 Ok(false) => outcome.not_queued += 1,

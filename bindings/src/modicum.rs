@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use modicum_core::{Category, Config, Event, Modicum, Policy, Providers};
+use modicum_core::{Category, Config, Event, Modicum, Policy};
 
 use crate::{AgeBand, DataClass, ModicumError, PlatformProviders, PropertyValue};
 
@@ -64,11 +64,7 @@ pub struct ModicumCore {
 impl ModicumCore {
     #[uniffi::constructor]
     pub fn start(config: ModicumConfig) -> Result<Arc<Self>, ModicumError> {
-        let config = core_config(config)?;
-        let providers = Providers::files_for(&config);
-        Ok(Arc::new(ModicumCore {
-            inner: Modicum::start_with(config, providers)?,
-        }))
+        Self::start_with(config, PlatformProviders::default())
     }
 
     /// Starts with the platform's providers: its key store for secrets, its device and network
@@ -255,7 +251,7 @@ fn core_config(config: ModicumConfig) -> Result<Config, ModicumError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn start(
@@ -263,14 +259,8 @@ mod tests {
         policy_document: Option<&str>,
     ) -> Result<Arc<ModicumCore>, ModicumError> {
         ModicumCore::start(ModicumConfig {
-            storage_dir: dir.display().to_string(),
-            app_id: "com.example".into(),
             policy_document: policy_document.map(Into::into),
-            pseudonym_rotation_days: None,
-            collector_public_key: None,
-            endpoints: Vec::new(),
-            home_region: None,
-            crash_handlers: false,
+            ..config(dir)
         })
     }
 
@@ -366,7 +356,7 @@ mod tests {
         assert!(errors.contains("rule 1 (`id.hardware`)"), "{errors}");
     }
 
-    fn config(dir: &std::path::Path) -> ModicumConfig {
+    pub(crate) fn config(dir: &std::path::Path) -> ModicumConfig {
         ModicumConfig {
             storage_dir: dir.display().to_string(),
             app_id: "com.example".into(),

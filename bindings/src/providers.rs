@@ -47,7 +47,7 @@ pub trait Clock: Send + Sync {
 }
 
 /// The providers a platform passes to `start_with`; each absent one has the core's default.
-#[derive(uniffi::Record)]
+#[derive(Default, uniffi::Record)]
 pub struct PlatformProviders {
     #[uniffi(default = None)]
     pub device: Option<Arc<dyn DeviceInfoProvider>>,
@@ -136,7 +136,8 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::{ModicumConfig, ModicumCore};
+    use crate::modicum::tests::config;
+    use crate::ModicumCore;
 
     #[derive(Default)]
     struct MemorySecrets(Mutex<HashMap<String, Vec<u8>>>);
@@ -193,19 +194,6 @@ mod tests {
     impl Clock for Fixed {
         fn now_ms(&self) -> Result<u64, ModicumError> {
             Ok(self.0)
-        }
-    }
-
-    fn config(dir: &std::path::Path) -> ModicumConfig {
-        ModicumConfig {
-            storage_dir: dir.display().to_string(),
-            app_id: "com.example".into(),
-            policy_document: None,
-            pseudonym_rotation_days: None,
-            collector_public_key: None,
-            endpoints: Vec::new(),
-            home_region: None,
-            crash_handlers: false,
         }
     }
 

@@ -95,15 +95,11 @@ impl DataKey {
         context: &[u8],
         plaintext: &[u8],
     ) -> io::Result<Vec<u8>> {
-        let nonce = nonces.next()?;
         let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + AES_256_GCM.tag_len());
-        out.extend_from_slice(nonce.as_ref());
-        out.extend_from_slice(plaintext);
-        let tag = self
-            .key
-            .seal_in_place_separate_tag(nonce, Aad::from(context), &mut out[NONCE_LEN..])
-            .map_err(|_| io::Error::other("encryption failed"))?;
-        out.extend_from_slice(tag.as_ref());
+        self.seal_appending(nonces, context, &mut out, |out| {
+            out.extend_from_slice(plaintext);
+            Ok(())
+        })?;
         Ok(out)
     }
 

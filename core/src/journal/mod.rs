@@ -336,13 +336,13 @@ fn add(into: &mut PerCategory, from: &PerCategory) {
     }
 }
 
-const CONTEXT_PREFIX: &[u8; 19] = b"modicum/journal/v1/";
+const CONTEXT_PREFIX: &[u8] = b"modicum/journal/v1/";
 
 /// What a record is bound to: its segment, so it cannot be moved to another unnoticed.
-fn context(seq: u64) -> [u8; 27] {
-    let mut c = [0u8; 27];
-    c[..19].copy_from_slice(CONTEXT_PREFIX);
-    c[19..].copy_from_slice(&seq.to_be_bytes());
+fn context(seq: u64) -> [u8; CONTEXT_PREFIX.len() + 8] {
+    let mut c = [0u8; CONTEXT_PREFIX.len() + 8];
+    c[..CONTEXT_PREFIX.len()].copy_from_slice(CONTEXT_PREFIX);
+    c[CONTEXT_PREFIX.len()..].copy_from_slice(&seq.to_be_bytes());
     c
 }
 

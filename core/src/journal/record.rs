@@ -18,21 +18,20 @@ pub const MAX_PAYLOAD: usize = 1 << 20;
 
 /// Frames `payload` as a record.
 pub fn frame(payload: &[u8]) -> Vec<u8> {
-    let len = (payload.len() as u32).to_le_bytes();
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&len);
-    out.extend_from_slice(&checksum(&len, payload).to_le_bytes());
-    out.extend_from_slice(payload);
+    let Ok(()) = frame_appending(&mut out, |out| {
+        out.extend_from_slice(payload);
+        Ok::<(), std::convert::Infallible>(())
+    });
     out
 }
 
 /// [`frame`] in place: appends a record to `out` whose payload is what `write` appends. On
 /// error `out` is left as it was.
-pub fn frame_appending(
+pub fn frame_appending<E>(
     out: &mut Vec<u8>,
-    write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
-) -> std::io::Result<()> {
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+) -> Result<(), E> {
     let start = out.len();
     out.extend_from_slice(&[0; HEADER_LEN]);
     if let Err(e) = write(out) {

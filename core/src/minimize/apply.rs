@@ -79,11 +79,13 @@ fn scrub_value(value: Value) -> (Option<MinimizedValue>, FieldOutcome) {
     (Some(kept), FieldOutcome::Scrubbed { removed })
 }
 
+/// The largest whole number of six digits: the shortest number-shaped detector needs seven.
+const SIX_DIGITS: u64 = 999_999;
+
 /// Values whose text no detector can match, known without formatting them: a boolean, or a
 /// whole number of at most six digits. The shortest number-shaped detector (phone numbers)
 /// needs seven digits, and the others need letters, `@`, or several separators.
 fn too_short_to_hold_pii(value: &Value) -> bool {
-    const SIX_DIGITS: u64 = 999_999;
     match value {
         Value::Bool(_) => true,
         Value::Int(i) => i.unsigned_abs() <= SIX_DIGITS,
@@ -99,7 +101,12 @@ fn short_decimal(d: f64) -> bool {
     (0..=5).any(|scale| {
         let factor = 10f64.powi(scale);
         let n = (d * factor).round();
-        let limit = if d.abs() < 1.0 { 99_999.0 } else { 999_999.0 };
+        // A fraction's leading `0` is one of its six digits.
+        let limit = if d.abs() < 1.0 {
+            SIX_DIGITS / 10
+        } else {
+            SIX_DIGITS
+        } as f64;
         n.abs() <= limit && n / factor == d
     })
 }

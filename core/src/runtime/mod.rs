@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{bounded, Sender};
 
@@ -234,13 +234,14 @@ impl Modicum {
     }
 
     /// [`Modicum::record`] for bulk callers off the app's thread (the platform facades'
-    /// buffers): when the queue is full it waits up to `timeout` for room before dropping,
-    /// so a burst handed over at once is not lost to the queue's bound.
-    pub fn record_waiting(&self, event: Event, timeout: Duration) -> Result<bool, Error> {
-        self.enqueue(event, Some(timeout))
+    /// buffers): when the queue is full it waits until `deadline` for room before dropping,
+    /// so a burst handed over at once is not lost to the queue's bound. A deadline rather
+    /// than a timeout, so one bound covers a whole bulk call.
+    pub fn record_waiting(&self, event: Event, deadline: Instant) -> Result<bool, Error> {
+        self.enqueue(event, Some(deadline))
     }
 
-    fn enqueue(&self, event: Event, wait: Option<Duration>) -> Result<bool, Error> {
+    fn enqueue(&self, event: Event, wait: Option<Instant>) -> Result<bool, Error> {
         event.validate()?;
         let category = event.category;
         let ledger = &self.shared.ledger;
@@ -251,9 +252,9 @@ impl Modicum {
         }
         let sent = match wait {
             None => self.tx.try_send(Command::Record(event)).is_ok(),
-            Some(timeout) => self
+            Some(deadline) => self
                 .tx
-                .send_timeout(Command::Record(event), timeout)
+                .send_deadline(Command::Record(event), deadline)
                 .is_ok(),
         };
         if !sent {

@@ -192,8 +192,11 @@ fn bulk_recording_waits_for_room_instead_of_dropping() {
     m.set_consent(Category::Analytics, true).unwrap();
     let queued = (0..2_000)
         .filter(|&i| {
-            m.record_waiting(Event::new("e").with("i", Value::Int(i)), WAIT)
-                .unwrap()
+            m.record_waiting(
+                Event::new("e").with("i", Value::Int(i)),
+                std::time::Instant::now() + WAIT,
+            )
+            .unwrap()
         })
         .count();
     assert_eq!(queued, 2_000);
@@ -207,7 +210,10 @@ fn bulk_recording_waits_for_room_instead_of_dropping() {
     // With no time to wait it drops and counts, as `record` does.
     m.shutdown(WAIT).unwrap();
     assert!(!m
-        .record_waiting(Event::new("late"), Duration::from_millis(1))
+        .record_waiting(
+            Event::new("late"),
+            std::time::Instant::now() + Duration::from_millis(1)
+        )
         .unwrap());
 }
 

@@ -83,13 +83,9 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
         @JvmStatic
         @Throws(ModicumException::class)
         fun start(config: Config): Modicum {
-            val custom = config.secretStorage as? SecretStorage.Custom
-            val core = if (custom == null) {
-                ModicumCore.start(config.toCoreConfig())
-            } else {
-                ModicumCore.startWith(config.toCoreConfig(), PlatformProviders(secrets = custom.store))
-            }
-            return Modicum(core, config)
+            // Without a custom store the core keeps its secrets in files (no Keystore on a JVM).
+            val secrets = (config.secretStorage as? SecretStorage.Custom)?.store
+            return Modicum(ModicumCore.startWith(config.toCoreConfig(), PlatformProviders(secrets = secrets)), config)
         }
     }
 
