@@ -5,17 +5,7 @@ import XCTest
 
 /// The facade's buffer in front of the real core: nothing recorded before a flush is lost,
 /// and a full buffer drops and counts.
-final class BufferedRecordingTests: XCTestCase {
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("modicum-buffer-\(UUID().uuidString)")
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
+final class BufferedRecordingTests: TemporaryDirectoryTestCase {
     private func heldCount(_ modicum: Modicum) throws -> Int {
         let data = Data(try modicum.heldEventsJSON().utf8)
         return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [Any]).count

@@ -4,17 +4,7 @@ import XCTest
 
 /// The crash handler's work, called directly: the report is durable before the previous
 /// handler runs, and what was buffered before the crash goes first.
-final class CrashHandlerTests: XCTestCase {
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("modicum-crash-\(UUID().uuidString)")
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
+final class CrashHandlerTests: TemporaryDirectoryTestCase {
     private func start() throws -> Modicum {
         try Modicum.start(config: .init(storageDirectory: directory, appID: "dev.modicum.test"))
     }

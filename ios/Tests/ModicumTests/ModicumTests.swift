@@ -2,17 +2,7 @@ import Foundation
 import XCTest
 @testable import Modicum
 
-final class ModicumTests: XCTestCase {
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("modicum-swift-\(UUID().uuidString)")
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
+final class ModicumTests: TemporaryDirectoryTestCase {
     private func start() throws -> Modicum {
         try Modicum.start(config: .init(storageDirectory: directory.appendingPathComponent("store"), appID: "dev.modicum.test"))
     }

@@ -3,17 +3,7 @@ import XCTest
 @testable import Modicum
 
 /// The Linux providers read the real machine, and the core asks them.
-final class ProviderTests: XCTestCase {
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("modicum-providers-\(UUID().uuidString)")
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
+final class ProviderTests: TemporaryDirectoryTestCase {
     /// Counts the core's calls and keeps what it was given.
     private final class Spy: DeviceInfoProvider {
         let inner: DeviceInfoProvider

@@ -5,22 +5,12 @@ import XCTest
 /// Record → flush → upload through `URLSessionUploader` to the reference ingest server, which
 /// ios/host/test.sh starts on 127.0.0.1 (MODICUM_COLLECTOR_URL, MODICUM_COLLECTOR_PUB); then
 /// `modicum inspect` (MODICUM_CLI) shows what the server's database holds.
-final class UploadTests: XCTestCase {
+final class UploadTests: TemporaryDirectoryTestCase {
     private struct Collector {
         var url: String
         var publicKey: Data
         var cli: String
         var db: String
-    }
-
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("modicum-upload-\(UUID().uuidString)")
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
     }
 
     private func collector() throws -> Collector {

@@ -30,7 +30,7 @@ class MinimizeVectorsTest {
         val mismatches = (0 until cases.length()).map { cases.getJSONObject(it) }.mapNotNull { case ->
             val expected = case.get("expected")
             val actual = outcome(case)
-            if (same(expected, actual)) null else "${case.getString("name")}:\n  expected $expected\n  actual   $actual"
+            if (sameJson(plainJson(expected), plainJson(actual))) null else "${case.getString("name")}:\n  expected $expected\n  actual   $actual"
         }
         assertEquals(mismatches.joinToString("\n"), 0, mismatches.size)
     }
@@ -84,15 +84,6 @@ class MinimizeVectorsTest {
         }
     }
 
-    /** Deep equality of parsed JSON; numbers by value, so 420 and 420.0 agree as they do in JSON. */
-    private fun same(a: Any?, b: Any?): Boolean = when {
-        a is JSONObject && b is JSONObject ->
-            a.keyList().toSet() == b.keyList().toSet() && a.keyList().all { same(a.get(it), b.get(it)) }
-        a is JSONArray && b is JSONArray -> a.length() == b.length() && (0 until a.length()).all { same(a.get(it), b.get(it)) }
-        a is Number && b is Number -> a.toDouble() == b.toDouble()
-        else -> a == b
-    }
-
     /** Pseudonyms differ per install: compared by shape, as the vectors write them. */
     private fun normalized(properties: JSONObject): JSONObject {
         for (key in properties.keyList().toList()) {
@@ -102,6 +93,3 @@ class MinimizeVectorsTest {
         return properties
     }
 }
-
-/** Android's org.json has no `keySet`; `keys` is in every version. */
-private fun JSONObject.keyList(): List<String> = keys().asSequence().toList()
