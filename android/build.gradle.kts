@@ -63,7 +63,7 @@ val cargoNdk by tasks.registering(Exec::class) {
     environment("RUSTFLAGS", "-C link-arg=-Wl,-z,max-page-size=16384")
     commandLine(
         listOf("cargo", "ndk") + abis.keys.flatMap { listOf("-t", it) } +
-            listOf("-o", jniLibsDir.get().asFile.path, "build", "--release", "-p", "modicum-ffi"),
+            listOf("-o", jniLibsDir.get().asFile.path, "build", "--profile", "mobile", "-p", "modicum-ffi"),
     )
 }
 

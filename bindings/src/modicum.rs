@@ -12,7 +12,8 @@ pub struct ModicumConfig {
     pub storage_dir: String,
     /// The app's package name or bundle id.
     pub app_id: String,
-    /// The app's own policy document (JSON, or TOML); the built-in policy if absent.
+    /// The app's own policy document (JSON; `modicum policy json` converts TOML); the built-in
+    /// policy if absent.
     #[uniffi(default = None)]
     pub policy_document: Option<String>,
     /// Days a pseudonym stays the same before identifiers hash to new, unlinkable values;
@@ -189,13 +190,16 @@ pub fn scrub(text: String) -> String {
 }
 
 fn parse_policy(document: &str) -> Result<Policy, ModicumError> {
-    // JSON documents are objects; anything else is read as TOML.
-    let parsed = if document.trim_start().starts_with('{') {
-        Policy::from_json(document)
-    } else {
-        Policy::from_toml(document)
-    };
-    parsed.map_err(|errors| ModicumError::InvalidPolicy {
+    // A device reads JSON only (see modicum-core's `toml` feature); a TOML document gets an
+    // error that says how to convert it rather than a JSON syntax error.
+    if !document.trim_start().starts_with('{') {
+        return Err(ModicumError::InvalidPolicy {
+            errors: "a policy document on a device is JSON; \
+                     `modicum policy json FILE.toml` converts a TOML one"
+                .into(),
+        });
+    }
+    Policy::from_json(document).map_err(|errors| ModicumError::InvalidPolicy {
         errors: errors.to_string(),
     })
 }
@@ -293,7 +297,7 @@ pub(crate) mod tests {
     #[test]
     fn declared_classes_and_categories_reach_the_core() {
         let tmp = tempfile::tempdir().unwrap();
-        let core = start(tmp.path(), Some("essential = { purpose = \"abuse\" }\n[[rules]]\nclass = \"device.basic\"\naction = \"keep\"\n")).unwrap();
+        let core = start(tmp.path(), Some(r#"{"essential": {"purpose": "abuse"}, "rules": [{"class": "device.basic", "action": "keep"}]}"#)).unwrap();
         core.set_age(AgeBand::Child, false).unwrap();
         assert_eq!(core.permitted_categories(), vec!["essential".to_owned()]);
         let event = CustomEvent {
@@ -349,11 +353,18 @@ pub(crate) mod tests {
         ));
         let Err(ModicumError::InvalidPolicy { errors }) = start(
             tmp.path(),
-            Some("[[rules]]\nclass = \"id.hardware\"\naction = \"keep\"\n"),
+            Some(r#"{"rules": [{"class": "id.hardware", "action": "keep"}]}"#),
         ) else {
             panic!("expected InvalidPolicy");
         };
         assert!(errors.contains("rule 1 (`id.hardware`)"), "{errors}");
+        let Err(ModicumError::InvalidPolicy { errors }) = start(
+            tmp.path(),
+            Some("[[rules]]\nclass = \"device.basic\"\naction = \"keep\"\n"),
+        ) else {
+            panic!("expected InvalidPolicy for TOML");
+        };
+        assert!(errors.contains("modicum policy json"), "{errors}");
     }
 
     pub(crate) fn config(dir: &std::path::Path) -> ModicumConfig {

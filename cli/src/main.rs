@@ -83,6 +83,8 @@ enum PolicyCommand {
         /// A policy document; the built-in policy if omitted.
         file: Option<PathBuf>,
     },
+    /// Print a TOML policy document as JSON, the form a device reads; exit 1 if invalid.
+    Json { file: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -99,6 +101,9 @@ fn main() -> ExitCode {
         Command::Policy {
             command: PolicyCommand::Table { file },
         } => policy::table(file.as_deref()),
+        Command::Policy {
+            command: PolicyCommand::Json { file },
+        } => policy::json(&file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,4 +1,4 @@
-//! `modicum policy check|table`.
+//! `modicum policy check|table|json`.
 
 use std::path::Path;
 
@@ -34,5 +34,12 @@ pub fn table(file: Option<&Path>) -> Result<(), String> {
         None => Policy::default(),
     };
     print!("{}", policy.render_table());
+    Ok(())
+}
+
+pub fn json(file: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let json = Policy::toml_to_json(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    println!("{json}");
     Ok(())
 }

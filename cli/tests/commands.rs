@@ -74,3 +74,29 @@ fn policy_check_reports_an_unreadable_file() {
     let out = modicum(&["policy", "check", "/nonexistent/policy.toml"], b"");
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn policy_json_converts_toml_for_devices_and_refuses_invalid_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.toml");
+    std::fs::write(
+        &file,
+        "version = 3\n[[rules]]\nclass = \"device.basic\"\naction = \"keep\"\n",
+    )
+    .unwrap();
+    let out = modicum(&["policy", "json", file.to_str().unwrap()], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["version"], 3);
+    assert_eq!(json["rules"][0]["class"], "device.basic");
+
+    std::fs::write(&file, "[[rules]]\nclass = \"gps\"\naction = \"keep\"\n").unwrap();
+    let out = modicum(&["policy", "json", file.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gps"));
+}

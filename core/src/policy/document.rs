@@ -77,6 +77,7 @@ impl Document {
         })
     }
 
+    #[cfg(feature = "toml")]
     pub(super) fn from_toml(text: &str) -> Result<Document, PolicyErrors> {
         toml::from_str(text).map_err(|e| {
             PolicyErrors(vec![PolicyError::Parse {
@@ -84,6 +85,20 @@ impl Document {
                 message: e.to_string(),
             }])
         })
+    }
+
+    /// The same document as pretty JSON, once it is known to be a valid policy; converting
+    /// the tree rather than the typed document keeps what the author wrote.
+    #[cfg(feature = "toml")]
+    pub(super) fn toml_to_json(text: &str) -> Result<String, PolicyErrors> {
+        Document::from_toml(text)?.into_policy()?;
+        let tree: toml::Table = toml::from_str(text).map_err(|e| {
+            PolicyErrors(vec![PolicyError::Parse {
+                format: "TOML",
+                message: e.to_string(),
+            }])
+        })?;
+        Ok(serde_json::to_string_pretty(&tree).expect("a TOML table is valid JSON"))
     }
 
     /// Checks every entry and reports every problem, not just the first.

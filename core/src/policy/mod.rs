@@ -16,7 +16,6 @@ mod rule;
 mod table;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 pub use action::{Action, Generalization};
 pub use data_class::{DataClass, UnknownDataClass};
@@ -80,12 +79,21 @@ impl Policy {
         Document::from_json(text)?.into_policy()
     }
 
+    #[cfg(feature = "toml")]
     pub fn from_toml(text: &str) -> Result<Policy, PolicyErrors> {
         Document::from_toml(text)?.into_policy()
     }
 
+    /// The JSON form of a valid TOML policy document, for devices, which read JSON only.
+    /// The document is checked first, so what comes out is a policy a device accepts.
+    #[cfg(feature = "toml")]
+    pub fn toml_to_json(text: &str) -> Result<String, PolicyErrors> {
+        Document::toml_to_json(text)
+    }
+
     /// Reads a policy document, as TOML if the file name ends in `.toml`, else as JSON.
-    pub fn from_path(path: &Path) -> Result<Policy, PolicyErrors> {
+    #[cfg(feature = "toml")]
+    pub fn from_path(path: &std::path::Path) -> Result<Policy, PolicyErrors> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             PolicyErrors(vec![PolicyError::Parse {
                 format: "file",

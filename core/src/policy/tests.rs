@@ -136,6 +136,19 @@ fn json_and_toml_documents_say_the_same() {
     assert_eq!(from_toml.introduced_in(Category::Sensors), 0);
     assert_eq!(from_toml.essential_purpose(), Some("fraud detection"));
     assert_eq!(from_toml.rules().len(), 4);
+
+    // What a device is handed instead of the TOML says the same again.
+    let converted = Policy::toml_to_json(toml).unwrap();
+    assert_eq!(Policy::from_json(&converted).unwrap(), from_toml);
+    let invalid = "[[rules]]\nclass = \"gps\"\naction = \"keep\"\n";
+    assert!(matches!(
+        errors_of_conversion(invalid)[..],
+        [PolicyError::UnknownDataClass { .. }]
+    ));
+}
+
+fn errors_of_conversion(toml: &str) -> Vec<PolicyError> {
+    Policy::toml_to_json(toml).unwrap_err().0
 }
 
 #[test]

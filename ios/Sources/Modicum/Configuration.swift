@@ -6,7 +6,7 @@ extension Modicum {
     public struct Configuration: Sendable {
         public var storageDirectory: URL
         public var appID: String
-        /// The app's own policy document (JSON or TOML); the built-in policy if nil.
+        /// The app's own policy document (JSON; `modicum policy json` converts TOML); the built-in policy if nil.
         public var policyDocument: String?
         /// Days pseudonyms last before they rotate; 30 if nil.
         public var pseudonymRotationDays: UInt32?

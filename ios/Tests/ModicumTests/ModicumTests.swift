@@ -139,7 +139,7 @@ final class ModicumTests: TemporaryDirectoryTestCase {
     }
 
     func testAnInvalidPolicyIsATypedErrorNamingTheRule() throws {
-        let policy = "[[rules]]\nclass = \"id.hardware\"\naction = \"keep\"\n"
+        let policy = #"{"rules": [{"class": "id.hardware", "action": "keep"}]}"#
         let config = Modicum.Configuration(
             storageDirectory: directory.appendingPathComponent("store"), appID: "dev.modicum.test", policyDocument: policy
         )

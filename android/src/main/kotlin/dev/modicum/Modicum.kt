@@ -17,8 +17,9 @@ import java.io.File
 
 /**
  * What [Modicum.start] needs: a directory private to the app, the app's id, and optionally
- * the app's own policy document (JSON or TOML; the built-in policy otherwise) and how many
- * days pseudonyms last before they rotate (30 otherwise).
+ * the app's own policy document (JSON, which `modicum policy json` makes from TOML; the
+ * built-in policy otherwise) and how many days pseudonyms last before they rotate (30
+ * otherwise).
  */
 data class Config(
     val storageDir: File,

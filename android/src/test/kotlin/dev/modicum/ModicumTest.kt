@@ -179,7 +179,7 @@ class ModicumTest {
 
     @Test
     fun anInvalidPolicyIsATypedExceptionNamingTheRule() {
-        val policy = "[[rules]]\nclass = \"id.hardware\"\naction = \"keep\"\n"
+        val policy = """{"rules": [{"class": "id.hardware", "action": "keep"}]}"""
         val error = assertThrows(ModicumException.InvalidPolicy::class.java) {
             Modicum.start(Config(storageDir = File(dir, "store"), appId = "dev.modicum.test", policyDocument = policy))
         }
