@@ -33,6 +33,10 @@ pub struct ModicumConfig {
     /// Install the Rust panic hook and the native fatal-signal handler.
     #[uniffi(default = false)]
     pub crash_handlers: bool,
+    /// Hold every batch until the network is unmetered (Wi-Fi, Ethernet). Deletion requests
+    /// still go on any network: the user asked for them.
+    #[uniffi(default = false)]
+    pub upload_only_unmetered: bool,
 }
 
 /// A collector's base URL and the region it stores data in.
@@ -248,6 +252,9 @@ fn core_config(config: ModicumConfig) -> Result<Config, ModicumError> {
         core_config.upload.home_region = first.region.clone();
     }
     core_config.crash_handlers = config.crash_handlers;
+    if config.upload_only_unmetered {
+        core_config.upload.unmetered_only = modicum_core::Category::ALL.to_vec();
+    }
     if let Some(days) = config.pseudonym_rotation_days {
         core_config.pseudonym_rotation = std::time::Duration::from_secs(u64::from(days) * 86_400);
     }
@@ -377,6 +384,7 @@ pub(crate) mod tests {
             endpoints: Vec::new(),
             home_region: None,
             crash_handlers: false,
+            upload_only_unmetered: false,
         }
     }
 
@@ -461,18 +469,22 @@ pub(crate) mod tests {
         }
     }
 
-    #[test]
-    fn the_push_helper_drives_a_platform_uploader() {
-        let tmp = tempfile::tempdir().unwrap();
-        let core = ModicumCore::start(ModicumConfig {
+    /// `config` with a collector key and one endpoint; uploads go to test uploaders only.
+    fn with_collector(config: ModicumConfig) -> ModicumConfig {
+        ModicumConfig {
             collector_public_key: Some(vec![9; 32]),
             endpoints: vec![Endpoint {
                 region: "eu".into(),
                 url: "https://eu.collector.example".into(),
             }],
-            ..config(tmp.path())
-        })
-        .unwrap();
+            ..config
+        }
+    }
+
+    #[test]
+    fn the_push_helper_drives_a_platform_uploader() {
+        let tmp = tempfile::tempdir().unwrap();
+        let core = ModicumCore::start(with_collector(config(tmp.path()))).unwrap();
         core.set_consent("analytics".into(), true).unwrap();
         core.record("tap".into(), HashMap::new()).unwrap();
         let conditions = crate::UploadConditions {
@@ -492,5 +504,33 @@ pub(crate) mod tests {
         ));
         let ledger: serde_json::Value = serde_json::from_str(&core.ledger_json()).unwrap();
         assert_eq!(ledger["analytics"]["uploaded"], 1);
+    }
+
+    #[test]
+    fn upload_only_unmetered_holds_every_batch_but_never_a_deletion_request() {
+        let tmp = tempfile::tempdir().unwrap();
+        let core = ModicumCore::start(with_collector(ModicumConfig {
+            upload_only_unmetered: true,
+            ..config(tmp.path())
+        }))
+        .unwrap();
+        core.set_consent("analytics".into(), true).unwrap();
+        core.record("tap".into(), HashMap::new()).unwrap();
+        core.seal_now(10_000).unwrap();
+        let metered = crate::UploadConditions {
+            connected: true,
+            metered: true,
+            battery_low: false,
+        };
+        let crate::NextUpload::Wait { reason, .. } = core.next_upload(metered).unwrap() else {
+            panic!("an analytics batch went on a metered network");
+        };
+        assert_eq!(reason, "unmetered");
+
+        core.delete_all().unwrap();
+        let crate::NextUpload::Send { request } = core.next_upload(metered).unwrap() else {
+            panic!("the deletion request waited for an unmetered network");
+        };
+        assert!(request.url.ends_with("/v1/deletions"), "{}", request.url);
     }
 }

@@ -31,6 +31,10 @@ extension Modicum {
         /// installed before it. Off by default: an app may already use a crash reporter.
         public var reportsCrashes: Bool
 
+        /// Holds every batch until the network is unmetered (Wi-Fi, Ethernet) rather than only
+        /// raw sensor batches; deletion requests still go on any network. Off by default.
+        public var uploadsOnlyWhenUnmetered: Bool
+
         /// Events that may wait in memory for the core before `record` drops (and counts) them.
         public var bufferCapacity: Int
         /// Receives what `record` could not report synchronously: an event the core refused
@@ -44,7 +48,7 @@ extension Modicum {
             endpoints: [Endpoint] = [], homeRegion: String? = nil,
             deviceInfo: DeviceInfoProvider? = nil, network: NetworkProvider? = nil,
             secretStore: SecretStore? = nil, reportsCrashes: Bool = false,
-            bufferCapacity: Int = 10_000, onError: (@Sendable (ModicumError) -> Void)? = nil
+            uploadsOnlyWhenUnmetered: Bool = false, bufferCapacity: Int = 10_000, onError: (@Sendable (ModicumError) -> Void)? = nil
         ) {
             self.storageDirectory = storageDirectory
             self.appID = appID
@@ -57,6 +61,7 @@ extension Modicum {
             self.network = network
             self.secretStore = secretStore
             self.reportsCrashes = reportsCrashes
+            self.uploadsOnlyWhenUnmetered = uploadsOnlyWhenUnmetered
             self.bufferCapacity = bufferCapacity
             self.onError = onError
         }
@@ -65,7 +70,8 @@ extension Modicum {
             ModicumConfig(
                 storageDir: storageDirectory.path, appId: appID, policyDocument: policyDocument,
                 pseudonymRotationDays: pseudonymRotationDays, collectorPublicKey: collectorPublicKey,
-                endpoints: endpoints, homeRegion: homeRegion, crashHandlers: reportsCrashes
+                endpoints: endpoints, homeRegion: homeRegion, crashHandlers: reportsCrashes,
+                uploadOnlyUnmetered: uploadsOnlyWhenUnmetered
             )
         }
 

@@ -85,4 +85,27 @@ final class UploadTests: TemporaryDirectoryTestCase {
         XCTAssertTrue(summary.contains("\"7.3.1-swift-device\":true"), summary)
         XCTAssertTrue(summary.contains("\"\(osVersion)\":true"), summary)
     }
+
+    /// On a metered network the batch waits while the deletion request reaches the server.
+    func testOnlyWhenUnmeteredHoldsBatchesButNotTheDeletionRequest() throws {
+        let collector = try collector()
+        let modicum = try Modicum.start(config: .init(
+            storageDirectory: directory, appID: "dev.modicum.swift.metered", collectorPublicKey: collector.publicKey,
+            endpoints: [Endpoint(region: "eu", url: collector.url)], uploadsOnlyWhenUnmetered: true
+        ))
+        let metered = UploadConditions(connected: true, metered: true, batteryLow: false)
+        try modicum.setConsent(.analytics, granted: true)
+        try modicum.record("opened")
+        try modicum.sealNow()
+        let held = try modicum.uploadPending(conditions: metered)
+        XCTAssertEqual(held.requests, 0, "\(held)")
+        XCTAssertEqual(held.waiting, "unmetered")
+        XCTAssertEqual(modicum.pendingBatches, 1)
+
+        try modicum.deleteAll()
+        let deletion = try modicum.uploadPending(conditions: metered)
+        XCTAssertEqual(deletion.requests, 1, "\(deletion)")
+        XCTAssertNil(deletion.waiting, "the collector took the deletion request")
+        try modicum.shutdown()
+    }
 }

@@ -16,8 +16,9 @@ import dev.modicum.ffi.PlatformProviders
 /**
  * Starts Modicum in an Android app (call it from `Application.onCreate`): the device and network
  * providers, secrets in the Android Keystore (unless [Config.secretStorage] says otherwise), the
- * crash handler if [Config.installCrashHandler], and the upload job if [Config.endpoints] names
- * a collector. The instance is what [UploadJobService][dev.modicum.android.UploadJobService]
+ * crash handlers if [Config.installCrashHandler], and the upload job if [Config.endpoints] names
+ * a collector (with a one-off job on any network after [Modicum.deleteAll], so the deletion
+ * request does not wait for Wi-Fi). The instance is what [UploadJobService][dev.modicum.android.UploadJobService]
  * uses, until it is closed.
  *
  * Safe on the main thread: the core opens its storage on its own worker, and every later call
@@ -42,7 +43,8 @@ fun Modicum.Companion.start(context: Context, config: Config): Modicum? {
             network = connection,
             secrets = secrets,
         )
-        val modicum = Modicum(ModicumCore.startWith(config.toCoreConfig(), providers), config)
+        val coreConfig = config.toCoreConfig().copy(crashHandlers = installsNativeCrashHandler(config))
+        val modicum = Modicum(ModicumCore.startWith(coreConfig, providers), config)
         modicum.attach(connection)
         network = null // the instance owns it now
         try {
@@ -64,8 +66,15 @@ private fun attachPlatform(modicum: Modicum, app: Context, network: AndroidNetwo
     val config = modicum.config
     connectivityEvents(modicum, network)
     if (config.installCrashHandler) modicum.attach(ModicumCrashHandler.install(modicum))
-    if (config.endpoints.isNotEmpty() && !UploadScheduler.schedule(app, config.uploadOnlyUnmetered)) {
-        config.onError(IllegalStateException("JobScheduler refused the upload job"))
+    if (config.endpoints.isNotEmpty()) {
+        if (!UploadScheduler.schedule(app, config.uploadOnlyUnmetered)) {
+            config.onError(IllegalStateException("JobScheduler refused the upload job"))
+        }
+        modicum.afterDeleteAll {
+            if (!UploadScheduler.scheduleDeletion(app)) {
+                config.onError(IllegalStateException("JobScheduler refused the deletion job"))
+            }
+        }
     }
     RunningModicum.set(modicum)
     modicum.attach { RunningModicum.clear(modicum) }
@@ -83,3 +92,12 @@ private fun connectivityEvents(modicum: Modicum, network: AndroidNetworkProvider
         }
     }
 }
+
+/**
+ * Whether the core's native signal handler goes in. On Android's runtime, sigchain gives the
+ * runtime's own fault handling (implicit null checks, stack overflow) the first look at a
+ * signal, so only real crashes reach the core. A desktop JVM (Robolectric) also uses SIGSEGV
+ * for its own purposes, without that chaining, so there the handler stays out.
+ */
+internal fun installsNativeCrashHandler(config: Config, vmName: String? = System.getProperty("java.vm.name")) =
+    config.installCrashHandler && vmName == "Dalvik"

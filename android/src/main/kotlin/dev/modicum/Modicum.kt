@@ -37,9 +37,16 @@ data class Config(
     val onError: (Throwable) -> Unit = {},
     /** Where the journal's key and the install secret live; see [SecretStorage]. */
     val secretStorage: SecretStorage = SecretStorage.Platform,
-    /** Android: record uncaught exceptions as crash reports, then hand them to the previous handler. */
+    /**
+     * Android: record uncaught exceptions as crash reports, then hand them to the previous
+     * handler; on Android's runtime also fatal native signals, through the core's handler.
+     */
     val installCrashHandler: Boolean = true,
-    /** Android: let the scheduled upload job run only on unmetered networks (Wi-Fi, Ethernet). */
+    /**
+     * Batches wait for an unmetered network (Wi-Fi, Ethernet): the core holds them on a metered
+     * one, and on Android the scheduled upload job runs only unmetered. Deletion requests go
+     * on any network.
+     */
     val uploadOnlyUnmetered: Boolean = true,
 ) {
     internal fun toCoreConfig() = ModicumConfig(
@@ -50,6 +57,7 @@ data class Config(
         collectorPublicKey = collectorPublicKey,
         endpoints = endpoints,
         homeRegion = homeRegion,
+        uploadOnlyUnmetered = uploadOnlyUnmetered,
     )
 }
 
@@ -76,6 +84,9 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
     /** What the platform layer attached (providers, the crash handler): released first on [close]. */
     private val attachments = java.util.concurrent.CopyOnWriteArrayList<AutoCloseable>()
 
+    /** What the platform layer does once everything is erased (schedule the deletion request). */
+    private val afterDeleteAll = java.util.concurrent.CopyOnWriteArrayList<() -> Unit>()
+
     @Volatile
     private var permitted: Set<String> = core.permittedCategories().toSet()
 
@@ -93,6 +104,11 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
     /** Ties [resource] to this instance's life: closed (in reverse order) before the core stops. */
     internal fun attach(resource: AutoCloseable) {
         attachments.add(resource)
+    }
+
+    /** Runs [action] after each successful [deleteAll]; what it throws goes to [Config.onError]. */
+    internal fun afterDeleteAll(action: () -> Unit) {
+        afterDeleteAll.add(action)
     }
 
     /**
@@ -180,7 +196,16 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
 
     /** Erases everything held on the device and queues a deletion request for the collector. */
     @Throws(ModicumException::class)
-    fun deleteAll() = consentChange { core.deleteAll() }
+    fun deleteAll() {
+        consentChange { core.deleteAll() }
+        afterDeleteAll.forEach { action ->
+            try {
+                action()
+            } catch (e: Exception) {
+                config.onError(e)
+            }
+        }
+    }
 
     /** New identifiers from now on, unlinkable to the old ones. */
     @Throws(ModicumException::class)

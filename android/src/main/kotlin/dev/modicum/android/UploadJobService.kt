@@ -30,7 +30,9 @@ class UploadJobService : JobService() {
 /**
  * One upload run: everything waiting, under current conditions, for at most [budgetMillis]
  * of waiting between attempts. Returns whether the job should run again sooner (backoff)
- * because something still waits; failures go to the app's `onError`, never up.
+ * because something still waits that a retry could send: not batches held for an unmetered
+ * network, which the periodic job's own constraint waits for. Failures go to the app's
+ * `onError`, never up.
  */
 internal class UploadRun(
     private val modicum: Modicum,
@@ -40,9 +42,12 @@ internal class UploadRun(
     fun run(): Boolean =
         try {
             val report = modicum.uploadPending(modicum.core.currentConditions(), uploader, budgetMillis)
-            report.waiting != null
+            report.waiting != null && report.waiting != HELD_FOR_UNMETERED
         } catch (e: Exception) {
             modicum.config.onError(e)
             true
         }
 }
+
+/** The core's wait reason when only batches held for an unmetered network remain. */
+private const val HELD_FOR_UNMETERED = "unmetered"

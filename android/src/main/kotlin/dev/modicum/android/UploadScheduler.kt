@@ -19,6 +19,9 @@ object UploadScheduler {
     const val DEFAULT_PERIOD_MILLIS = 60 * 60 * 1000L
     const val DEFAULT_BACKOFF_MILLIS = 60 * 1000L
 
+    /** The one-off job that sends a deletion request; an app whose jobs use it passes another. */
+    const val DEFAULT_DELETION_JOB_ID = DEFAULT_JOB_ID + 1
+
     /**
      * Schedules the upload job unless an identical one is already pending (rescheduling a
      * periodic job restarts its period, so a start on every launch would postpone it forever).
@@ -33,14 +36,32 @@ object UploadScheduler {
         backoffMillis: Long = DEFAULT_BACKOFF_MILLIS,
         jobId: Int = DEFAULT_JOB_ID,
     ): Boolean {
-        val scheduler = context.getSystemService(Context.JOB_SCHEDULER_SERVICE) as? JobScheduler ?: return false
-        val job = JobInfo.Builder(jobId, ComponentName(context, UploadJobService::class.java))
+        val scheduler = context.jobScheduler() ?: return false
+        val job = uploadJob(context, jobId, backoffMillis)
             .setRequiredNetworkType(if (onlyUnmetered) JobInfo.NETWORK_TYPE_UNMETERED else JobInfo.NETWORK_TYPE_ANY)
-            .setPersisted(true)
             .setPeriodic(periodMillis)
-            .setBackoffCriteria(backoffMillis, JobInfo.BACKOFF_POLICY_EXPONENTIAL)
             .build()
         if (scheduler.getPendingJob(jobId)?.let { it.sameSchedule(job) } == true) return true
+        return scheduler.schedule(job) == JobScheduler.RESULT_SUCCESS
+    }
+
+    /**
+     * Schedules one run of [UploadJobService] on any network, persisted, with backoff: what
+     * [dev.modicum.Modicum.deleteAll] asks for, so the deletion request leaves without waiting
+     * for the periodic job or for Wi-Fi. The core still holds batches the app allows only on
+     * unmetered networks. Returns false if JobScheduler refused it.
+     */
+    @JvmStatic
+    @JvmOverloads
+    fun scheduleDeletion(
+        context: Context,
+        backoffMillis: Long = DEFAULT_BACKOFF_MILLIS,
+        jobId: Int = DEFAULT_DELETION_JOB_ID,
+    ): Boolean {
+        val scheduler = context.jobScheduler() ?: return false
+        val job = uploadJob(context, jobId, backoffMillis)
+            .setRequiredNetworkType(JobInfo.NETWORK_TYPE_ANY)
+            .build()
         return scheduler.schedule(job) == JobScheduler.RESULT_SUCCESS
     }
 
@@ -48,8 +69,16 @@ object UploadScheduler {
     @JvmStatic
     @JvmOverloads
     fun cancel(context: Context, jobId: Int = DEFAULT_JOB_ID) {
-        (context.getSystemService(Context.JOB_SCHEDULER_SERVICE) as? JobScheduler)?.cancel(jobId)
+        context.jobScheduler()?.cancel(jobId)
     }
+
+    /** What both jobs share: the service, kept across reboots, exponential backoff. */
+    private fun uploadJob(context: Context, jobId: Int, backoffMillis: Long) =
+        JobInfo.Builder(jobId, ComponentName(context, UploadJobService::class.java))
+            .setPersisted(true)
+            .setBackoffCriteria(backoffMillis, JobInfo.BACKOFF_POLICY_EXPONENTIAL)
+
+    private fun Context.jobScheduler() = getSystemService(Context.JOB_SCHEDULER_SERVICE) as? JobScheduler
 
     private fun JobInfo.sameSchedule(other: JobInfo) =
         service == other.service && networkType == other.networkType && isPersisted == other.isPersisted &&

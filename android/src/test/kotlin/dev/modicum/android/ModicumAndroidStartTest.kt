@@ -7,6 +7,7 @@ import android.net.ConnectivityManager
 import dev.modicum.ConsentCategory
 import dev.modicum.Modicum
 import dev.modicum.ffi.ModicumException
+import dev.modicum.installsNativeCrashHandler
 import dev.modicum.start
 import java.io.File
 import org.robolectric.Shadows.shadowOf
@@ -58,5 +59,17 @@ class ModicumAndroidStartTest {
         assertTrue(modicum.errors.toString(), modicum.errors.single() is ModicumException.StorageUnusable)
         assertEquals(before, connectivity.networkCallbacks.size)
         assertNull(RunningModicum.current)
+    }
+
+    @Test
+    fun theNativeCrashHandlerGoesInOnlyOnAndroidsRuntime() {
+        val crashes = modicum.config(installCrashHandler = true)
+        assertTrue(installsNativeCrashHandler(crashes, vmName = "Dalvik"))
+        assertFalse(
+            "a desktop JVM handles SIGSEGV itself",
+            installsNativeCrashHandler(crashes, vmName = "OpenJDK 64-Bit Server VM"),
+        )
+        assertFalse(installsNativeCrashHandler(modicum.config(installCrashHandler = false), vmName = "Dalvik"))
+        assertFalse("this test's JVM", installsNativeCrashHandler(crashes))
     }
 }

@@ -33,17 +33,51 @@ class UploadSchedulerTest {
 
     private fun pending(): JobInfo? = scheduler.getPendingJob(UploadScheduler.DEFAULT_JOB_ID)
 
+    private fun pendingDeletion(): JobInfo? = scheduler.getPendingJob(UploadScheduler.DEFAULT_DELETION_JOB_ID)
+
+    /** Makes the shadowed default network Wi-Fi or cellular, as the core's provider reads it. */
+    private fun network(metered: Boolean) {
+        val connectivity = app.getSystemService(Context.CONNECTIVITY_SERVICE) as ConnectivityManager
+        val capabilities = ShadowNetworkCapabilities.newInstance().also {
+            val transport = if (metered) NetworkCapabilities.TRANSPORT_CELLULAR else NetworkCapabilities.TRANSPORT_WIFI
+            shadowOf(it).addTransportType(transport)
+            shadowOf(it).addCapability(NetworkCapabilities.NET_CAPABILITY_INTERNET)
+            if (!metered) shadowOf(it).addCapability(NetworkCapabilities.NET_CAPABILITY_NOT_METERED)
+        }
+        shadowOf(connectivity).setNetworkCapabilities(connectivity.activeNetwork, capabilities)
+    }
+
+    /** An uploader that accepts everything and keeps what it was asked to send. */
+    private class Accepting : Uploader {
+        val sent: MutableList<UploadRequest> = Collections.synchronizedList(mutableListOf())
+
+        override fun upload(request: UploadRequest): UploadOutcome {
+            sent.add(request)
+            return UploadOutcome.Response(200u, null)
+        }
+    }
+
+    /** Both jobs run the upload service, survive a reboot and back off exponentially. */
+    private fun assertIsTheUploadService(job: JobInfo) {
+        assertEquals(ComponentName(app, UploadJobService::class.java), job.service)
+        assertTrue(job.isPersisted)
+        assertEquals(JobInfo.BACKOFF_POLICY_EXPONENTIAL, job.backoffPolicy)
+        assertEquals(UploadScheduler.DEFAULT_BACKOFF_MILLIS, job.initialBackoffMillis)
+    }
+
+    private fun collectorConfig(modicum: TestModicum) = modicum.config().copy(
+        collectorPublicKey = ByteArray(32) { 9 },
+        endpoints = listOf(Endpoint(region = "eu", url = "http://127.0.0.1:9")),
+    )
+
     @Test
     fun schedulesAPersistedPeriodicJobOnUnmeteredNetworksByDefault() {
         assertTrue(UploadScheduler.schedule(app))
         val job = pending()!!
-        assertEquals(ComponentName(app, UploadJobService::class.java), job.service)
+        assertIsTheUploadService(job)
         assertEquals(JobInfo.NETWORK_TYPE_UNMETERED, job.networkType)
-        assertTrue(job.isPersisted)
         assertTrue(job.isPeriodic)
         assertEquals(UploadScheduler.DEFAULT_PERIOD_MILLIS, job.intervalMillis)
-        assertEquals(JobInfo.BACKOFF_POLICY_EXPONENTIAL, job.backoffPolicy)
-        assertEquals(UploadScheduler.DEFAULT_BACKOFF_MILLIS, job.initialBackoffMillis)
     }
 
     @Test
@@ -68,26 +102,10 @@ class UploadSchedulerTest {
 
     @Test
     fun aJobRunUploadsThroughTheUploaderUnderTheCoresConditions() {
-        val sent = Collections.synchronizedList(mutableListOf<UploadRequest>())
-        val accepting = object : Uploader {
-            override fun upload(request: UploadRequest): UploadOutcome {
-                sent.add(request)
-                return UploadOutcome.Response(200u, null)
-            }
-        }
-        val connectivity = app.getSystemService(Context.CONNECTIVITY_SERVICE) as ConnectivityManager
-        val wifi = ShadowNetworkCapabilities.newInstance().also {
-            shadowOf(it).addTransportType(NetworkCapabilities.TRANSPORT_WIFI)
-            shadowOf(it).addCapability(NetworkCapabilities.NET_CAPABILITY_INTERNET)
-            shadowOf(it).addCapability(NetworkCapabilities.NET_CAPABILITY_NOT_METERED)
-        }
-        shadowOf(connectivity).setNetworkCapabilities(connectivity.activeNetwork, wifi)
+        val accepting = Accepting()
+        network(metered = false)
         val modicum = TestModicum(app)
-        val config = modicum.config().copy(
-            collectorPublicKey = ByteArray(32) { 9 },
-            endpoints = listOf(Endpoint(region = "eu", url = "http://127.0.0.1:9")),
-        )
-        modicum.start(config).use { running ->
+        modicum.start(collectorConfig(modicum)).use { running ->
             running.setConsent(ConsentCategory.ANALYTICS, true)
             repeat(3) { running.record("tap") }
             running.flush()
@@ -95,9 +113,50 @@ class UploadSchedulerTest {
             val reschedule = UploadRun(running, accepting).run()
             assertEquals(emptyList<Throwable>(), modicum.errors)
             assertFalse("nothing left waiting: no reschedule (${running.core.currentConditions()})", reschedule)
-            assertEquals(1, sent.size)
-            assertTrue(sent[0].url.startsWith("http://127.0.0.1:9/"))
+            assertEquals(1, accepting.sent.size)
+            assertTrue(accepting.sent[0].url.startsWith("http://127.0.0.1:9/"))
             assertEquals(0, running.pendingBatches)
+        }
+    }
+
+    @Test
+    fun aDeletionIsAOneOffJobOnAnyNetwork() {
+        assertTrue(UploadScheduler.scheduleDeletion(app))
+        val job = pendingDeletion()!!
+        assertIsTheUploadService(job)
+        assertEquals(JobInfo.NETWORK_TYPE_ANY, job.networkType)
+        assertFalse(job.isPeriodic)
+    }
+
+    @Test
+    fun deleteAllSchedulesTheDeletionJobBesideTheUnmeteredOne() {
+        val modicum = TestModicum(app)
+        modicum.start(collectorConfig(modicum)).use { running ->
+            assertNull(pendingDeletion())
+            running.deleteAll()
+            assertEquals(JobInfo.NETWORK_TYPE_ANY, pendingDeletion()!!.networkType)
+            assertEquals(JobInfo.NETWORK_TYPE_UNMETERED, pending()!!.networkType)
+        }
+        assertEquals(emptyList<Throwable>(), modicum.errors)
+    }
+
+    @Test
+    fun onAMeteredNetworkARunSendsTheDeletionRequestAndHoldsTheBatches() {
+        val accepting = Accepting()
+        network(metered = true)
+        val modicum = TestModicum(app)
+        modicum.start(collectorConfig(modicum)).use { running ->
+            running.deleteAll()
+            running.setConsent(ConsentCategory.ANALYTICS, true)
+            running.record("tap")
+            running.sealNow()
+            assertEquals(1, running.pendingBatches)
+
+            val reschedule = UploadRun(running, accepting).run()
+            assertEquals(emptyList<Throwable>(), modicum.errors)
+            assertEquals(listOf("http://127.0.0.1:9/v1/deletions"), accepting.sent.map { it.url })
+            assertEquals("the batch waits for Wi-Fi", 1, running.pendingBatches)
+            assertFalse("held for an unmetered network: the periodic job's constraint waits, not a backoff", reschedule)
         }
     }
 }
