@@ -26,9 +26,14 @@ pub enum ModicumError {
     Storage { reason: String },
     #[error("storage directory `{path}` is unusable: {reason}")]
     StorageUnusable { path: String, reason: String },
-    /// Thrown by platform code Modicum called (an uploader, a provider).
+    /// Thrown by platform code Modicum called (an uploader, a provider). From a `SecretStore`
+    /// it means "not now" (a key store still locked): the core tries again later.
     #[error("the platform failed: {reason}")]
     Platform { reason: String },
+    /// Thrown by a `SecretStore` whose stored secret can never be read again (its wrapping key
+    /// is gone, its bytes were altered): the core replaces the secret rather than stop.
+    #[error("a stored secret is damaged for good: {reason}")]
+    SecretDamaged { reason: String },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for ModicumError {

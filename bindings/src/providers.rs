@@ -126,8 +126,15 @@ impl CoreSecretStore for Secrets {
     }
 }
 
+/// The core reads `InvalidData` from a secret store as "damaged for good" (see
+/// `modicum_core::secret_store::SecretStore::load`); everything else as passing.
 fn platform(e: ModicumError) -> io::Error {
-    io::Error::other(e.to_string())
+    match e {
+        ModicumError::SecretDamaged { .. } => {
+            io::Error::new(io::ErrorKind::InvalidData, e.to_string())
+        }
+        e => io::Error::other(e.to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -139,11 +146,15 @@ mod tests {
     use crate::modicum::tests::config;
     use crate::ModicumCore;
 
+    /// Secrets in memory; `failure` is what `load` throws instead, when set.
     #[derive(Default)]
-    struct MemorySecrets(Mutex<HashMap<String, Vec<u8>>>);
+    struct MemorySecrets(Mutex<HashMap<String, Vec<u8>>>, Mutex<Option<ModicumError>>);
 
     impl SecretStore for MemorySecrets {
         fn load(&self, name: String) -> Result<Option<Vec<u8>>, ModicumError> {
+            if let Some(failure) = self.1.lock().unwrap().clone() {
+                return Err(failure);
+            }
             Ok(self.0.lock().unwrap().get(&name).cloned())
         }
         fn save(&self, name: String, secret: Vec<u8>) -> Result<(), ModicumError> {
@@ -247,5 +258,39 @@ mod tests {
         core.flush(5_000).unwrap();
         // Without a platform store the secrets fall back to files in the storage directory.
         assert!(tmp.path().join("keys").exists());
+    }
+
+    #[test]
+    fn a_damaged_secret_is_replaced_and_an_unavailable_one_stops_the_start() {
+        let tmp = tempfile::tempdir().unwrap();
+        let secrets = Arc::new(MemorySecrets::default());
+        let start = || {
+            ModicumCore::start_with(
+                config(tmp.path()),
+                PlatformProviders {
+                    secrets: Some(secrets.clone()),
+                    ..PlatformProviders::default()
+                },
+            )
+        };
+        start().unwrap().shutdown(5_000).unwrap();
+        let before = secrets.0.lock().unwrap().clone();
+
+        *secrets.1.lock().unwrap() = Some(ModicumError::Platform {
+            reason: "keystore locked".into(),
+        });
+        assert!(matches!(start(), Err(ModicumError::StorageUnusable { .. })));
+        assert_eq!(*secrets.0.lock().unwrap(), before, "nothing replaced");
+
+        *secrets.1.lock().unwrap() = Some(ModicumError::SecretDamaged {
+            reason: "tag mismatch".into(),
+        });
+        let core = start().unwrap();
+        core.flush(5_000).unwrap();
+        let after = secrets.0.lock().unwrap().clone();
+        assert_eq!(after.len(), 2);
+        for (name, secret) in &after {
+            assert_ne!(before.get(name), Some(secret), "{name} was replaced");
+        }
     }
 }

@@ -8,12 +8,28 @@ use std::path::{Path, PathBuf};
 
 /// Keeps named secrets. Implementations must be safe to call from any thread.
 pub trait SecretStore: Send + Sync {
-    /// The secret saved under `name`, if any.
+    /// The secret saved under `name`, if any. An error of kind [`io::ErrorKind::InvalidData`]
+    /// says the stored secret is damaged for good (its wrapping key is gone, its bytes were
+    /// altered): the core then replaces it. Any other error is taken as passing (a key store
+    /// still locked after boot): the core fails for now and tries again later, so data under
+    /// a secret that is only unavailable is never given up.
     fn load(&self, name: &str) -> io::Result<Option<Vec<u8>>>;
     /// Saves `secret` under `name`, replacing what was there.
     fn save(&self, name: &str, secret: &[u8]) -> io::Result<()>;
     /// Forgets `name`; forgetting a missing name is not an error.
     fn delete(&self, name: &str) -> io::Result<()>;
+}
+
+/// The secret under `name`, with one damaged for good read as absent, so the caller makes a
+/// new one. See [`SecretStore::load`].
+pub(crate) fn load_unless_damaged(
+    store: &dyn SecretStore,
+    name: &str,
+) -> io::Result<Option<Vec<u8>>> {
+    match store.load(name) {
+        Err(e) if e.kind() == io::ErrorKind::InvalidData => Ok(None),
+        loaded => loaded,
+    }
 }
 
 /// Secrets as 0600 files in a folder. Weaker than a platform key store: anyone who can read the

@@ -3,10 +3,13 @@ use std::io;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
 
-use crate::secret_store::SecretStore;
+use crate::secret_store::{load_unless_damaged, SecretStore};
 
 /// The name the journal's data key is kept under in the [`SecretStore`].
 pub const DATA_KEY_NAME: &str = "journal-data-key";
+
+/// AES-256: a stored key of any other length is damaged.
+const KEY_BYTES: usize = 32;
 
 /// The key that encrypts the journal at rest (AES-256-GCM). Destroying it in the secret store
 /// makes every journal file unreadable at once: that is how `delete_all` shreds.
@@ -46,14 +49,16 @@ impl Nonces {
 }
 
 impl DataKey {
-    /// The key saved in `store`, or a new one saved there first. A stored value of the wrong
-    /// size is an error rather than silently replaced, so data under it is never orphaned by
-    /// accident.
+    /// The key saved in `store`, or a new one saved there first. A stored key damaged for good
+    /// (the store says so, or it is not 32 bytes) is replaced: what it encrypted is unreadable
+    /// either way, and the journal counts those records as unreadable. Any other failure to
+    /// load is an error, so a key store that is only unavailable costs nothing.
     pub fn load_or_create(store: &dyn SecretStore) -> io::Result<DataKey> {
-        let bytes = match store.load(DATA_KEY_NAME)? {
+        let stored = load_unless_damaged(store, DATA_KEY_NAME)?;
+        let bytes = match stored.filter(|bytes| bytes.len() == KEY_BYTES) {
             Some(bytes) => bytes,
             None => {
-                let mut bytes = vec![0u8; 32];
+                let mut bytes = vec![0u8; KEY_BYTES];
                 SystemRandom::new()
                     .fill(&mut bytes)
                     .map_err(|_| io::Error::other("random source failed"))?;
@@ -61,12 +66,8 @@ impl DataKey {
                 bytes
             }
         };
-        let unbound = UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                "the stored data key is not an AES-256 key",
-            )
-        })?;
+        let unbound = UnboundKey::new(&AES_256_GCM, &bytes)
+            .map_err(|_| io::Error::other("ring refused a 32-byte AES-256 key"))?;
         Ok(DataKey {
             key: LessSafeKey::new(unbound),
             rng: SystemRandom::new(),

@@ -38,7 +38,7 @@ use crate::consent::{ConsentStore, Loaded, Permits};
 use crate::journal::{Contents, DataKey, Journal};
 use crate::minimize::{Minimized, Trace};
 use crate::outbox::{Outbox, OutboxEntry, OutboxRecovery};
-use crate::secret_store::{FileSecretStore, SecretStore};
+use crate::secret_store::{load_unless_damaged, FileSecretStore, SecretStore};
 use crate::transform::{InstallSecret, Pseudonymizer};
 use crate::upload::{Conditions, NextUpload, UploadOutcome, UploadReport, Uploader};
 use crate::{AgeBand, Category, Config, Consent, Error, Event, Policy};
@@ -631,12 +631,12 @@ fn timed_out() -> Error {
 }
 
 fn load_install_secret(store: &dyn SecretStore) -> std::io::Result<InstallSecret> {
-    if let Some(bytes) = store.load(INSTALL_SECRET_NAME)? {
+    if let Some(bytes) = load_unless_damaged(store, INSTALL_SECRET_NAME)? {
         if let Ok(bytes) = <[u8; 32]>::try_from(bytes.as_slice()) {
             return Ok(InstallSecret::from_bytes(bytes));
         }
     }
-    // None yet, or not a secret: a new one only makes pseudonyms unlinkable to old ones.
+    // None yet, or damaged: a new one only makes pseudonyms unlinkable to old ones.
     let secret = InstallSecret::generate().map_err(std::io::Error::other)?;
     store.save(INSTALL_SECRET_NAME, &secret.to_bytes_for_storage())?;
     Ok(secret)

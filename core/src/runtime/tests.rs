@@ -1,5 +1,6 @@
 use super::*;
 use crate::consent::Loaded;
+use crate::journal::DATA_KEY_NAME;
 use crate::secret_store::FileSecretStore;
 use crate::{DataClass, Value};
 
@@ -491,4 +492,74 @@ fn without_a_collector_the_budget_evicts_journaled_analytics_first() {
     if let Some(i) = first_kept {
         assert_eq!(i as u64, evicted(Category::Analytics));
     }
+}
+
+/// A key store that fails to load `name` with `kind`, as a platform's can; otherwise files.
+struct FailsToLoad {
+    files: FileSecretStore,
+    name: &'static str,
+    kind: std::io::ErrorKind,
+}
+
+impl SecretStore for FailsToLoad {
+    fn load(&self, name: &str) -> std::io::Result<Option<Vec<u8>>> {
+        if name == self.name {
+            return Err(std::io::Error::new(self.kind, "the key store said no"));
+        }
+        self.files.load(name)
+    }
+    fn save(&self, name: &str, secret: &[u8]) -> std::io::Result<()> {
+        self.files.save(name, secret)
+    }
+    fn delete(&self, name: &str) -> std::io::Result<()> {
+        self.files.delete(name)
+    }
+}
+
+#[test]
+fn a_damaged_secret_is_replaced_and_one_merely_unavailable_is_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = FileSecretStore::new(tmp.path().join("keys"));
+    let start = |name, kind| {
+        let store = FailsToLoad {
+            files: files.clone(),
+            name,
+            kind,
+        };
+        let m = Modicum::start_with(config(tmp.path()), Providers::new(Arc::new(store)))?;
+        let recovered = m.recovered()?;
+        Ok::<_, Error>((m, recovered))
+    };
+    let (m, _) = start("none", std::io::ErrorKind::Other).unwrap();
+    m.set_consent(Category::Analytics, true).unwrap();
+    m.record(Event::new("before")).unwrap();
+    m.flush(WAIT).unwrap();
+    m.shutdown(WAIT).unwrap();
+    let stored = |name| files.load(name).unwrap().unwrap();
+    let (data_key, install_secret) = (stored(DATA_KEY_NAME), stored(INSTALL_SECRET_NAME));
+
+    // Unavailable for now: no start, and nothing replaced.
+    for name in [DATA_KEY_NAME, INSTALL_SECRET_NAME] {
+        let unavailable = start(name, std::io::ErrorKind::PermissionDenied);
+        assert!(
+            matches!(unavailable, Err(Error::StorageUnusable { .. })),
+            "{name}"
+        );
+    }
+    assert_eq!(stored(DATA_KEY_NAME), data_key);
+    assert_eq!(stored(INSTALL_SECRET_NAME), install_secret);
+
+    // Damaged for good: replaced, and telemetry goes on. The event under the old key cannot
+    // be read and is counted as such.
+    let (m, recovered) = start(DATA_KEY_NAME, std::io::ErrorKind::InvalidData).unwrap();
+    assert_ne!(stored(DATA_KEY_NAME), data_key);
+    assert_eq!(recovered.events, 0);
+    assert!(recovered.unreadable_records > 0, "{recovered:?}");
+    m.record(Event::new("after")).unwrap();
+    m.flush(WAIT).unwrap();
+    assert_eq!(held_json(&m)[0]["name"], "after");
+    m.shutdown(WAIT).unwrap();
+
+    let (_m, _) = start(INSTALL_SECRET_NAME, std::io::ErrorKind::InvalidData).unwrap();
+    assert_ne!(stored(INSTALL_SECRET_NAME), install_secret);
 }

@@ -1,6 +1,7 @@
 package dev.modicum.android
 
 import java.security.GeneralSecurityException
+import javax.crypto.AEADBadTagException
 import javax.crypto.Cipher
 import javax.crypto.SecretKey
 import javax.crypto.spec.GCMParameterSpec
@@ -37,7 +38,8 @@ open class AesGcmKeyWrapper(private val key: () -> SecretKey) : KeyWrapper {
 
     override fun unwrap(wrapped: ByteArray, associatedData: ByteArray): ByteArray {
         if (wrapped.size < 1 + IV_BYTES + TAG_BYTES || wrapped[0] != VERSION) {
-            throw GeneralSecurityException("not a wrapped secret (${wrapped.size} bytes)")
+            // No key will ever open it: to the caller, the same as a failed tag.
+            throw AEADBadTagException("not a wrapped secret (${wrapped.size} bytes)")
         }
         val cipher = Cipher.getInstance(TRANSFORMATION)
         cipher.init(Cipher.DECRYPT_MODE, key(), GCMParameterSpec(TAG_BYTES * 8, wrapped, 1, IV_BYTES))

@@ -6,6 +6,7 @@ import dev.modicum.ffi.SecretStore
 import java.io.File
 import java.io.FileOutputStream
 import java.io.IOException
+import javax.crypto.AEADBadTagException
 
 /**
  * Keeps the core's secrets (the journal's data key, the install secret) wrapped by [wrapper]
@@ -13,8 +14,10 @@ import java.io.IOException
  * the app's no-backup directory so that neither a cloud backup nor a device transfer carries
  * them (the Keystore key would not follow, so they could not be unwrapped anyway).
  *
- * A file that cannot be read or unwrapped (damaged, or the Keystore lost its key) is reported
- * to the core as [ModicumException.Platform]; the core decides what that costs and counts it.
+ * A file that fails authentication (altered bytes, or the Keystore lost the key that wrapped
+ * it) can never be unwrapped again: that is [ModicumException.SecretDamaged], and the core
+ * replaces the secret. Anything else (a Keystore not ready yet, an I/O error) is
+ * [ModicumException.Platform], and the core tries again on a later start.
  */
 class KeystoreSecretStore(
     private val dir: File,
@@ -28,7 +31,11 @@ class KeystoreSecretStore(
         val file = fileFor(name)
         if (!file.exists()) return null
         return platform("cannot unwrap secret `$name`") {
-            wrapper.unwrap(file.readBytes(), name.toByteArray())
+            try {
+                wrapper.unwrap(file.readBytes(), name.toByteArray())
+            } catch (e: AEADBadTagException) {
+                throw ModicumException.SecretDamaged("secret `$name`: $e")
+            }
         }
     }
 

@@ -54,25 +54,35 @@ class KeystoreSecretStoreTest {
     }
 
     @Test
-    fun damageOrTheWrongKeyIsAnErrorNotACrash() {
+    fun damageOrTheWrongKeyIsDamagedForGoodNotACrash() {
+        val damaged = ModicumException.SecretDamaged::class.java
         store.save("journal-data-key", secret)
         val file = File(dir, "journal-data-key.wrapped")
         val bytes = file.readBytes().also { it[20] = (it[20].toInt() xor 1).toByte() }
         file.writeBytes(bytes)
-        assertThrows(ModicumException.Platform::class.java) { store.load("journal-data-key") }
+        assertThrows(damaged) { store.load("journal-data-key") }
+        file.writeBytes(ByteArray(5))
+        assertThrows("too short to be a wrapped secret", damaged) { store.load("journal-data-key") }
 
         store.save("journal-data-key", secret)
         val otherKey = KeystoreSecretStore(dir, AesGcmKeyWrapper { softwareKey() })
-        assertThrows(ModicumException.Platform::class.java) { otherKey.load("journal-data-key") }
+        assertThrows(damaged) { otherKey.load("journal-data-key") }
 
         File(dir, "journal-data-key.wrapped").copyTo(File(dir, "install-secret.wrapped"), overwrite = true)
-        assertThrows("a file moved to another name does not unwrap", ModicumException.Platform::class.java) { store.load("install-secret") }
+        assertThrows("a file moved to another name does not unwrap", damaged) { store.load("install-secret") }
 
         assertThrows(ModicumException.Platform::class.java) { store.save("../escape", secret) }
     }
 
     @Test
-    fun theCoreKeepsItsSecretsHereAndCountsAnUnreadableDataKey() {
+    fun aKeyStoreThatIsNotReadyIsAPassingFailure() {
+        store.save("journal-data-key", secret)
+        val notReady = KeystoreSecretStore(dir, AesGcmKeyWrapper { throw java.security.KeyStoreException("locked") })
+        assertThrows(ModicumException.Platform::class.java) { notReady.load("journal-data-key") }
+    }
+
+    @Test
+    fun theCoreKeepsItsSecretsHereAndReplacesADamagedDataKey() {
         val modicum = TestModicum(app, key)
         modicum.start().use { running ->
             running.setConsent(ConsentCategory.ANALYTICS, true)
@@ -85,9 +95,10 @@ class KeystoreSecretStoreTest {
         File(modicum.secretsDir, "journal-data-key.wrapped").writeBytes(ByteArray(40))
         modicum.start().use { running ->
             running.record("b")
-            assertThrows(ModicumException::class.java) { running.flush() }
-            val ledger = running.core.ledgerJson()
-            assertTrue(ledger, ledger.contains("\"dropped_storage\":1"))
+            running.flush()
+            val held = running.heldEventsJson()
+            assertTrue("what came before is unreadable; telemetry goes on: $held", held.contains("\"b\"") && !held.contains("\"a\""))
         }
+        assertEquals(emptyList<Throwable>(), modicum.errors)
     }
 }
