@@ -75,8 +75,10 @@ sealed interface SecretStorage {
 
 /**
  * The Kotlin face of Modicum. Errors in what the app passes are thrown as the typed
- * subclasses of [ModicumException] (for example [ModicumException.EmptyEventName]); nothing
- * else is thrown except [IllegalArgumentException] for a property of an unsupported type.
+ * subclasses of [ModicumException] (for example [ModicumException.UnknownCategory]), and
+ * [IllegalArgumentException] for a property of an unsupported type. Telemetry failures
+ * (storage, the platform) are never thrown: they go to [Config.onError], and the call returns
+ * what says it did not happen (false, null).
  */
 class Modicum internal constructor(internal val core: ModicumCore, internal val config: Config) : AutoCloseable {
     private val buffer = Buffer(core, config.bufferCapacity, config.onError)
@@ -126,28 +128,45 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
 
     /** As [setConsent], for a category named by a string (from a remote config, say). */
     @Throws(ModicumException::class)
-    fun setConsent(categoryName: String, granted: Boolean) = consentChange { core.setConsent(categoryName, granted) }
+    fun setConsent(categoryName: String, granted: Boolean) = consentChange(Unit) { core.setConsent(categoryName, granted) }
 
     /** Records that the user agreed to [version] of the app's terms. */
     @Throws(ModicumException::class)
-    fun agreeToVersion(version: Int) = consentChange { core.agreeToVersion(version.toUInt()) }
+    fun agreeToVersion(version: Int) = consentChange(Unit) { core.agreeToVersion(version.toUInt()) }
 
     /** Sets the user's age band and whether a guardian consented. */
     @Throws(ModicumException::class)
-    fun setAge(age: AgeBand, guardianConsent: Boolean = false) = consentChange { core.setAge(age, guardianConsent) }
+    fun setAge(age: AgeBand, guardianConsent: Boolean = false) = consentChange(Unit) { core.setAge(age, guardianConsent) }
 
     /** The categories processing is permitted for right now (`essential` if the policy declares it). */
     val permittedCategories: Set<String> get() = permitted
 
-    /** Events buffered before a consent change were recorded under the old consent: they go first. */
-    private fun consentChange(change: () -> Unit) {
+    /**
+     * Events buffered before a consent change were recorded under the old consent: they go
+     * first. A change that could not be saved still applies in memory; the failure goes to
+     * [Config.onError].
+     */
+    private fun <T> consentChange(fallback: T, change: () -> T): T {
         buffer.drain()
         try {
-            change()
+            return reporting(fallback, change)
         } finally {
             permitted = core.permittedCategories().toSet()
         }
     }
+
+    /**
+     * Runs [action]. A telemetry failure (storage, the platform) goes to [Config.onError] and
+     * gives [fallback]; an error in what the app passed is still thrown.
+     */
+    private inline fun <T> reporting(fallback: T, action: () -> T): T =
+        try {
+            action()
+        } catch (e: ModicumException) {
+            if (!e.isTelemetryFailure) throw e
+            config.onError(e)
+            fallback
+        }
 
     /**
      * Records a custom event without blocking and without throwing: safe on the main thread.
@@ -170,34 +189,39 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
     /** Events dropped because the Kotlin-side buffer was full. */
     val droppedForFullBuffer: Long get() = buffer.dropped.get()
 
-    /** The minimized events held on the device, as a JSON array: what would leave it. */
-    @Throws(ModicumException::class)
-    fun heldEventsJson(): String {
+    /** The minimized events held on the device, as a JSON array: what would leave it; null if storage failed. */
+    fun heldEventsJson(): String? = reporting(null) {
         buffer.drain()
-        return core.heldEventsJson()
+        core.heldEventsJson()
     }
 
-    /** Seals what was recorded into batches for upload now, rather than when a batch fills. */
-    @Throws(ModicumException::class)
-    fun sealNow(timeoutMillis: Int = 5_000) {
+    /** Seals what was recorded into batches for upload now, rather than when a batch fills; false if storage failed. */
+    fun sealNow(timeoutMillis: Int = 5_000): Boolean = reporting(false) {
         buffer.drain()
         core.sealNow(timeoutMillis.toUInt())
+        true
     }
 
     /** How many sealed batches wait for upload. */
     val pendingBatches: Int get() = core.pendingBatches().toInt()
 
-    /** A readable JSON copy of everything held on the device (the user's right to a copy). */
-    @Throws(ModicumException::class)
-    fun export(): String {
+    /** A readable JSON copy of everything held on the device (the user's right to a copy); null if storage failed. */
+    fun export(): String? = reporting(null) {
         buffer.drain()
-        return core.exportJson()
+        core.exportJson()
     }
 
-    /** Erases everything held on the device and queues a deletion request for the collector. */
-    @Throws(ModicumException::class)
-    fun deleteAll() {
-        consentChange { core.deleteAll() }
+    /**
+     * Erases everything held on the device and queues a deletion request for the collector.
+     * Returns false if storage failed (reported to [Config.onError]): tell the user it did not
+     * happen, and try again.
+     */
+    fun deleteAll(): Boolean {
+        val deleted = consentChange(false) {
+            core.deleteAll()
+            true
+        }
+        if (!deleted) return false
         afterDeleteAll.forEach { action ->
             try {
                 action()
@@ -205,17 +229,20 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
                 config.onError(e)
             }
         }
+        return true
     }
 
-    /** New identifiers from now on, unlinkable to the old ones. */
-    @Throws(ModicumException::class)
-    fun resetIdentifiers() = core.resetIdentifiers()
+    /** New identifiers from now on, unlinkable to the old ones; false if storage failed. */
+    fun resetIdentifiers(): Boolean = reporting(false) {
+        core.resetIdentifiers()
+        true
+    }
 
-    /** Returns once everything recorded before it is durable, or after [timeoutMillis]. */
-    @Throws(ModicumException::class)
-    fun flush(timeoutMillis: Int = 5_000) {
+    /** Returns true once everything recorded before it is durable; false after [timeoutMillis] or if storage failed. */
+    fun flush(timeoutMillis: Int = 5_000): Boolean = reporting(false) {
         buffer.drain()
         core.flush(timeoutMillis.toUInt())
+        true
     }
 
     /** The most recent decisions (which policy rule fired on which field), as a JSON array. */
@@ -268,3 +295,8 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
         }
     }
 }
+
+/** Whether Modicum failed (storage, the platform) rather than the app passing something wrong. */
+internal val ModicumException.isTelemetryFailure: Boolean
+    get() = this is ModicumException.Storage || this is ModicumException.StorageUnusable ||
+        this is ModicumException.Platform || this is ModicumException.SecretDamaged

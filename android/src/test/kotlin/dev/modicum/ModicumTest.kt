@@ -3,9 +3,11 @@ package dev.modicum
 import dev.modicum.ffi.AgeBand
 import dev.modicum.ffi.DataClass
 import dev.modicum.ffi.ModicumException
+import dev.modicum.ffi.SecretStore
 import org.junit.After
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNull
 import org.junit.Assert.assertThrows
 import org.junit.Assert.assertTrue
 import org.junit.Before
@@ -43,7 +45,7 @@ class ModicumTest {
             )
             assertTrue(kept)
 
-            val json = modicum.heldEventsJson()
+            val json = modicum.heldEventsJson()!!
             assertTrue(json, json.startsWith("[{\"name\":\"checkout\",\"category\":\"analytics\""))
             assertTrue(json, json.contains("\"properties\":{\"express\":true,\"items\":3,\"note\":\"mail me at [email]\",\"total\":12.5}"))
             assertFalse("the raw email never comes back", json.contains("ann@example.org"))
@@ -56,7 +58,7 @@ class ModicumTest {
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
             modicum.record("a")
             modicum.setConsent(ConsentCategory.ANALYTICS, false)
-            assertEquals("[]", modicum.heldEventsJson())
+            assertEquals("[]", modicum.heldEventsJson()!!)
         }
     }
 
@@ -81,7 +83,7 @@ class ModicumTest {
             assertTrue(errors.any { it is ModicumException.EmptyEventName })
             assertEquals("ratio", errors.filterIsInstance<ModicumException.InvalidProperty>().single().key)
             assertTrue(errors.any { it is IllegalArgumentException })
-            assertTrue(modicum.heldEventsJson().contains("\"name\":\"fine\""))
+            assertTrue(modicum.heldEventsJson()!!.contains("\"name\":\"fine\""))
             // Setting consent is the app's own configuration: a wrong name is thrown at once.
             val unknown = assertThrows(ModicumException.UnknownCategory::class.java) {
                 modicum.setConsent("telepathy", true)
@@ -100,7 +102,7 @@ class ModicumTest {
             threads.forEach { it.start() }
             threads.forEach { it.join() }
             modicum.flush()
-            val held = modicum.heldEventsJson()
+            val held = modicum.heldEventsJson()!!
             assertEquals(10_000, Regex("\"name\":\"tap\"").findAll(held).count())
             assertEquals(0L, modicum.droppedForFullBuffer)
         }
@@ -121,7 +123,7 @@ class ModicumTest {
                 ),
                 classes = mapOf("ip" to DataClass.NETWORK_IP, "install" to DataClass.ID_INSTALL, "email" to DataClass.CONTACT),
             )
-            val json = modicum.heldEventsJson()
+            val json = modicum.heldEventsJson()!!
             assertTrue(json, json.contains("\"ip\":\"203.0.113.0/24\""))
             assertTrue(json, json.contains("\"install\":\"p1_"))
             for (raw in listOf("203.0.113.77", "3f1c9a7e", "ann@example.org", "52.520008")) {
@@ -155,13 +157,13 @@ class ModicumTest {
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
             modicum.record("opened", mapOf("note" to "hi ann@example.org"))
             modicum.flush()
-            val export = modicum.export()
+            val export = modicum.export()!!
             assertTrue(export, export.contains("\"note\": \"hi [email]\""))
             assertTrue(export, export.contains("\"history\""))
             modicum.deleteAll()
-            assertEquals("[]", modicum.heldEventsJson())
+            assertEquals("[]", modicum.heldEventsJson()!!)
             assertEquals(emptySet<String>(), modicum.permittedCategories)
-            assertTrue(modicum.export().contains("\"install_pseudonyms\""))
+            assertTrue(modicum.export()!!.contains("\"install_pseudonyms\""))
         }
     }
 
@@ -173,7 +175,7 @@ class ModicumTest {
             modicum.record("tap")
             modicum.sealNow()
             assertEquals(1, modicum.pendingBatches)
-            assertEquals("[]", modicum.heldEventsJson())
+            assertEquals("[]", modicum.heldEventsJson()!!)
         }
     }
 
@@ -193,5 +195,34 @@ class ModicumTest {
             Modicum.start(Config(storageDir = file, appId = "dev.modicum.test"))
         }
         assertEquals(file.path, error.path)
+    }
+
+    @Test
+    fun telemetryFailuresGoToTheListenerAndWhatTheAppPassedWrongIsThrown() {
+        // A key store that is not ready: the core cannot open its journal, so every storage
+        // operation fails, and the app hears of it only through onError.
+        val notReady = object : SecretStore {
+            override fun load(name: String): ByteArray? =
+                if (name == "journal-data-key") throw ModicumException.Platform("keystore locked") else null
+            override fun save(name: String, secret: ByteArray) {}
+            override fun delete(name: String) {}
+        }
+        val config = Config(
+            storageDir = File(dir, "store"), appId = "dev.modicum.test",
+            secretStorage = SecretStorage.Custom(notReady), onError = { errors.add(it) },
+        )
+        Modicum.start(config).use { modicum ->
+            modicum.setConsent(ConsentCategory.ANALYTICS, true)
+            assertTrue("taken into the buffer", modicum.record("tap"))
+            assertFalse(modicum.flush())
+            assertFalse(modicum.sealNow())
+            assertNull(modicum.heldEventsJson())
+            assertNull(modicum.export())
+            assertFalse(modicum.deleteAll())
+            assertEquals("one report per failed call: $errors", 5, errors.size)
+            assertTrue("$errors", errors.all { (it as? ModicumException)?.isTelemetryFailure == true })
+
+            assertThrows(ModicumException.UnknownCategory::class.java) { modicum.setConsent("nope", true) }
+        }
     }
 }

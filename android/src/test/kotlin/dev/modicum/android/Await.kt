@@ -9,7 +9,7 @@ import dev.modicum.Modicum
 internal fun awaitHeld(modicum: Modicum, timeoutMillis: Long = 5_000, done: (String) -> Boolean): String {
     val deadline = System.nanoTime() + timeoutMillis * 1_000_000
     while (true) {
-        val held = modicum.heldEventsJson()
+        val held = modicum.heldEventsJson()!!
         if (done(held)) return held
         if (System.nanoTime() > deadline) throw AssertionError("not held after $timeoutMillis ms: $held")
         Thread.sleep(20)

@@ -96,7 +96,7 @@ class KeystoreSecretStoreTest {
         modicum.start().use { running ->
             running.record("b")
             running.flush()
-            val held = running.heldEventsJson()
+            val held = running.heldEventsJson()!!
             assertTrue("what came before is unreadable; telemetry goes on: $held", held.contains("\"b\"") && !held.contains("\"a\""))
         }
         assertEquals(emptyList<Throwable>(), modicum.errors)

@@ -17,11 +17,8 @@ class MainActivity : Activity() {
         val consent = Switch(this).apply {
             text = "Share usage analytics"
             isChecked = modicum?.permittedCategories?.contains(ConsentCategory.ANALYTICS.wireName) == true
-            setOnCheckedChangeListener { _, granted ->
-                // Only a storage failure can refuse this; the switch then shows what holds.
-                runCatching { modicum?.setConsent(ConsentCategory.ANALYTICS, granted) }
-                    .onFailure { isChecked = !granted; status.text = "consent not saved: ${it.message}" }
-            }
+            // Applies at once; should saving it fail, the app's onError hears, never this screen.
+            setOnCheckedChangeListener { _, granted -> modicum?.setConsent(ConsentCategory.ANALYTICS, granted) }
         }
         val record = Button(this).apply {
             text = "Record a tap"
@@ -33,8 +30,8 @@ class MainActivity : Activity() {
             // Flushing waits for the disk: off the main thread.
             setOnClickListener {
                 Thread {
-                    val result = runCatching { modicum?.flush() }
-                    runOnUiThread { status.text = if (result.isSuccess) "flushed" else "flush failed: ${result.exceptionOrNull()?.message}" }
+                    val flushed = modicum?.flush() == true
+                    runOnUiThread { status.text = if (flushed) "flushed" else "not flushed (see the log)" }
                 }.start()
             }
         }
