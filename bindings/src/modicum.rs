@@ -33,7 +33,8 @@ pub struct ModicumConfig {
     /// Install the Rust panic hook and the native fatal-signal handler.
     #[uniffi(default = false)]
     pub crash_handlers: bool,
-    /// Hold every batch until the network is unmetered (Wi-Fi, Ethernet). Deletion requests
+    /// Hold every batch until the network is unmetered (Wi-Fi, Ethernet), except essential
+    /// ones (crash reports, when the policy declares essential processing). Deletion requests
     /// still go on any network: the user asked for them.
     #[uniffi(default = false)]
     pub upload_only_unmetered: bool,
@@ -253,7 +254,12 @@ fn core_config(config: ModicumConfig) -> Result<Config, ModicumError> {
     }
     core_config.crash_handlers = config.crash_handlers;
     if config.upload_only_unmetered {
-        core_config.upload.unmetered_only = modicum_core::Category::ALL.to_vec();
+        // Essential batches are the ones that go even on low battery; a metered network does
+        // not hold them either.
+        core_config.upload.unmetered_only = modicum_core::Category::ALL
+            .into_iter()
+            .filter(|&c| c != modicum_core::Category::Essential)
+            .collect();
     }
     if let Some(days) = config.pseudonym_rotation_days {
         core_config.pseudonym_rotation = std::time::Duration::from_secs(u64::from(days) * 86_400);
@@ -507,21 +513,37 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn upload_only_unmetered_holds_every_batch_but_never_a_deletion_request() {
+    fn upload_only_unmetered_holds_all_but_essential_batches_and_deletion_requests() {
         let tmp = tempfile::tempdir().unwrap();
         let core = ModicumCore::start(with_collector(ModicumConfig {
             upload_only_unmetered: true,
+            policy_document: Some(r#"{"essential": {"purpose": "crash reporting"}}"#.into()),
             ..config(tmp.path())
         }))
         .unwrap();
         core.set_consent("analytics".into(), true).unwrap();
         core.record("tap".into(), HashMap::new()).unwrap();
+        let crash = CustomEvent {
+            name: "crash".into(),
+            category: Some("essential".into()),
+            properties: HashMap::new(),
+            classes: HashMap::new(),
+        };
+        core.record_event(crash).unwrap();
         core.seal_now(10_000).unwrap();
         let metered = crate::UploadConditions {
             connected: true,
             metered: true,
             battery_low: false,
         };
+        let crate::NextUpload::Send { request } = core.next_upload(metered).unwrap() else {
+            panic!("the essential batch waited for an unmetered network");
+        };
+        let delivered = crate::UploadOutcome::Response {
+            status: 200,
+            retry_after: None,
+        };
+        assert_eq!(core.upload_finished(request.id, delivered).unwrap(), 1);
         let crate::NextUpload::Wait { reason, .. } = core.next_upload(metered).unwrap() else {
             panic!("an analytics batch went on a metered network");
         };

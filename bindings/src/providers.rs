@@ -31,6 +31,9 @@ pub trait NetworkProvider: Send + Sync {
 
 /// Keeps the journal's data key and the install secret: the Android Keystore, the iOS
 /// Keychain. Without one, secrets are files in the storage directory (weaker: see the docs).
+/// `load` throws `SecretDamaged` when the stored secret can never be read again (its
+/// wrapping key is gone, its bytes fail authentication): the core then replaces it. Any other
+/// error (`Platform`: a key store not ready yet) fails the start, and nothing is replaced.
 #[uniffi::export(foreign)]
 pub trait SecretStore: Send + Sync {
     fn load(&self, name: String) -> Result<Option<Vec<u8>>, ModicumError>;

@@ -46,7 +46,8 @@ fn grant_then_withdraw() {
 
 #[test]
 fn a_category_introduced_later_stays_off_until_consent_again() {
-    let policy = Policy::from_toml("version = 2\n[introduced_in]\nsensors_raw = 2\n").unwrap();
+    let policy =
+        Policy::from_json(r#"{"version": 2, "introduced_in": {"sensors_raw": 2}}"#).unwrap();
     let mut consent = Consent::default();
     consent.agree_to_version(1, 1);
     consent.set(Category::SensorsRaw, true, 2).unwrap();

@@ -154,7 +154,7 @@ fn everything_granted_still_minimizes_every_field() {
 #[test]
 fn a_minor_gets_coarse_location_whatever_the_policy_says() {
     let keep_location =
-        Policy::from_toml("[[rules]]\nclass = \"location\"\naction = \"keep\"\n").unwrap();
+        Policy::from_json(r#"{"rules": [{"class": "location", "action": "keep"}]}"#).unwrap();
     let event = Event::new("e").with(
         "where",
         Value::Location {
@@ -176,10 +176,11 @@ fn a_minor_gets_coarse_location_whatever_the_policy_says() {
 
 #[test]
 fn a_child_without_guardian_gets_essential_anonymous_diagnostics_only() {
-    let policy = Policy::from_toml(
-        "essential = { purpose = \"abuse detection\" }\n\
-         [[rules]]\nclass = \"id.install\"\naction = \"hash\"\n\
-         [[rules]]\nclass = \"device.basic\"\naction = \"keep\"\n",
+    let policy = Policy::from_json(
+        r#"{"essential": {"purpose": "abuse detection"}, "rules": [
+            {"class": "id.install", "action": "hash"},
+            {"class": "device.basic", "action": "keep"}
+        ]}"#,
     )
     .unwrap();
     let event = Event::new("integrity_check")

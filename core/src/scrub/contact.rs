@@ -9,7 +9,7 @@ use super::{has_digit_run, pattern, replace, Found, PiiKind};
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     pattern(
-        r"(?i)\b[a-z0-9._%+-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}\b",
+        r"(?i)(?-u:\b)[a-z0-9._%+-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}(?-u:\b)",
     )
 });
 
@@ -23,7 +23,7 @@ static PHONE: LazyLock<Regex> = LazyLock::new(|| {
         r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}",
         r"|\d{3}[-.]\d{3}[-.]\d{4}",
         r"|0\d{1,4}[ /-]\d{3,8}(?:[ -]\d{2,4}){0,2}",
-        r")\b",
+        r")(?-u:\b)",
     ))
 });
 

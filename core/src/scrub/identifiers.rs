@@ -8,7 +8,7 @@ use regex::Regex;
 use super::{pattern, replace, Found, PiiKind};
 
 static UUID: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+    pattern(r"(?i)(?-u:\b)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?-u:\b)")
 });
 
 pub(super) fn may_hold_uuid(text: &str) -> bool {

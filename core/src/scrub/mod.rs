@@ -21,7 +21,10 @@
 //! `regex` crate, which matches in linear time, so hostile input cannot stall the worker;
 //! where a pattern alone would mistake crash text for personal data (a version for an IP, a
 //! timestamp for a card), a validator in code decides. Each rule first checks for a byte its
-//! matches must contain, so clean text skips most of the work.
+//! matches must contain, so clean text skips most of the work. Word boundaries are ASCII
+//! (`(?-u:\b)`): the Unicode kind stops the fast engine at the first non-ASCII byte, which
+//! made text in other scripts 15 times slower, and an ASCII boundary only lets a match start
+//! next to a non-ASCII letter, which in practice only scrubs more.
 
 mod contact;
 mod identifiers;

@@ -7,7 +7,8 @@ use regex::Regex;
 
 use super::{has_digit_run, pattern, replace, Found, PiiKind};
 
-static LONG_NUMBER: LazyLock<Regex> = LazyLock::new(|| pattern(r"\b\d(?:[ -]?\d){12,18}\b"));
+static LONG_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"(?-u:\b)\d(?:[ -]?\d){12,18}(?-u:\b)"));
 
 pub(super) fn may_hold_long_number(text: &str) -> bool {
     has_digit_run(text, 13)

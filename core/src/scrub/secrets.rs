@@ -9,16 +9,16 @@ use regex::Regex;
 use super::{pattern, replace, Found, PiiKind};
 
 static JWT: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"));
+    LazyLock::new(|| pattern(r"(?-u:\b)eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"));
 static BEARER: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"));
+    LazyLock::new(|| pattern(r"(?i)(?-u:\b)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"));
 static URL_CREDENTIALS: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@:]+(?::[^\s/@]*)?@"));
+    LazyLock::new(|| pattern(r"(?i)(?-u:\b)([a-z][a-z0-9+.-]*://)[^\s/@:]+(?::[^\s/@]*)?@"));
 static URL_QUERY: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r#"(?i)\b([a-z][a-z0-9+.-]*://[^\s?#"'<>]+)\?[^\s#"'<>]*"#));
+    LazyLock::new(|| pattern(r#"(?i)(?-u:\b)([a-z][a-z0-9+.-]*://[^\s?#"'<>]+)\?[^\s#"'<>]*"#));
 static PAIR: LazyLock<Regex> = LazyLock::new(|| {
     pattern(
-        r#"(?i)((?:"|\b)(?:password|passwd|pwd|pass|secret|client_secret|token|access_token|refresh_token|id_token|auth_token|api_key|apikey|api-key|private_key|session_id|sessionid|sid|key)"?\s*[=:]\s*"?)([^\s"&,;}]+)"#,
+        r#"(?i)((?:"|(?-u:\b))(?:password|passwd|pwd|pass|secret|client_secret|token|access_token|refresh_token|id_token|auth_token|api_key|apikey|api-key|private_key|session_id|sessionid|sid|key)"?\s*[=:]\s*"?)([^\s"&,;}]+)"#,
     )
 });
 

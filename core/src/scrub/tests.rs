@@ -80,3 +80,21 @@ fn digit_runs() {
     assert!(!has_digit_run("12:34:56", 7));
     assert!(!has_digit_run("v1.2.3", 4));
 }
+
+#[test]
+fn personal_data_next_to_other_scripts_is_found() {
+    // Word boundaries are ASCII: a letter of another script beside the data does not hide it.
+    assert_eq!(
+        scrub("пользователь ann@example.org вошёл"),
+        "пользователь [email] вошёл"
+    );
+    assert_eq!(scrub("éann@example.orgé"), "é[email]é");
+    assert_eq!(
+        scrub("カード4111111111111111で支払い"),
+        "カード[card]で支払い"
+    );
+    assert_eq!(
+        scrub("ID:6D92078A-8246-4BA4-AE5B-76104861E7DC。"),
+        "ID:[id]。"
+    );
+}

@@ -32,7 +32,8 @@ extension Modicum {
         public var reportsCrashes: Bool
 
         /// Holds every batch until the network is unmetered (Wi-Fi, Ethernet) rather than only
-        /// raw sensor batches; deletion requests still go on any network. Off by default.
+        /// raw sensor batches; essential batches (crash reports, when the policy declares
+        /// essential processing) and deletion requests still go on any network. Off by default.
         public var uploadsOnlyWhenUnmetered: Bool
 
         /// Events that may wait in memory for the core before `record` drops (and counts) them.

@@ -39,7 +39,7 @@ object RecordBench {
                 m.setConsent(ConsentCategory.ANALYTICS, true)
                 // Warm the JIT.
                 repeat(20_000) { m.record("warmup", events[it]) }
-                m.flush(60_000)
+                check(m.flush(60_000)) { "flush did not finish: the figures would be wrong" }
                 val samples = LongArray(EVENTS)
                 val started = System.nanoTime()
                 for (i in 0 until EVENTS) {
@@ -47,7 +47,7 @@ object RecordBench {
                     m.record("screen_view", events[i])
                     samples[i] = (System.nanoTime() - t - overhead).coerceAtLeast(0)
                 }
-                m.flush(60_000)
+                check(m.flush(60_000)) { "flush did not finish: the figures would be wrong" }
                 val seconds = (System.nanoTime() - started) / 1e9
                 report("buffered facade record()", samples, EVENTS, seconds)
             }
@@ -57,7 +57,7 @@ object RecordBench {
                 val core = m.core
                 fun naive(i: Int) = core.recordEvent(CustomEvent("screen_view", null, events[i].toPropertyValues(), emptyMap()))
                 repeat(5_000) { naive(it) }
-                m.flush(60_000)
+                check(m.flush(60_000)) { "flush did not finish: the figures would be wrong" }
                 val samples = LongArray(NAIVE_EVENTS)
                 val started = System.nanoTime()
                 for (i in 0 until NAIVE_EVENTS) {
@@ -65,7 +65,7 @@ object RecordBench {
                     naive(i)
                     samples[i] = (System.nanoTime() - t - overhead).coerceAtLeast(0)
                 }
-                m.flush(60_000)
+                check(m.flush(60_000)) { "flush did not finish: the figures would be wrong" }
                 val seconds = (System.nanoTime() - started) / 1e9
                 report("one FFI call per event (naive)", samples, NAIVE_EVENTS, seconds)
             }

@@ -5,6 +5,7 @@ import dev.modicum.ffi.CrashReport
 import dev.modicum.ffi.CustomEvent
 import dev.modicum.ffi.DataClass
 import dev.modicum.ffi.Endpoint
+import dev.modicum.ffi.InternalException
 import dev.modicum.ffi.ModicumConfig
 import dev.modicum.ffi.ModicumCore
 import dev.modicum.ffi.ModicumException
@@ -39,13 +40,16 @@ data class Config(
     val secretStorage: SecretStorage = SecretStorage.Platform,
     /**
      * Android: record uncaught exceptions as crash reports, then hand them to the previous
-     * handler; on Android's runtime also fatal native signals, through the core's handler.
+     * handler. On Android's runtime the core also records fatal native signals and Rust
+     * panics (a panic the app survived, turned into an exception, is still reported); those
+     * two handlers stay for the life of the process, even after [Modicum.close].
      */
     val installCrashHandler: Boolean = true,
     /**
      * Batches wait for an unmetered network (Wi-Fi, Ethernet): the core holds them on a metered
-     * one, and on Android the scheduled upload job runs only unmetered. Deletion requests go
-     * on any network.
+     * one, and on Android the scheduled upload job runs only unmetered. Deletion requests and
+     * essential batches (crash reports, when the policy declares essential processing) go on
+     * any network.
      */
     val uploadOnlyUnmetered: Boolean = true,
 ) {
@@ -156,14 +160,17 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
     }
 
     /**
-     * Runs [action]. A telemetry failure (storage, the platform) goes to [Config.onError] and
-     * gives [fallback]; an error in what the app passed is still thrown.
+     * Runs [action]. A telemetry failure (storage, the platform, a panic in the core) goes to
+     * [Config.onError] and gives [fallback]; an error in what the app passed is still thrown.
      */
     private inline fun <T> reporting(fallback: T, action: () -> T): T =
         try {
             action()
         } catch (e: ModicumException) {
             if (!e.isTelemetryFailure) throw e
+            config.onError(e)
+            fallback
+        } catch (e: InternalException) {
             config.onError(e)
             fallback
         }
@@ -214,14 +221,15 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
     /**
      * Erases everything held on the device and queues a deletion request for the collector.
      * Returns false if storage failed (reported to [Config.onError]): tell the user it did not
-     * happen, and try again.
+     * all happen, and try again.
      */
     fun deleteAll(): Boolean {
         val deleted = consentChange(false) {
             core.deleteAll()
             true
         }
-        if (!deleted) return false
+        // Even after a failure: the data may be gone and the request queued with only the
+        // consent left unsaved, and a job that finds nothing to send costs nothing.
         afterDeleteAll.forEach { action ->
             try {
                 action()
@@ -229,7 +237,7 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
                 config.onError(e)
             }
         }
-        return true
+        return deleted
     }
 
     /** New identifiers from now on, unlinkable to the old ones; false if storage failed. */

@@ -19,8 +19,10 @@ import java.util.concurrent.RejectedExecutionException
  * callback runs on a framework thread that must not wait on the FFI.
  *
  * If the callback cannot be registered (the permission was removed from the app's manifest),
- * the state reads as connected and metered: uploads are still tried (the upload job's own
- * network constraint guards them), and data that may only go over unmetered networks waits.
+ * the state reads as connected and metered: deletion requests and essential batches still go,
+ * and data that may only go over unmetered networks waits — with `uploadOnlyUnmetered` (the
+ * default) that is every other batch, so such an app uploads little until it restores the
+ * permission.
  */
 class AndroidNetworkProvider(context: Context) : NetworkProvider, AutoCloseable {
     private val appContext: Context = context.applicationContext ?: context

@@ -1,11 +1,14 @@
 package dev.modicum.android
 
 import android.content.Context
+import android.security.keystore.KeyPermanentlyInvalidatedException
 import dev.modicum.ffi.ModicumException
 import dev.modicum.ffi.SecretStore
 import java.io.File
 import java.io.FileOutputStream
 import java.io.IOException
+import java.security.GeneralSecurityException
+import java.security.UnrecoverableKeyException
 import javax.crypto.AEADBadTagException
 
 /**
@@ -15,8 +18,8 @@ import javax.crypto.AEADBadTagException
  * them (the Keystore key would not follow, so they could not be unwrapped anyway).
  *
  * A file that fails authentication (altered bytes, or the Keystore lost the key that wrapped
- * it) can never be unwrapped again: that is [ModicumException.SecretDamaged], and the core
- * replaces the secret. Anything else (a Keystore not ready yet, an I/O error) is
+ * it), or whose wrapping key is unrecoverable or permanently invalidated, can never be
+ * unwrapped again: that is [ModicumException.SecretDamaged], and the core replaces the secret. Anything else (a Keystore not ready yet, an I/O error) is
  * [ModicumException.Platform], and the core tries again on a later start.
  */
 class KeystoreSecretStore(
@@ -33,7 +36,8 @@ class KeystoreSecretStore(
         return platform("cannot unwrap secret `$name`") {
             try {
                 wrapper.unwrap(file.readBytes(), name.toByteArray())
-            } catch (e: AEADBadTagException) {
+            } catch (e: GeneralSecurityException) {
+                if (!e.meansLostForGood()) throw e
                 throw ModicumException.SecretDamaged("secret `$name`: $e")
             }
         }
@@ -83,3 +87,7 @@ class KeystoreSecretStore(
         val NAME = Regex("[A-Za-z0-9._-]{1,64}")
     }
 }
+
+/** Whether no retry can ever unwrap the secret: its bytes or its wrapping key are gone for good. */
+internal fun GeneralSecurityException.meansLostForGood() =
+    this is AEADBadTagException || this is UnrecoverableKeyException || this is KeyPermanentlyInvalidatedException

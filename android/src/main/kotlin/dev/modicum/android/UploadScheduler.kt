@@ -8,7 +8,7 @@ import android.content.Context
 /**
  * Schedules [UploadJobService] with JobScheduler: periodic, kept across reboots, on the network
  * the app allows (unmetered by default), and with exponential backoff when a run ends with
- * data still waiting. The OS batches the job with other apps' work, which is what keeps the
+ * data a retry could send (not batches held for an unmetered network). The OS batches the job with other apps' work, which is what keeps the
  * radio and battery cost low; the core still decides, per batch, what may go now.
  */
 object UploadScheduler {
@@ -19,7 +19,11 @@ object UploadScheduler {
     const val DEFAULT_PERIOD_MILLIS = 60 * 60 * 1000L
     const val DEFAULT_BACKOFF_MILLIS = 60 * 1000L
 
-    /** The one-off job that sends a deletion request; an app whose jobs use it passes another. */
+    /**
+     * The one-off job that sends a deletion request. `Modicum.start(context, config)` uses
+     * the default ids; an app whose own jobs use them schedules with [schedule] and
+     * [scheduleDeletion] itself, passing others.
+     */
     const val DEFAULT_DELETION_JOB_ID = DEFAULT_JOB_ID + 1
 
     /**

@@ -75,10 +75,12 @@ class KeystoreSecretStoreTest {
     }
 
     @Test
-    fun aKeyStoreThatIsNotReadyIsAPassingFailure() {
+    fun aKeyStoreThatIsNotReadyIsAPassingFailureAndALostKeyIsNot() {
         store.save("journal-data-key", secret)
         val notReady = KeystoreSecretStore(dir, AesGcmKeyWrapper { throw java.security.KeyStoreException("locked") })
         assertThrows(ModicumException.Platform::class.java) { notReady.load("journal-data-key") }
+        val lost = KeystoreSecretStore(dir, AesGcmKeyWrapper { throw java.security.UnrecoverableKeyException("gone") })
+        assertThrows(ModicumException.SecretDamaged::class.java) { lost.load("journal-data-key") }
     }
 
     @Test
@@ -87,7 +89,8 @@ class KeystoreSecretStoreTest {
         modicum.start().use { running ->
             running.setConsent(ConsentCategory.ANALYTICS, true)
             running.record("a")
-            running.flush()
+            assertTrue(running.flush())
+            assertTrue(running.heldEventsJson()!!.contains("\"a\""))
         }
         val wrapped = modicum.secretsDir.list()!!.sorted()
         assertEquals(listOf("install-secret.wrapped", "journal-data-key.wrapped"), wrapped)
@@ -95,7 +98,7 @@ class KeystoreSecretStoreTest {
         File(modicum.secretsDir, "journal-data-key.wrapped").writeBytes(ByteArray(40))
         modicum.start().use { running ->
             running.record("b")
-            running.flush()
+            assertTrue(running.flush())
             val held = running.heldEventsJson()!!
             assertTrue("what came before is unreadable; telemetry goes on: $held", held.contains("\"b\"") && !held.contains("\"a\""))
         }
