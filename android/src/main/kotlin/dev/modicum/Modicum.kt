@@ -112,7 +112,7 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
         attachments.add(resource)
     }
 
-    /** Runs [action] after each successful [deleteAll]; what it throws goes to [Config.onError]. */
+    /** Runs [action] after each [deleteAll], failed or not; what it throws goes to [Config.onError]. */
     internal fun afterDeleteAll(action: () -> Unit) {
         afterDeleteAll.add(action)
     }
