@@ -128,8 +128,24 @@ impl ModicumCore {
             rejected: Vec::new(),
         };
         for (index, event) in events.into_iter().enumerate() {
-            let recorded = crate::modicum::core_event(event)
-                .and_then(|event| Ok(self.inner.record_waiting(event, deadline)?));
+            // An event refused before the core sees it is still counted, under its category
+            // (analytics when that is what is wrong with it).
+            let category = event
+                .category
+                .as_deref()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(modicum_core::Category::Analytics);
+            let recorded = match crate::modicum::core_event(event) {
+                Ok(event) => self
+                    .inner
+                    .record_waiting(event, deadline)
+                    .map_err(ModicumError::from),
+                Err(error) => {
+                    self.inner
+                        .note_dropped(category, modicum_core::DropReason::Invalid, 1);
+                    Err(error)
+                }
+            };
             match recorded {
                 Ok(true) => outcome.queued += 1,
                 Ok(false) => outcome.not_queued += 1,

@@ -22,6 +22,6 @@ pub use providers::{Clock, DeviceInfoProvider, NetworkProvider, PlatformProvider
 pub use upload::{
     HttpHeader, NextUpload, UploadConditions, UploadOutcome, UploadReport, UploadRequest, Uploader,
 };
-pub use value::{AgeBand, DataClass, PropertyValue};
+pub use value::{AgeBand, DataClass, DropReason, PropertyValue};
 
 uniffi::setup_scaffolding!();

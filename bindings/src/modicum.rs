@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use modicum_core::{Category, Config, Event, Modicum, Policy};
 
-use crate::{AgeBand, DataClass, ModicumError, PlatformProviders, PropertyValue};
+use crate::{AgeBand, DataClass, DropReason, ModicumError, PlatformProviders, PropertyValue};
 
 /// What the app passes to [`ModicumCore::start`].
 #[derive(Debug, Clone, uniffi::Record)]
@@ -120,6 +120,19 @@ impl ModicumCore {
     /// Records a custom event with declared data classes.
     pub fn record_event(&self, event: CustomEvent) -> Result<bool, ModicumError> {
         Ok(self.inner.record(core_event(event)?)?)
+    }
+
+    /// Counts `count` events of `category` (a category name) that the facade dropped before
+    /// they reached the core, so the ledger accounts for every `record` the app made.
+    pub fn note_dropped(
+        &self,
+        category: String,
+        reason: DropReason,
+        count: u64,
+    ) -> Result<(), ModicumError> {
+        self.inner
+            .note_dropped(category.parse()?, reason.into(), count);
+        Ok(())
     }
 
     /// The minimized events held on the device, as a JSON array, including everything

@@ -264,7 +264,7 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_secret_is_replaced_and_an_unavailable_one_stops_the_start() {
+    fn a_damaged_secret_is_replaced_and_an_unavailable_one_stops_the_worker() {
         let tmp = tempfile::tempdir().unwrap();
         let secrets = Arc::new(MemorySecrets::default());
         let start = || {
@@ -282,7 +282,11 @@ mod tests {
         *secrets.1.lock().unwrap() = Some(ModicumError::Platform {
             reason: "keystore locked".into(),
         });
-        assert!(matches!(start(), Err(ModicumError::StorageUnusable { .. })));
+        // Secrets are loaded on the worker, so the start itself returns at once; every call
+        // that needs the worker then reports the store's refusal.
+        let locked = start().unwrap();
+        assert!(locked.flush(5_000).is_err());
+        locked.shutdown(5_000).unwrap_err();
         assert_eq!(*secrets.0.lock().unwrap(), before, "nothing replaced");
 
         *secrets.1.lock().unwrap() = Some(ModicumError::SecretDamaged {

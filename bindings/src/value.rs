@@ -105,6 +105,27 @@ impl From<AgeBand> for modicum_core::AgeBand {
     }
 }
 
+/// Why a facade dropped events before they reached the core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DropReason {
+    /// The category was not permitted when the app recorded.
+    Consent,
+    /// The facade's buffer was full.
+    BufferFull,
+    /// A property the facade could not convert.
+    Invalid,
+}
+
+impl From<DropReason> for modicum_core::DropReason {
+    fn from(r: DropReason) -> Self {
+        match r {
+            DropReason::Consent => modicum_core::DropReason::Consent,
+            DropReason::BufferFull => modicum_core::DropReason::BufferFull,
+            DropReason::Invalid => modicum_core::DropReason::Invalid,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -157,9 +157,11 @@ fn prepare_storage_dir(dir: &Path) -> Result<(), Error> {
         return Err(unusable("it is not a directory".into()));
     }
     // Permission bits do not tell the whole story (read-only mounts, sandboxes): write a probe.
+    // Not synced: creating it is what a read-only or foreign directory refuses, and a sync
+    // would cost the caller's thread a disk flush (a full disk is found by the worker, whose
+    // writes count what they lose).
     let probe = dir.join(".modicum-probe");
-    let written =
-        fs::File::create(&probe).and_then(|mut f| f.write_all(b"ok").and_then(|()| f.sync_all()));
+    let written = fs::File::create(&probe).and_then(|mut f| f.write_all(b"ok"));
     let _ = fs::remove_file(&probe);
     written.map_err(|e| unusable(format!("cannot write to it: {e}")))
 }

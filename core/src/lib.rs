@@ -21,6 +21,7 @@ pub mod policy;
 mod runtime;
 mod scrub;
 pub mod secret_store;
+pub mod storage;
 pub mod transform;
 pub mod upload;
 pub mod wire;
@@ -31,5 +32,7 @@ pub use error::Error;
 pub use event::{Event, Property, Value, MAX_NAME_BYTES, MAX_PROPERTIES, MAX_TEXT_BYTES};
 pub use minimize::{minimize, Minimized, Trace};
 pub use policy::{DataClass, Policy};
-pub use runtime::{HttpMetric, Ledger, LedgerEntry, Modicum, Providers, Recovered, SensorSample};
+pub use runtime::{
+    DropReason, HttpMetric, Ledger, LedgerEntry, Modicum, Providers, Recovered, SensorSample,
+};
 pub use scrub::{scrub, scrub_report, PiiKind, Scrubbed};

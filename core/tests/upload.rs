@@ -381,12 +381,115 @@ fn a_deletion_request_goes_first_even_with_every_consent_withdrawn() {
     let (_tmp, m, collector) = setup(|_| {});
     m.set_consent(Category::Identifiers, true).unwrap();
     record(&m, "tap", 2);
+    m.upload_pending(&collector, Conditions::ideal(), WAIT)
+        .unwrap();
+    record(&m, "tap", 2);
+    m.seal_now(WAIT).unwrap();
     m.delete_all().unwrap();
     m.set_consent(Category::Analytics, false).unwrap();
     collector.script([Some((500, None))]);
     m.upload_pending(&collector, Conditions::ideal(), WAIT)
         .unwrap();
     assert_eq!(*collector.deletions.lock().unwrap(), 1);
-    assert_eq!(collector.total(), 0);
+    assert_eq!(collector.total(), 2, "only what went before the erasure");
     assert!(m.export().unwrap().deletion_requests.is_empty());
+}
+
+/// Collectors in two regions, the home one and one abroad that only `cross_border` opens.
+fn two_regions(config: &mut Config) {
+    config.upload.home_region = "cn".into();
+    config.upload.endpoints = vec![Endpoint {
+        region: "eu".into(),
+        url: "http://127.0.0.1:9/eu".into(),
+    }];
+}
+
+/// `delete_all` resets every consent, `cross_border` included; the request still reaches the
+/// collector abroad that received data, and only that one.
+#[test]
+fn a_deletion_request_reaches_a_region_that_only_cross_border_consent_opened() {
+    let (_tmp, m, collector) = setup(two_regions);
+    m.set_consent(Category::CrossBorder, true).unwrap();
+    record(&m, "tap", 3);
+    m.upload_pending(&collector, Conditions::ideal(), WAIT)
+        .unwrap();
+    assert_eq!(collector.stored("tap"), 3);
+    m.delete_all().unwrap();
+    assert_eq!(
+        m.permitted(),
+        [Category::Essential],
+        "cross_border is gone too"
+    );
+    let report = m
+        .upload_pending(
+            &collector,
+            Conditions {
+                connected: true,
+                metered: true,
+                battery_low: true,
+            },
+            WAIT,
+        )
+        .unwrap();
+    assert_eq!(report.waiting, None);
+    assert_eq!(*collector.deletions.lock().unwrap(), 1);
+    let urls = collector.urls.lock().unwrap();
+    assert_eq!(urls.last().unwrap(), "http://127.0.0.1:9/eu/v1/deletions");
+}
+
+/// Each region that received data gets the request once, and a failure in one is retried
+/// without sending the other again.
+#[test]
+fn a_deletion_request_goes_to_every_region_that_received_data() {
+    let (_tmp, m, collector) = setup(|c| {
+        two_regions(c);
+        c.upload.endpoints.push(Endpoint {
+            region: "cn".into(),
+            url: "http://127.0.0.1:9/cn".into(),
+        });
+    });
+    // Abroad first: the home endpoint is added only after data went to the collector abroad.
+    record(&m, "tap", 1);
+    m.set_consent(Category::CrossBorder, true).unwrap();
+    m.upload_pending(&collector, Conditions::ideal(), WAIT)
+        .unwrap();
+    let regions_file = _tmp.path().join("store/regions.json");
+    let noted: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&regions_file).unwrap()).unwrap();
+    assert_eq!(noted["reached"], serde_json::json!(["cn"]));
+    // Rewrite the record as an install that also reached the other region would have it.
+    std::fs::write(&regions_file, br#"{"reached":["cn","eu"]}"#).unwrap();
+    drop(m);
+    let m = reopen(&_tmp, |c| {
+        two_regions(c);
+        c.upload.endpoints.push(Endpoint {
+            region: "cn".into(),
+            url: "http://127.0.0.1:9/cn".into(),
+        });
+    });
+    m.delete_all().unwrap();
+    collector.urls.lock().unwrap().clear();
+    collector.script([Some((503, None))]);
+    m.upload_pending(&collector, Conditions::ideal(), WAIT)
+        .unwrap();
+    let urls = collector.urls.lock().unwrap().clone();
+    assert_eq!(
+        urls,
+        [
+            "http://127.0.0.1:9/cn/v1/deletions",
+            "http://127.0.0.1:9/cn/v1/deletions",
+            "http://127.0.0.1:9/eu/v1/deletions",
+        ]
+    );
+    assert!(m.export().unwrap().deletion_requests.is_empty());
+}
+
+fn reopen(tmp: &tempfile::TempDir, tweak: impl FnOnce(&mut Config)) -> Modicum {
+    let (_, key): (PrivateKey, CollectorKey) = support::collector(b"upload test");
+    let mut config = Config::new(tmp.path().join("store"), "dev.modicum.upload");
+    config.collector = Some(key);
+    config.upload.backoff_base = Duration::from_millis(1);
+    config.upload.backoff_cap = Duration::from_millis(20);
+    tweak(&mut config);
+    Modicum::start(config).unwrap()
 }

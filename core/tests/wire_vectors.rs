@@ -88,6 +88,10 @@ fn batch() -> Batch {
                     ("ip", text("203.0.113.0/24")),
                     ("status", WireValue::Int(503)),
                     ("ratio", WireValue::Double(0.1 + 0.2)),
+                    // Negative zero arrives negative, and a double stays a double whatever
+                    // its digits (these fraction digits hold a Luhn-valid run).
+                    ("zero", WireValue::Double(-0.0)),
+                    ("average", WireValue::Double(16.285714285714285)),
                 ],
             ),
         ],
@@ -133,18 +137,41 @@ fn the_shared_vector_opens_and_decodes_to_its_events() {
     assert_eq!(header.event_count, 5);
     assert_eq!(header.key_id, key.id());
     let decoded = support::open_batch(&private, &sealed);
-    assert_eq!(decoded, {
-        let mut b = expected.clone();
-        b.events.sort_by_key(|e| e.recorded_at_ms);
-        b
-    });
+    assert_eq!(decoded, expected_sorted(&expected));
     assert_eq!(
         vector["batch"],
         serde_json::to_value(&decoded).expect("json")
+    );
+    // `==` takes -0.0 for 0.0: every double must come back bit for bit.
+    for (got, want) in decoded
+        .events
+        .iter()
+        .zip(&expected_sorted(&expected).events)
+    {
+        for (key, value) in &want.properties {
+            if let (WireValue::Double(w), Some(WireValue::Double(g))) =
+                (value, got.properties.get(key))
+            {
+                assert_eq!(g.to_bits(), w.to_bits(), "{}.{key}", want.name);
+            }
+        }
+    }
+    let zero = &vector["batch"]["events"][4]["properties"]["zero"];
+    assert_eq!(
+        zero.to_string(),
+        "-0.0",
+        "the vector's JSON keeps the sign too"
     );
     // The MessagePack layer on its own, for decoders that check it without HPKE or inflate.
     assert_eq!(
         hex_field("payload_msgpack_hex"),
         wire::pack(&expected).expect("packs")
     );
+}
+
+/// The batch as it decodes: events in time order.
+fn expected_sorted(batch: &Batch) -> Batch {
+    let mut b = batch.clone();
+    b.events.sort_by_key(|e| e.recorded_at_ms);
+    b
 }

@@ -48,6 +48,11 @@ pub struct Consent {
     guardian_consent: bool,
     decisions: BTreeMap<Category, Decision>,
     history: VecDeque<Change>,
+    /// When each category last stopped being permitted (ms since the Unix epoch): what was
+    /// recorded under it until then never leaves, even once it is granted again. Kept apart
+    /// from the bounded history so it is never forgotten.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    withdrawn_at: BTreeMap<Category, u64>,
 }
 
 impl Consent {
@@ -111,6 +116,17 @@ impl Consent {
 
     pub fn decision(&self, category: Category) -> Option<Decision> {
         self.decisions.get(&category).copied()
+    }
+
+    /// When `category` last stopped being permitted, if it ever did.
+    pub fn withdrawn_at(&self, category: Category) -> Option<u64> {
+        self.withdrawn_at.get(&category).copied()
+    }
+
+    /// Notes that `category` stopped being permitted at `at_ms` (a later time never moves back).
+    pub fn note_withdrawn(&mut self, category: Category, at_ms: u64) {
+        let at = self.withdrawn_at.entry(category).or_default();
+        *at = (*at).max(at_ms);
     }
 
     pub fn history(&self) -> impl Iterator<Item = &Change> {

@@ -1,14 +1,24 @@
-use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::Consent;
+use crate::storage::{read_if_present, write_atomic, Storage};
 
 /// Where the consent state lives on disk: one JSON file, replaced atomically on every change,
 /// so a crash leaves either the old state or the new one, never a mix.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ConsentStore {
+    storage: Arc<dyn Storage>,
     path: PathBuf,
+}
+
+impl std::fmt::Debug for ConsentStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsentStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What [`ConsentStore::load`] found.
@@ -27,8 +37,9 @@ pub enum Loaded {
 impl ConsentStore {
     pub const FILE_NAME: &'static str = "consent.json";
 
-    pub fn in_dir(dir: &Path) -> ConsentStore {
+    pub fn in_dir(storage: Arc<dyn Storage>, dir: &Path) -> ConsentStore {
         ConsentStore {
+            storage,
             path: dir.join(Self::FILE_NAME),
         }
     }
@@ -36,18 +47,14 @@ impl ConsentStore {
     /// Reads the saved state. A missing file is a fresh start; an unreadable one falls back to
     /// deny-all, which is the safe reading of "we do not know what the user said".
     pub fn load(&self) -> io::Result<(Consent, Loaded)> {
-        let bytes = match fs::read(&self.path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Ok((Consent::default(), Loaded::Fresh))
-            }
-            Err(e) => return Err(e),
+        let Some(bytes) = read_if_present(self.storage.as_ref(), &self.path)? else {
+            return Ok((Consent::default(), Loaded::Fresh));
         };
         match serde_json::from_slice::<Consent>(&bytes) {
             Ok(consent) => Ok((consent, Loaded::Restored)),
             Err(e) => {
                 let kept_at = self.path.with_extension("json.corrupt");
-                fs::rename(&self.path, &kept_at)?;
+                self.storage.rename(&self.path, &kept_at)?;
                 Ok((
                     Consent::default(),
                     Loaded::Corrupt {
@@ -59,18 +66,9 @@ impl ConsentStore {
         }
     }
 
-    /// Writes `consent` to a temporary file, syncs it, and renames it over the old state.
+    /// Replaces the saved state with `consent` atomically (see [`write_atomic`]).
     pub fn save(&self, consent: &Consent) -> io::Result<()> {
         let json = serde_json::to_vec_pretty(consent).map_err(io::Error::other)?;
-        let tmp = self.path.with_extension("json.tmp");
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(&json)?;
-        file.sync_all()?;
-        fs::rename(&tmp, &self.path)?;
-        if let Some(dir) = self.path.parent() {
-            // The rename is durable only once the directory entry is.
-            fs::File::open(dir).and_then(|d| d.sync_all())?;
-        }
-        Ok(())
+        write_atomic(self.storage.as_ref(), &self.path, &json)
     }
 }

@@ -140,7 +140,7 @@ fn history_is_bounded() {
 #[test]
 fn the_store_round_trips_state_and_history() {
     let tmp = tempfile::tempdir().unwrap();
-    let store = ConsentStore::in_dir(tmp.path());
+    let store = ConsentStore::in_dir(crate::storage::Filesystem::shared(), tmp.path());
     let (fresh, loaded) = store.load().unwrap();
     assert_eq!((fresh, loaded), (Consent::default(), Loaded::Fresh));
 
@@ -155,7 +155,7 @@ fn the_store_round_trips_state_and_history() {
 #[test]
 fn a_corrupt_store_is_kept_aside_and_consent_falls_back_to_deny() {
     let tmp = tempfile::tempdir().unwrap();
-    let store = ConsentStore::in_dir(tmp.path());
+    let store = ConsentStore::in_dir(crate::storage::Filesystem::shared(), tmp.path());
     std::fs::write(
         tmp.path().join(ConsentStore::FILE_NAME),
         b"{\"version\": \"not a number\"",

@@ -13,6 +13,9 @@ pub(super) struct StoredEvent {
     basis: Basis,
     at: u64,
     props: Vec<StoredField>,
+    /// Absent in records written before generations were kept: read as 0, "unknown".
+    #[serde(default)]
+    generation: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +44,7 @@ pub(super) struct StoredEventRef<'a> {
     basis: Basis,
     at: u64,
     props: Props<'a>,
+    generation: u32,
 }
 
 struct Props<'a>(&'a std::collections::BTreeMap<String, Field>);
@@ -86,6 +90,7 @@ impl<'a> From<&'a Minimized> for StoredEventRef<'a> {
             basis: m.basis(),
             at: m.recorded_at_ms(),
             props: Props(m.properties()),
+            generation: m.generation(),
         }
     }
 }
@@ -108,6 +113,13 @@ impl StoredEvent {
                 (f.key, Field::new(value, f.grant))
             })
             .collect();
-        Minimized::restore(self.name, self.category, self.basis, self.at, properties)
+        Minimized::restore(
+            self.name,
+            self.category,
+            self.basis,
+            self.at,
+            properties,
+            self.generation,
+        )
     }
 }

@@ -17,9 +17,9 @@ mod entry;
 mod key;
 pub mod record;
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +27,7 @@ pub use key::{DataKey, Nonces, DATA_KEY_NAME};
 
 use crate::consent::Category;
 use crate::minimize::Minimized;
-use crate::secret_store::sync_dir;
+use crate::storage::{Storage, WriteFile};
 use entry::{StoredEvent, StoredEventRef};
 
 const SEGMENT_PREFIX: &str = "segment-";
@@ -66,9 +66,10 @@ pub struct Contents {
 }
 
 pub struct Journal {
+    storage: Arc<dyn Storage>,
     dir: PathBuf,
     key: DataKey,
-    active: File,
+    active: Box<dyn WriteFile>,
     active_seq: u64,
     nonces: Nonces,
     /// Framed records not yet handed to the OS: one write call per group commit instead of
@@ -79,7 +80,7 @@ pub struct Journal {
     written: PerCategory,
     /// The segment [`Journal::roll`] left, unsynced, and the events written to it: a round
     /// that commits makes them durable in the outbox; one that fails syncs it.
-    rolled: Option<(File, PerCategory)>,
+    rolled: Option<(Box<dyn WriteFile>, PerCategory)>,
     /// What became durable, and what was lost to a failed write or sync, since last taken.
     outcome: Outcome,
 }
@@ -111,12 +112,17 @@ impl std::fmt::Debug for Journal {
 impl Journal {
     /// Opens the journal in `dir` and reads what it holds. Appends go to a fresh segment, so a
     /// damaged tail in an old one is never written after.
-    pub fn open(dir: &Path, key: DataKey) -> io::Result<(Journal, Contents)> {
-        fs::create_dir_all(dir)?;
-        let (segments, contents) = read_segments(dir, &key)?;
+    pub fn open(
+        storage: Arc<dyn Storage>,
+        dir: &Path,
+        key: DataKey,
+    ) -> io::Result<(Journal, Contents)> {
+        storage.create_dir_all(dir)?;
+        let (segments, contents) = read_segments(storage.as_ref(), dir, &key)?;
         let next = segments.last().map_or(1, |s| s + 1);
-        let (active, nonces) = create_segment(dir, &key, next, 0)?;
+        let (active, nonces) = create_segment(storage.as_ref(), dir, &key, next, 0)?;
         let journal = Journal {
+            storage,
             dir: dir.to_path_buf(),
             key,
             active,
@@ -208,7 +214,7 @@ impl Journal {
     /// handed to the OS first, so a rewrite based on this read cannot lose them).
     pub fn read(&mut self) -> io::Result<Contents> {
         self.write_out()?;
-        read_segments(&self.dir, &self.key).map(|(_, contents)| contents)
+        read_segments(self.storage.as_ref(), &self.dir, &self.key).map(|(_, contents)| contents)
     }
 
     /// Replaces the whole journal with `events` (after a purge, or once events are batched):
@@ -218,27 +224,25 @@ impl Journal {
         let seq = self.active_seq + 1;
         let tmp = self.dir.join(format!("{SEGMENT_PREFIX}{seq:016}.tmp"));
         let mut nonces = self.key.nonces()?;
-        {
-            let mut file = io::BufWriter::new(File::create(&tmp)?);
-            let head = EntryRef::Segment {
-                supersedes: self.active_seq,
-            };
-            file.write_all(&sealed_entry(&self.key, &mut nonces, seq, &head)?)?;
-            for event in events {
-                let entry = EntryRef::Event(StoredEventRef::from(event));
-                file.write_all(&sealed_entry(&self.key, &mut nonces, seq, &entry)?)?;
-            }
-            file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        let head = EntryRef::Segment {
+            supersedes: self.active_seq,
+        };
+        let mut bytes = sealed_entry(&self.key, &mut nonces, seq, &head)?;
+        for event in events {
+            let entry = EntryRef::Event(StoredEventRef::from(event));
+            append_sealed_entry(&mut bytes, &self.key, &mut nonces, seq, &entry)?;
         }
-        fs::rename(&tmp, segment_path(&self.dir, seq))?;
-        sync_dir(&self.dir)?;
-        let file = OpenOptions::new()
-            .append(true)
-            .open(segment_path(&self.dir, seq))?;
-        self.active = file;
+        {
+            let mut file = self.storage.create(&tmp)?;
+            file.write_all(&bytes)?;
+            file.sync_all()?;
+        }
+        self.storage.rename(&tmp, &segment_path(&self.dir, seq))?;
+        self.storage.sync_dir(&self.dir)?;
+        self.active = self.storage.append(&segment_path(&self.dir, seq))?;
         self.active_seq = seq;
         self.nonces = nonces;
-        remove_segments_up_to(&self.dir, seq - 1)?;
+        remove_segments_up_to(self.storage.as_ref(), &self.dir, seq - 1)?;
         Ok(())
     }
 
@@ -246,10 +250,16 @@ impl Journal {
     /// destroyed, nothing the deleted files held could be read even if the bytes survived on
     /// the flash (crypto-shredding).
     pub fn wipe(&mut self, key: DataKey) -> io::Result<()> {
-        remove_segments_up_to(&self.dir, u64::MAX)?;
+        remove_segments_up_to(self.storage.as_ref(), &self.dir, u64::MAX)?;
         self.key = key;
         self.active_seq += 1;
-        (self.active, self.nonces) = create_segment(&self.dir, &self.key, self.active_seq, 0)?;
+        (self.active, self.nonces) = create_segment(
+            self.storage.as_ref(),
+            &self.dir,
+            &self.key,
+            self.active_seq,
+            0,
+        )?;
         // What was waiting is deleted on request, neither kept nor lost.
         self.buffer.clear();
         self.buffered = PerCategory::default();
@@ -269,7 +279,13 @@ impl Journal {
         self.sync_rolled()?;
         let last = self.active_seq;
         self.active_seq += 1;
-        let (file, nonces) = create_segment(&self.dir, &self.key, self.active_seq, 0)?;
+        let (file, nonces) = create_segment(
+            self.storage.as_ref(),
+            &self.dir,
+            &self.key,
+            self.active_seq,
+            0,
+        )?;
         self.nonces = nonces;
         let old = std::mem::replace(&mut self.active, file);
         self.rolled = Some((old, std::mem::take(&mut self.written)));
@@ -287,7 +303,7 @@ impl Journal {
     /// Syncs the segment a failed round rolled away from, settling its events as durable or
     /// lost like [`Journal::sync`].
     pub fn sync_rolled(&mut self) -> io::Result<()> {
-        let Some((file, events)) = self.rolled.take() else {
+        let Some((mut file, events)) = self.rolled.take() else {
             return Ok(());
         };
         let synced = file.sync_data();
@@ -305,7 +321,11 @@ impl Journal {
 
     /// Deletes segments up to and including `last` (their events are in the outbox now).
     pub fn drop_through(&mut self, last: u64) -> io::Result<()> {
-        remove_segments_up_to(&self.dir, last.min(self.active_seq.saturating_sub(1)))
+        remove_segments_up_to(
+            self.storage.as_ref(),
+            &self.dir,
+            last.min(self.active_seq.saturating_sub(1)),
+        )
     }
 
     /// Encrypts `plain` under the data key, bound to `context`, for keeping outside the journal
@@ -321,11 +341,10 @@ impl Journal {
 
     /// Bytes the journal takes on disk.
     pub fn size_on_disk(&self) -> u64 {
-        list_segments(&self.dir)
+        list_segments(self.storage.as_ref(), &self.dir)
             .unwrap_or_default()
             .iter()
-            .filter_map(|&s| fs::metadata(segment_path(&self.dir, s)).ok())
-            .map(|m| m.len())
+            .filter_map(|&s| self.storage.len(&segment_path(&self.dir, s)).ok())
             .sum()
     }
 }
@@ -376,16 +395,14 @@ fn append_sealed_entry(
 }
 
 fn create_segment(
+    storage: &dyn Storage,
     dir: &Path,
     key: &DataKey,
     seq: u64,
     supersedes: u64,
-) -> io::Result<(File, Nonces)> {
+) -> io::Result<(Box<dyn WriteFile>, Nonces)> {
     let mut nonces = key.nonces()?;
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(segment_path(dir, seq))?;
+    let mut file = storage.create(&segment_path(dir, seq))?;
     file.write_all(&sealed_entry(
         key,
         &mut nonces,
@@ -393,7 +410,7 @@ fn create_segment(
         &EntryRef::Segment { supersedes },
     )?)?;
     file.sync_all()?;
-    sync_dir(dir)?;
+    storage.sync_dir(dir)?;
     Ok((file, nonces))
 }
 
@@ -402,11 +419,11 @@ fn segment_path(dir: &Path, seq: u64) -> PathBuf {
 }
 
 /// Segment numbers present, ascending. Files that are not segments are left alone.
-fn list_segments(dir: &Path) -> io::Result<Vec<u64>> {
-    let mut seqs: Vec<u64> = fs::read_dir(dir)?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
+fn list_segments(storage: &dyn Storage, dir: &Path) -> io::Result<Vec<u64>> {
+    let mut seqs: Vec<u64> = storage
+        .list(dir)?
+        .into_iter()
+        .filter_map(|name| {
             name.strip_prefix(SEGMENT_PREFIX)?
                 .strip_suffix(SEGMENT_SUFFIX)?
                 .parse()
@@ -419,27 +436,34 @@ fn list_segments(dir: &Path) -> io::Result<Vec<u64>> {
 
 /// Deletes segments up to and including `last` in `dir` (used by outbox recovery, before the
 /// journal is opened).
-pub fn remove_segments_through(dir: &Path, last: u64) -> io::Result<()> {
-    if dir.exists() {
-        remove_segments_up_to(dir, last)?;
+pub fn remove_segments_through(storage: &dyn Storage, dir: &Path, last: u64) -> io::Result<()> {
+    match storage.list(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        _ => remove_segments_up_to(storage, dir, last),
     }
-    Ok(())
 }
 
-fn remove_segments_up_to(dir: &Path, last: u64) -> io::Result<()> {
-    for seq in list_segments(dir)?.into_iter().filter(|&s| s <= last) {
-        fs::remove_file(segment_path(dir, seq))?;
+fn remove_segments_up_to(storage: &dyn Storage, dir: &Path, last: u64) -> io::Result<()> {
+    for seq in list_segments(storage, dir)?
+        .into_iter()
+        .filter(|&s| s <= last)
+    {
+        storage.remove(&segment_path(dir, seq))?;
     }
-    sync_dir(dir)
+    storage.sync_dir(dir)
 }
 
-fn read_segments(dir: &Path, key: &DataKey) -> io::Result<(Vec<u64>, Contents)> {
-    let seqs = list_segments(dir)?;
+fn read_segments(
+    storage: &dyn Storage,
+    dir: &Path,
+    key: &DataKey,
+) -> io::Result<(Vec<u64>, Contents)> {
+    let seqs = list_segments(storage, dir)?;
     let mut contents = Contents::default();
     let mut per_segment = Vec::with_capacity(seqs.len());
     let mut superseded = 0;
     for &seq in &seqs {
-        let bytes = fs::read(segment_path(dir, seq))?;
+        let bytes = storage.read(&segment_path(dir, seq))?;
         let scan = record::scan(&bytes);
         contents.corrupt += scan.corrupt;
         contents.torn_tails += u64::from(scan.torn_tail);

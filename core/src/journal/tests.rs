@@ -4,6 +4,7 @@ use crate::minimize::{minimize, Context};
 use crate::secret_store::{FileSecretStore, SecretStore};
 use crate::transform::{InstallSecret, Pseudonymizer, DEFAULT_ROTATION};
 use crate::{Category, DataClass, Event, Policy, Value};
+use std::fs;
 
 fn events(n: usize) -> Vec<Minimized> {
     let policy = Policy::default();
@@ -47,14 +48,16 @@ fn what_is_appended_and_synced_reads_back_after_reopening() {
     let dir = tmp.path().join("journal");
     let written = events(5);
     {
-        let (mut journal, contents) = Journal::open(&dir, key(tmp.path())).unwrap();
+        let (mut journal, contents) =
+            Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
         assert!(contents.events.is_empty());
         for e in &written {
             journal.append(e).unwrap();
         }
         journal.sync().unwrap();
     }
-    let (_journal, contents) = Journal::open(&dir, key(tmp.path())).unwrap();
+    let (_journal, contents) =
+        Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
     assert_eq!(contents.events, written);
     assert_eq!(
         (contents.corrupt, contents.torn_tails, contents.unreadable),
@@ -66,7 +69,8 @@ fn what_is_appended_and_synced_reads_back_after_reopening() {
 fn nothing_readable_is_on_disk() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("journal");
-    let (mut journal, _) = Journal::open(&dir, key(tmp.path())).unwrap();
+    let (mut journal, _) =
+        Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
     journal.append(&events(1)[0]).unwrap();
     journal.sync().unwrap();
     for entry in fs::read_dir(&dir).unwrap() {
@@ -84,7 +88,8 @@ fn replace_supersedes_even_if_old_segments_survive_a_crash() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("journal");
     let all = events(4);
-    let (mut journal, _) = Journal::open(&dir, key(tmp.path())).unwrap();
+    let (mut journal, _) =
+        Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
     for e in &all {
         journal.append(e).unwrap();
     }
@@ -104,7 +109,8 @@ fn replace_supersedes_even_if_old_segments_survive_a_crash() {
         fs::write(path, bytes).unwrap();
     }
     drop(journal);
-    let (_journal, contents) = Journal::open(&dir, key(tmp.path())).unwrap();
+    let (_journal, contents) =
+        Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
     assert_eq!(contents.events, all[2..].to_vec());
 }
 
@@ -114,13 +120,14 @@ fn damage_costs_only_damaged_records_and_is_counted() {
     let dir = tmp.path().join("journal");
     let all = events(6);
     {
-        let (mut journal, _) = Journal::open(&dir, key(tmp.path())).unwrap();
+        let (mut journal, _) =
+            Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
         for e in &all {
             journal.append(e).unwrap();
         }
         journal.sync().unwrap();
     }
-    let segment = list_segments(&dir).unwrap()[0];
+    let segment = list_segments(&crate::storage::Filesystem, &dir).unwrap()[0];
     let path = segment_path(&dir, segment);
     let mut bytes = fs::read(&path).unwrap();
     let len = bytes.len();
@@ -130,7 +137,8 @@ fn damage_costs_only_damaged_records_and_is_counted() {
     fs::write(&path, &bytes).unwrap();
     // A foreign file in the folder is ignored.
     fs::write(dir.join("notes.txt"), b"hello").unwrap();
-    let (_journal, contents) = Journal::open(&dir, key(tmp.path())).unwrap();
+    let (_journal, contents) =
+        Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
     assert_eq!(contents.corrupt, 1);
     assert_eq!(contents.torn_tails, 1);
     assert_eq!(
@@ -146,13 +154,15 @@ fn another_key_reads_nothing_and_counts_it() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("journal");
     {
-        let (mut journal, _) = Journal::open(&dir, key(tmp.path())).unwrap();
+        let (mut journal, _) =
+            Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
         journal.append(&events(1)[0]).unwrap();
         journal.sync().unwrap();
     }
     let store = FileSecretStore::new(tmp.path().join("keys"));
     store.delete(DATA_KEY_NAME).unwrap();
-    let (_journal, contents) = Journal::open(&dir, key(tmp.path())).unwrap();
+    let (_journal, contents) =
+        Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
     assert!(contents.events.is_empty());
     assert_eq!(contents.unreadable, 2, "the segment marker and the event");
 }

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use super::{Context, FieldOutcome, MinimizedValue};
 use crate::policy::{Action, DataClass, Generalization};
+use crate::scrub::identifier_in_number;
 use crate::transform::{bucket_capacity, coarsen_location, coarsen_time, generalize_ip};
 use crate::{scrub_report, Value};
 
@@ -56,59 +57,56 @@ fn generalize(g: &Generalization, value: &Value) -> Option<MinimizedValue> {
     }
 }
 
-/// App-defined numbers are kept, unless their digits read as personal data (an IMEI or a
-/// card number stored as an integer), in which case the scrubber's tag replaces them.
+/// App-defined numbers are kept, unless their digits read as personal data (see
+/// [`number`]).
 fn keep_custom(value: Value) -> (Option<MinimizedValue>, FieldOutcome) {
     match value {
-        Value::Int(_) | Value::Double(_) => scrub_value(value),
+        Value::Int(_) | Value::Double(_) => number(value),
         other => (Some(other.into()), FieldOutcome::Kept),
     }
 }
 
 fn scrub_value(value: Value) -> (Option<MinimizedValue>, FieldOutcome) {
-    if too_short_to_hold_pii(&value) {
-        return (Some(value.into()), FieldOutcome::Scrubbed { removed: 0 });
-    }
-    let text = canonical(&value);
-    let scrubbed = scrub_report(&text);
-    let removed = scrubbed.removed();
-    let kept = match scrubbed.text {
-        Cow::Owned(changed) => MinimizedValue::Text(changed),
-        Cow::Borrowed(_) => value.into(),
-    };
-    (Some(kept), FieldOutcome::Scrubbed { removed })
-}
-
-/// The largest whole number of six digits: the shortest number-shaped detector needs seven.
-const SIX_DIGITS: u64 = 999_999;
-
-/// Values whose text no detector can match, known without formatting them: a boolean, or a
-/// whole number of at most six digits. The shortest number-shaped detector (phone numbers)
-/// needs seven digits, and the others need letters, `@`, or several separators.
-fn too_short_to_hold_pii(value: &Value) -> bool {
     match value {
-        Value::Bool(_) => true,
-        Value::Int(i) => i.unsigned_abs() <= SIX_DIGITS,
-        Value::Double(d) => short_decimal(*d),
-        Value::Text(_) | Value::Location { .. } => false,
+        Value::Text(text) => {
+            let scrubbed = scrub_report(&text);
+            let removed = scrubbed.removed();
+            let kept = match scrubbed.text {
+                Cow::Owned(changed) => changed,
+                Cow::Borrowed(_) => text,
+            };
+            (
+                Some(MinimizedValue::Text(kept)),
+                FieldOutcome::Scrubbed { removed },
+            )
+        }
+        Value::Int(_) | Value::Double(_) => number(value),
+        // Neither a boolean nor a coordinate pair has digits an identifier could hide in.
+        other => (Some(other.into()), FieldOutcome::Scrubbed { removed: 0 }),
     }
 }
 
-/// Whether `d` prints with at most six digits in all (counting the `0` before the point of
-/// a fraction): it is exactly `n / 10^scale` for a small enough `n`, and Rust prints the
-/// shortest decimal that reads back as `d`, so it prints no more digits than `n` has.
-fn short_decimal(d: f64) -> bool {
-    (0..=5).any(|scale| {
-        let factor = 10f64.powi(scale);
-        let n = (d * factor).round();
-        // A fraction's leading `0` is one of its six digits.
-        let limit = if d.abs() < 1.0 {
-            SIX_DIGITS / 10
-        } else {
-            SIX_DIGITS
-        } as f64;
-        n.abs() <= limit && n / factor == d
-    })
+/// A number stays a number of the same type: it is kept as it is, or dropped whole when its
+/// integer digits are an identifier (an IMEI or a card number stored as an integer, say).
+/// Never rewritten into text, and the fraction digits of a double are never read: they are
+/// not an identifier, and a Luhn-valid run among them is chance.
+fn number(value: Value) -> (Option<MinimizedValue>, FieldOutcome) {
+    let digits = match value {
+        Value::Int(i) => Some(i.unsigned_abs()),
+        Value::Double(d) => integer_part(d),
+        _ => None,
+    };
+    match digits.and_then(identifier_in_number) {
+        Some(_) => (None, FieldOutcome::Scrubbed { removed: 1 }),
+        None => (Some(value.into()), FieldOutcome::Scrubbed { removed: 0 }),
+    }
+}
+
+/// The integer digits of a finite double, when they fit a `u64`.
+fn integer_part(d: f64) -> Option<u64> {
+    let whole = d.abs().trunc();
+    // 2^64: every smaller whole double converts exactly.
+    (d.is_finite() && whole < 18_446_744_073_709_551_616.0).then_some(whole as u64)
 }
 
 impl From<Value> for MinimizedValue {
@@ -138,38 +136,49 @@ fn canonical(value: &Value) -> Cow<'_, str> {
 mod tests {
     use super::*;
 
-    /// The shortcut must agree with the scrubber on every value it skips, and the boundary
-    /// (seven digits) must still reach the scrubber.
+    fn kept(value: Value) -> Option<MinimizedValue> {
+        number(value).0
+    }
+
+    /// Numbers keep their type and value exactly, whatever digits they show.
     #[test]
-    fn values_skipped_by_the_shortcut_are_ones_the_scrubber_leaves_alone() {
-        let mut skipped = vec![Value::Bool(true), Value::Bool(false), Value::Double(-0.0)];
-        for n in [0i64, 7, 42, 123_456, 999_999, -999_999, 100_000, 555_123] {
-            skipped.push(Value::Int(n));
-            skipped.push(Value::Double(n as f64));
-        }
-        for d in [0.25, 0.5, -3.125, 12.75, 99_999.9, 0.00001, 1234.56] {
-            skipped.push(Value::Double(d));
-        }
-        for value in skipped {
-            assert!(too_short_to_hold_pii(&value), "{value:?}");
-            let text = canonical(&value);
-            let report = scrub_report(&text);
-            assert_eq!(report.removed(), 0, "{value:?}");
-            assert_eq!(report.text, text, "{value:?}");
-        }
+    fn numbers_stay_numbers() {
         for value in [
-            Value::Int(5_551_234),
-            Value::Double(555.1234),
-            Value::Double(0.123456),
-            Value::Double(1e-7),
+            Value::Double(16.285714285714285),
+            Value::Double(-0.0),
             Value::Double(0.1 + 0.2),
-            Value::Int(-1_000_000),
-            Value::Double(5_551_234.0),
-            Value::Double(f64::NAN),
-            Value::Double(f64::INFINITY),
-            Value::Text("1".into()),
+            Value::Double(f64::MAX),
+            Value::Double(1e-300),
+            Value::Int(5_551_234),
+            Value::Int(1_795_359_944_414),
+            Value::Int(i64::MIN),
+            Value::Double(4111.111111111111),
         ] {
-            assert!(!too_short_to_hold_pii(&value), "{value:?}");
+            let expected = MinimizedValue::from(value.clone());
+            let got = kept(value.clone()).unwrap_or_else(|| panic!("{value:?} was dropped"));
+            match (&got, &expected) {
+                (MinimizedValue::Double(a), MinimizedValue::Double(b)) => {
+                    assert_eq!(a.to_bits(), b.to_bits(), "{value:?}")
+                }
+                _ => assert_eq!(got, expected, "{value:?}"),
+            }
+        }
+    }
+
+    /// A number whose integer digits are an IMEI or a card number is dropped, not rewritten.
+    #[test]
+    fn identifiers_stored_as_numbers_are_dropped() {
+        for value in [
+            Value::Int(490_154_203_237_518),
+            Value::Int(4_111_111_111_111_111),
+            Value::Int(-4_111_111_111_111_111),
+            Value::Double(490_154_203_237_518.0),
+        ] {
+            assert_eq!(
+                number(value.clone()),
+                (None, FieldOutcome::Scrubbed { removed: 1 }),
+                "{value:?}"
+            );
         }
     }
 }

@@ -15,6 +15,12 @@ pub struct Minimized {
     basis: Basis,
     recorded_at_ms: u64,
     properties: BTreeMap<String, Field>,
+    /// Which install secret hashed its identifiers (see
+    /// [`crate::transform::Pseudonymizer::generation`]): a batch names its sender only when
+    /// every event in it was hashed under the secret in force, so `reset_identifiers` never
+    /// lets a new install pseudonym travel with identifiers hashed under the old secret.
+    #[serde(skip)]
+    generation: u32,
 }
 
 /// One property of a minimized event: its value, and the category whose grant let it through
@@ -63,6 +69,7 @@ impl Minimized {
         permit: Permit,
         recorded_at_ms: u64,
         properties: BTreeMap<String, Field>,
+        generation: u32,
     ) -> Minimized {
         Minimized {
             name,
@@ -70,6 +77,7 @@ impl Minimized {
             basis: permit.basis(),
             recorded_at_ms,
             properties,
+            generation,
         }
     }
 
@@ -80,6 +88,7 @@ impl Minimized {
         basis: Basis,
         recorded_at_ms: u64,
         properties: BTreeMap<String, Field>,
+        generation: u32,
     ) -> Minimized {
         Minimized {
             name,
@@ -87,6 +96,7 @@ impl Minimized {
             basis,
             recorded_at_ms,
             properties,
+            generation,
         }
     }
 
@@ -99,6 +109,25 @@ impl Minimized {
         self.properties
             .retain(|_, field| field.grant != Some(category));
         true
+    }
+
+    /// Keeps only what `allowed` still permits: `None` if the event's own category is not
+    /// allowed (it must go whole); otherwise removes the fields whose grant is not allowed
+    /// and says whether any were.
+    pub fn restrict(&mut self, allowed: impl Fn(Category) -> bool) -> Option<bool> {
+        if !allowed(self.category) {
+            return None;
+        }
+        let before = self.properties.len();
+        self.properties
+            .retain(|_, field| field.grant.is_none_or(&allowed));
+        Some(self.properties.len() != before)
+    }
+
+    /// The install secret its identifiers were hashed under (see [`Minimized::generation`]'s
+    /// field).
+    pub fn generation(&self) -> u32 {
+        self.generation
     }
 
     pub fn name(&self) -> &str {

@@ -60,7 +60,13 @@ pub fn minimize(event: Event, cx: &Context<'_>) -> (Option<Minimized>, Trace) {
     }
     let trace = Trace::kept(&event.name, event.category, permit.basis(), fields);
     (
-        Some(Minimized::new(event.name, permit, cx.now_ms, properties)),
+        Some(Minimized::new(
+            event.name,
+            permit,
+            cx.now_ms,
+            properties,
+            cx.pseudonymizer.generation(),
+        )),
         trace,
     )
 }

@@ -49,10 +49,14 @@ impl OutboxEntry {
 
     /// Parses a `.batch` file's name; `None` for anything else.
     pub fn from_path(path: &Path) -> Option<OutboxEntry> {
-        if path.extension()? != "batch" {
-            return None;
-        }
-        let stem = path.file_stem()?.to_str()?;
+        let size = std::fs::metadata(path).ok()?.len();
+        OutboxEntry::from_name(path.file_name()?.to_str()?, size)
+    }
+
+    /// Parses a `.batch` file's name (without its folder), for a file of `size` bytes; `None`
+    /// for anything else.
+    pub fn from_name(name: &str, size: u64) -> Option<OutboxEntry> {
+        let stem = name.strip_suffix(".batch")?;
         let mut parts = stem.split('-');
         let priority = parts.next()?.parse().ok()?;
         let category = parts.next()?.parse().ok()?;
@@ -70,7 +74,6 @@ impl OutboxEntry {
         if parts.next().is_some() || !valid_id {
             return None;
         }
-        let size = std::fs::metadata(path).ok()?.len();
         Some(OutboxEntry {
             priority,
             category,

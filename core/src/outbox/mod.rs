@@ -18,9 +18,9 @@
 
 mod entry;
 
-use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +28,7 @@ pub use entry::{priority, OutboxEntry};
 
 use crate::consent::Category;
 use crate::journal;
-use crate::secret_store::sync_dir;
+use crate::storage::{remove_if_present, write_atomic, Storage};
 
 const MANIFEST: &str = "round.manifest";
 const STAGED: &str = "staged";
@@ -60,8 +60,8 @@ pub struct OutboxRecovery {
     pub foreign_files: u64,
 }
 
-#[derive(Debug)]
 pub struct Outbox {
+    storage: Arc<dyn Storage>,
     dir: PathBuf,
     /// Every batch file, kept in step with the directory by the methods that change it, so
     /// listing and budgeting never rescan a directory that may hold thousands of batches.
@@ -88,56 +88,76 @@ impl Sealed {
     }
 }
 
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox")
+            .field("dir", &self.dir)
+            .field("batches", &self.index.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Outbox {
     /// Opens the outbox in `dir`, finishing or discarding an interrupted round; `journal_dir`
     /// is where a finished round's journal segments are deleted.
-    pub fn open(dir: &Path, journal_dir: &Path) -> io::Result<(Outbox, OutboxRecovery)> {
-        fs::create_dir_all(dir)?;
+    pub fn open(
+        storage: Arc<dyn Storage>,
+        dir: &Path,
+        journal_dir: &Path,
+    ) -> io::Result<(Outbox, OutboxRecovery)> {
+        storage.create_dir_all(dir)?;
         let mut outbox = Outbox {
+            storage,
             dir: dir.to_path_buf(),
             index: Vec::new(),
         };
+        let storage = outbox.storage.as_ref();
         let mut recovery = OutboxRecovery::default();
-        match fs::read(dir.join(MANIFEST)) {
-            Ok(bytes) => match serde_json::from_slice::<Manifest>(&bytes) {
+        if let Some(bytes) = crate::storage::read_if_present(storage, &dir.join(MANIFEST))? {
+            match serde_json::from_slice::<Manifest>(&bytes) {
                 Ok(manifest) => {
-                    journal::remove_segments_through(journal_dir, manifest.journal_through)?;
+                    journal::remove_segments_through(
+                        storage,
+                        journal_dir,
+                        manifest.journal_through,
+                    )?;
                     outbox.finish(&manifest)?;
                     recovery.finished_round = true;
                 }
                 // An unreadable manifest never committed (the rename is atomic): discard it.
-                Err(_) => fs::remove_file(dir.join(MANIFEST))?,
-            },
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
+                Err(_) => storage.remove(&dir.join(MANIFEST))?,
+            }
         }
-        for entry in fs::read_dir(dir)? {
-            let path = entry?.path();
+        for name in storage.list(dir)? {
+            let path = dir.join(&name);
             match path.extension().and_then(|e| e.to_str()) {
                 Some(STAGED) | Some("tmp") => {
-                    fs::remove_file(&path)?;
+                    storage.remove(&path)?;
                     recovery.discarded_staged += 1;
                 }
-                Some(BATCH) if OutboxEntry::from_path(&path).is_some() => {}
+                Some(BATCH) if OutboxEntry::from_name(&name, 0).is_some() => {}
                 _ => recovery.foreign_files += 1,
             }
         }
-        sync_dir(dir)?;
-        outbox.index = scan(dir);
+        storage.sync_dir(dir)?;
+        outbox.index = scan(storage, dir);
         Ok((outbox, recovery))
     }
 
     /// A read-only view for listing, from any thread: listing only reads file names.
-    pub fn open_for_reading(dir: &Path) -> Outbox {
+    pub fn open_for_reading(storage: Arc<dyn Storage>, dir: &Path) -> Outbox {
+        let index = scan(storage.as_ref(), dir);
         Outbox {
+            storage,
             dir: dir.to_path_buf(),
-            index: scan(dir),
+            index,
         }
     }
 
     /// A handle for reading batch files by entry, without listing the directory.
-    pub fn open_for_reading_without_scan(dir: &Path) -> Outbox {
+    pub fn open_for_reading_without_scan(storage: Arc<dyn Storage>, dir: &Path) -> Outbox {
         Outbox {
+            storage,
             dir: dir.to_path_buf(),
             index: Vec::new(),
         }
@@ -184,7 +204,9 @@ impl Outbox {
             for batch in chunk {
                 let name = batch.entry.file_name();
                 let bytes = batch.file_bytes();
-                let mut file = fs::File::create(self.dir.join(format!("{name}.{STAGED}")))?;
+                let mut file = self
+                    .storage
+                    .create(&self.dir.join(format!("{name}.{STAGED}")))?;
                 file.write_all(&bytes)?;
                 written.push(file);
                 files.push(name);
@@ -193,23 +215,21 @@ impl Outbox {
                     ..batch.entry.clone()
                 });
             }
-            for file in written {
+            for mut file in written {
                 file.sync_all()?;
             }
         }
-        sync_dir(&self.dir)?;
+        self.storage.sync_dir(&self.dir)?;
         let manifest = Manifest {
             journal_through,
             files,
             replaces: replaces.iter().map(|e| e.file_name()).collect(),
         };
-        let tmp = self.dir.join(format!("{MANIFEST}.tmp"));
-        write_synced(
-            &tmp,
+        write_atomic(
+            self.storage.as_ref(),
+            &self.dir.join(MANIFEST),
             &serde_json::to_vec(&manifest).map_err(io::Error::other)?,
         )?;
-        fs::rename(&tmp, self.dir.join(MANIFEST))?;
-        sync_dir(&self.dir)?;
         drop_journal(journal_through)?;
         self.finish(&manifest)?;
         self.index.extend(entries.iter().cloned());
@@ -217,22 +237,21 @@ impl Outbox {
     }
 
     fn finish(&self, manifest: &Manifest) -> io::Result<()> {
+        let storage = self.storage.as_ref();
         for name in &manifest.files {
             let staged = self.dir.join(format!("{name}.{STAGED}"));
-            if staged.exists() {
-                fs::rename(staged, self.dir.join(format!("{name}.{BATCH}")))?;
-            }
-        }
-        for name in &manifest.replaces {
-            match fs::remove_file(self.dir.join(format!("{name}.{BATCH}"))) {
+            match storage.rename(&staged, &self.dir.join(format!("{name}.{BATCH}"))) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                 _ => {}
             }
         }
-        sync_dir(&self.dir)?;
+        for name in &manifest.replaces {
+            remove_if_present(storage, &self.dir.join(format!("{name}.{BATCH}")))?;
+        }
+        storage.sync_dir(&self.dir)?;
         // Not synced: should the removal be lost, `open` finishes the round again, which
         // changes nothing the second time, and the next round's manifest replaces it anyway.
-        fs::remove_file(self.dir.join(MANIFEST))
+        storage.remove(&self.dir.join(MANIFEST))
     }
 
     /// The batches waiting, in upload order: by priority, then oldest first.
@@ -255,7 +274,9 @@ impl Outbox {
 
     /// The sealed bytes of a batch and its wrapped opening key, if the file carries one.
     pub fn read_parts(&self, entry: &OutboxEntry) -> io::Result<(Vec<u8>, Option<Vec<u8>>)> {
-        let mut bytes = fs::read(self.dir.join(entry.file_name() + "." + BATCH))?;
+        let mut bytes = self
+            .storage
+            .read(&self.dir.join(entry.file_name() + "." + BATCH))?;
         let Some(split) = trailer_start(&bytes) else {
             return Ok((bytes, None));
         };
@@ -266,11 +287,12 @@ impl Outbox {
 
     /// Removes a batch (uploaded, evicted or purged).
     pub fn remove(&mut self, entry: &OutboxEntry) -> io::Result<()> {
-        match fs::remove_file(self.dir.join(entry.file_name() + "." + BATCH)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => self.index.retain(|e| e.id != entry.id),
-        }
-        sync_dir(&self.dir)
+        remove_if_present(
+            self.storage.as_ref(),
+            &self.dir.join(entry.file_name() + "." + BATCH),
+        )?;
+        self.index.retain(|e| e.id != entry.id);
+        self.storage.sync_dir(&self.dir)
     }
 
     /// Removes every batch holding data `category` allowed; returns them.
@@ -329,15 +351,21 @@ impl Outbox {
 }
 
 /// Every `.batch` file in `dir`.
-fn scan(dir: &Path) -> Vec<OutboxEntry> {
-    let Ok(entries) = fs::read_dir(dir) else {
+fn scan(storage: &dyn Storage, dir: &Path) -> Vec<OutboxEntry> {
+    let Ok(names) = storage.list(dir) else {
         return Vec::new();
     };
-    entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| OutboxEntry::from_path(&e.path()))
+    names
+        .into_iter()
+        .filter(|name| name.ends_with(BATCH_SUFFIX))
+        .filter_map(|name| {
+            let size = storage.len(&dir.join(&name)).ok()?;
+            OutboxEntry::from_name(&name, size)
+        })
         .collect()
 }
+
+const BATCH_SUFFIX: &str = ".batch";
 
 /// Where the wrapped opening key starts, if `bytes` end with a well-formed trailer.
 fn trailer_start(bytes: &[u8]) -> Option<usize> {
@@ -348,12 +376,6 @@ fn trailer_start(bytes: &[u8]) -> Option<usize> {
     let (rest, len) = rest.split_at_checked(rest.len().checked_sub(4)?)?;
     let len = u32::from_be_bytes(len.try_into().ok()?) as usize;
     rest.len().checked_sub(len)
-}
-
-fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = fs::File::create(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 #[cfg(test)]

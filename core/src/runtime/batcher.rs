@@ -11,6 +11,7 @@ use crate::envelope::{self, Aead};
 use crate::journal::Journal;
 use crate::minimize::Minimized;
 use crate::outbox::{priority, Outbox, OutboxEntry, Sealed};
+use crate::transform::Pseudonymizer;
 use crate::wire::{self, BatchMeta};
 
 pub(super) const SDK_VERSION: &str = concat!("modicum/", env!("CARGO_PKG_VERSION"));
@@ -20,6 +21,7 @@ pub(super) const SDK_VERSION: &str = concat!("modicum/", env!("CARGO_PKG_VERSION
 /// never reads back and decrypts what it has just written.
 pub(super) fn round(
     shared: &Shared,
+    pseudonymizer: &Pseudonymizer,
     journal: &mut Journal,
     outbox: &mut Outbox,
     events: &[Minimized],
@@ -28,7 +30,7 @@ pub(super) fn round(
         return Ok(());
     };
     let through = journal.roll()?;
-    let sealed = seal_round(shared, key, journal, outbox, events, through);
+    let sealed = seal_round(shared, pseudonymizer, key, journal, outbox, events, through);
     match sealed {
         Ok(()) => journal.rolled_committed(),
         // The rolled segment still holds the events that did not reach the outbox.
@@ -41,6 +43,7 @@ pub(super) fn round(
 /// journal through segment `through`.
 fn seal_round(
     shared: &Shared,
+    pseudonymizer: &Pseudonymizer,
     key: &envelope::CollectorKey,
     journal: &mut Journal,
     outbox: &mut Outbox,
@@ -52,31 +55,35 @@ fn seal_round(
     }
     let now = shared.now_ms();
     shared.refresh_device();
-    // The install pseudonym names the sender only when the user allowed identifiers.
-    let install = shared.permits().permit(Category::Identifiers).map(|_| {
-        shared
-            .pseudonymizer
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .install_pseudonym(now)
-    });
-    let device = shared.device_context(now);
-    let mut groups: BTreeMap<(Category, u16), Vec<&Minimized>> = BTreeMap::new();
+    // The install pseudonym names the sender only when the user allowed identifiers, and only
+    // in batches whose events were all hashed under the secret in force: never a new install
+    // pseudonym beside identifiers hashed before `reset_identifiers`.
+    let install = shared
+        .permits()
+        .permit(Category::Identifiers)
+        .map(|_| pseudonymizer.install_pseudonym(now));
+    let current = pseudonymizer.generation();
+    let device = shared.device_context(pseudonymizer, now);
+    let mut groups: BTreeMap<(Category, u16, bool), Vec<&Minimized>> = BTreeMap::new();
     for event in events {
         groups
-            .entry((event.category(), grant_bits(event)))
+            .entry((
+                event.category(),
+                grant_bits(event),
+                event.generation() == current,
+            ))
             .or_default()
             .push(event);
     }
-    let meta = BatchMeta {
-        app_id: shared.config.app_id.clone(),
-        install,
-        sdk_version: SDK_VERSION.to_owned(),
-        created_at_ms: now,
-        device,
-    };
     let mut sealed = Vec::new();
-    for ((category, bits), events) in groups {
+    for ((category, bits, current), events) in groups {
+        let meta = BatchMeta {
+            app_id: shared.config.app_id.clone(),
+            install: install.clone().filter(|_| current),
+            sdk_version: SDK_VERSION.to_owned(),
+            created_at_ms: now,
+            device: device.clone(),
+        };
         let grants: Vec<Category> = Category::ALL
             .into_iter()
             .filter(|&c| bits & (1 << c as u16) != 0)

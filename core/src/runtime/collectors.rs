@@ -2,7 +2,6 @@
 //! connectivity, device context and sensor samples. Each becomes an ordinary event (or, for
 //! device context, the batch's context) and is minimized by policy like any other.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::{Modicum, Shared};
@@ -141,7 +140,7 @@ impl Modicum {
         sensor: &str,
         samples: &[SensorSample<'_>],
     ) -> Result<usize, Error> {
-        let permitted = self.shared.permitted.load(Ordering::Acquire);
+        let permitted = self.shared.consent.bits();
         let aggregate = permitted & (1 << Category::Sensors as u16) != 0;
         let raw = permitted & (1 << Category::SensorsRaw as u16) != 0;
         if !aggregate && !raw {
@@ -312,6 +311,7 @@ impl Shared {
     /// The device context as it may leave the device now: minimized under current consent.
     pub(super) fn device_context(
         &self,
+        pseudonymizer: &crate::transform::Pseudonymizer,
         now_ms: u64,
     ) -> std::collections::BTreeMap<String, crate::wire::WireValue> {
         let Some(info) = self
@@ -322,11 +322,10 @@ impl Shared {
         else {
             return Default::default();
         };
-        let pseudonymizer = self.pseudonymizer.read().unwrap_or_else(|p| p.into_inner());
         let cx = crate::minimize::Context {
             permits: self.permits(),
             policy: &self.config.policy,
-            pseudonymizer: &pseudonymizer,
+            pseudonymizer,
             now_ms,
         };
         let (minimized, _) = crate::minimize::minimize(info.to_event(), &cx);

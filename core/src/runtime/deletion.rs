@@ -1,13 +1,16 @@
 //! Deletion requests: what `delete_all` leaves for the uploader, in a folder of its own that
 //! no budget eviction or purge ever touches, and that is uploaded whatever the consent.
+//!
+//! A request goes to every region that received data from this install (see
+//! [`super::regions`]), one region at a time; its file lists the regions it has still to reach
+//! and is removed once the last one confirmed.
 
-use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::secret_store::sync_dir;
+use crate::storage::{remove_if_present, write_atomic, Storage};
 
 /// Asks the collector to delete everything stored under these install pseudonyms. It names
 /// nothing else: no identifier, no event.
@@ -17,48 +20,102 @@ pub struct DeletionRequest {
     pub requested_at_ms: u64,
 }
 
+/// A request waiting in its file, and the regions it has still to reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Queued {
+    pub path: PathBuf,
+    pub request: DeletionRequest,
+    /// `None` for a request queued before regions were recorded: it goes where batches go.
+    pub regions: Option<Vec<String>>,
+}
+
+/// The file's content: the request as sent, and the regions left (never sent).
+#[derive(Serialize, Deserialize)]
+struct File {
+    #[serde(flatten)]
+    request: DeletionRequest,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    regions: Option<Vec<String>>,
+}
+
 pub fn dir(storage: &Path) -> PathBuf {
     storage.join("deletion")
 }
 
-/// Writes `request` atomically (temporary file, sync, rename).
-pub fn queue(storage: &Path, request: &DeletionRequest) -> io::Result<PathBuf> {
-    let dir = dir(storage);
-    fs::create_dir_all(&dir)?;
+/// Writes `request` for `regions` atomically.
+pub(super) fn queue(
+    storage: &dyn Storage,
+    storage_dir: &Path,
+    request: &DeletionRequest,
+    regions: Vec<String>,
+) -> io::Result<()> {
+    let dir = dir(storage_dir);
+    storage.create_dir_all(&dir)?;
     let path = dir.join(format!("request-{}.json", request.requested_at_ms));
-    let tmp = path.with_extension("tmp");
-    let mut file = fs::File::create(&tmp)?;
-    file.write_all(&serde_json::to_vec(request).map_err(io::Error::other)?)?;
-    file.sync_all()?;
-    fs::rename(&tmp, &path)?;
-    sync_dir(&dir)?;
-    Ok(path)
+    write(storage, &path, request, Some(regions))
+}
+
+fn write(
+    storage: &dyn Storage,
+    path: &Path,
+    request: &DeletionRequest,
+    regions: Option<Vec<String>>,
+) -> io::Result<()> {
+    let file = File {
+        request: request.clone(),
+        regions,
+    };
+    write_atomic(
+        storage,
+        path,
+        &serde_json::to_vec(&file).map_err(io::Error::other)?,
+    )
 }
 
 /// The requests waiting to be uploaded, oldest first. Unreadable files are skipped.
-pub fn pending(storage: &Path) -> Vec<DeletionRequest> {
-    pending_files(storage).into_iter().map(|(_, r)| r).collect()
+pub fn pending(storage: &dyn Storage, storage_dir: &Path) -> Vec<DeletionRequest> {
+    queued(storage, storage_dir)
+        .into_iter()
+        .map(|q| q.request)
+        .collect()
 }
 
-/// [`pending`], with the file each request is in.
-pub fn pending_files(storage: &Path) -> Vec<(PathBuf, DeletionRequest)> {
-    let Ok(entries) = fs::read_dir(dir(storage)) else {
+/// [`pending`], with the file each request is in and the regions it has still to reach.
+pub(super) fn queued(storage: &dyn Storage, storage_dir: &Path) -> Vec<Queued> {
+    let dir = dir(storage_dir);
+    let Ok(names) = storage.list(&dir) else {
         return Vec::new();
     };
-    let mut requests: Vec<(PathBuf, DeletionRequest)> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .filter_map(|p| Some((p.clone(), serde_json::from_slice(&fs::read(&p).ok()?).ok()?)))
+    let mut requests: Vec<Queued> = names
+        .into_iter()
+        .filter(|name| name.ends_with(".json"))
+        .filter_map(|name| {
+            let path = dir.join(name);
+            let file: File = serde_json::from_slice(&storage.read(&path).ok()?).ok()?;
+            Some(Queued {
+                path,
+                request: file.request,
+                regions: file.regions,
+            })
+        })
         .collect();
-    requests.sort_by_key(|(_, r)| r.requested_at_ms);
+    requests.sort_by_key(|q| q.request.requested_at_ms);
     requests
 }
 
-/// Removes an uploaded request.
-pub fn remove(path: &Path) -> io::Result<()> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => path.parent().map_or(Ok(()), sync_dir),
+/// Records that `region` confirmed `queued`: the file is rewritten without it, or removed
+/// once no region is left (or it never listed any).
+pub(super) fn delivered(storage: &dyn Storage, queued: &Queued, region: &str) -> io::Result<()> {
+    let left: Vec<String> = queued
+        .regions
+        .iter()
+        .flatten()
+        .filter(|r| *r != region)
+        .cloned()
+        .collect();
+    if left.is_empty() {
+        remove_if_present(storage, &queued.path)?;
+        return queued.path.parent().map_or(Ok(()), |d| storage.sync_dir(d));
     }
+    write(storage, &queued.path, &queued.request, Some(left))
 }

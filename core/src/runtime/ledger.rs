@@ -2,7 +2,7 @@
 //! happened to the user's data can be shown to them (`export`) and to auditors.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::consent::Category;
 use crate::minimize::{FieldOutcome, Trace, Verdict};
+use crate::storage::{read_if_present, write_atomic, Storage};
 
 /// What happened, counted per category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -22,6 +23,11 @@ pub enum Entry {
     DroppedForConsent,
     /// Events dropped because the queue to the worker was full.
     DroppedQueueFull,
+    /// Events a platform facade dropped because its own buffer was full.
+    DroppedBufferFull,
+    /// Events refused as invalid (an empty name, a property the platform could not convert,
+    /// a NaN): the caller was told, and nothing of them was kept.
+    DroppedInvalid,
     /// Events lost because storage failed (a full disk).
     DroppedStorage,
     /// Events minimized and stored in the journal.
@@ -53,10 +59,12 @@ pub enum Entry {
 }
 
 impl Entry {
-    pub const ALL: [Entry; 20] = [
+    pub const ALL: [Entry; 22] = [
         Entry::Collected,
         Entry::DroppedForConsent,
         Entry::DroppedQueueFull,
+        Entry::DroppedBufferFull,
+        Entry::DroppedInvalid,
         Entry::DroppedStorage,
         Entry::Kept,
         Entry::FieldKept,
@@ -77,11 +85,14 @@ impl Entry {
     ];
 }
 
-/// The entries `record` counts on the caller's thread, where no lock may be taken.
-const CALLER_ENTRIES: [Entry; 3] = [
+/// The entries `record` and the facades' drop reports count on the caller's thread, where no
+/// lock may be taken.
+const CALLER_ENTRIES: [Entry; 5] = [
     Entry::Collected,
     Entry::DroppedForConsent,
     Entry::DroppedQueueFull,
+    Entry::DroppedBufferFull,
+    Entry::DroppedInvalid,
 ];
 
 /// Counters, safe to bump from any thread: atomics for what the caller's thread counts, a map
@@ -93,14 +104,20 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Counts on the caller's thread: lock-free. `entry` must be one of `Collected`,
-    /// `DroppedForConsent` or `DroppedQueueFull`; others go through [`Ledger::add`].
+    /// Counts one on the caller's thread: see [`Ledger::add_on_caller`].
     pub fn count_on_caller(&self, category: Category, entry: Entry) {
+        self.add_on_caller(category, entry, 1);
+    }
+
+    /// Counts `n` on the caller's thread: lock-free for `Collected` and the drops that happen
+    /// before the worker (consent, a full queue or buffer, an invalid event); other entries
+    /// go through [`Ledger::add`].
+    pub fn add_on_caller(&self, category: Category, entry: Entry, n: u64) {
         match CALLER_ENTRIES.iter().position(|&e| e == entry) {
             Some(i) => {
-                self.caller[category as usize][i].fetch_add(1, Ordering::Relaxed);
+                self.caller[category as usize][i].fetch_add(n, Ordering::Relaxed);
             }
-            None => self.add(category, entry, 1),
+            None => self.add(category, entry, n),
         }
     }
 
@@ -161,6 +178,27 @@ impl Ledger {
             .unwrap_or(0)
     }
 
+    /// Adds the counts of `other` (a ledger saved by an earlier process) to these.
+    pub fn absorb(&self, other: &Ledger) {
+        for (category, entries) in other.snapshot() {
+            for (entry, n) in entries {
+                self.add(category, entry, n);
+            }
+        }
+    }
+
+    /// Whether any batch was ever handed out and answered (delivered, refused or too large).
+    pub fn handed_out_before(&self) -> bool {
+        let handed_out = [
+            Entry::Uploaded,
+            Entry::RejectedByCollector,
+            Entry::DroppedTooLarge,
+        ];
+        self.lock()
+            .iter()
+            .any(|(&(_, entry), &n)| n > 0 && handed_out.contains(&entry))
+    }
+
     /// A ledger starting from counts saved earlier (see [`Ledger::save`]).
     pub fn restored(saved: BTreeMap<Category, BTreeMap<Entry, u64>>) -> Ledger {
         let ledger = Ledger::default();
@@ -174,21 +212,18 @@ impl Ledger {
 
     /// Reads the counts saved in `path`; a missing or unreadable file starts from zero (the
     /// counts describe the past; losing them loses no data).
-    pub fn load(path: &Path) -> Ledger {
-        std::fs::read(path)
+    pub fn load(storage: &dyn Storage, path: &Path) -> Ledger {
+        read_if_present(storage, path)
             .ok()
+            .flatten()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .map_or_else(Ledger::default, Ledger::restored)
     }
 
-    /// Saves the counts atomically (temporary file, sync, rename).
-    pub fn save(&self, path: &Path) -> io::Result<()> {
+    /// Saves the counts atomically (see [`write_atomic`]).
+    pub fn save(&self, storage: &dyn Storage, path: &Path) -> io::Result<()> {
         let bytes = serde_json::to_vec(&self.snapshot()).map_err(io::Error::other)?;
-        let tmp = path.with_extension("tmp");
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
+        write_atomic(storage, path, &bytes)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(Category, Entry), u64>> {

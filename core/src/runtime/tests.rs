@@ -2,7 +2,8 @@ use super::*;
 use crate::consent::Loaded;
 use crate::journal::DATA_KEY_NAME;
 use crate::secret_store::FileSecretStore;
-use crate::{DataClass, Value};
+use crate::secret_store::SecretStore;
+use crate::{AgeBand, DataClass, Value};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -279,7 +280,7 @@ fn export_holds_consent_history_events_ledger_and_decisions() {
 }
 
 #[test]
-fn delete_all_leaves_nothing_readable_and_queues_a_deletion_request() {
+fn delete_all_leaves_nothing_readable() {
     let tmp = tempfile::tempdir().unwrap();
     let storage = tmp.path().join("modicum");
     let m = Modicum::start(config(tmp.path())).unwrap();
@@ -292,7 +293,7 @@ fn delete_all_leaves_nothing_readable_and_queues_a_deletion_request() {
     );
     m.record(id_event.clone()).unwrap();
     m.flush(WAIT).unwrap();
-    let old_pseudonym = m.install_pseudonym();
+    let old_pseudonym = m.install_pseudonym().unwrap();
     let journal_before: Vec<std::path::PathBuf> = std::fs::read_dir(storage.join("journal"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -305,7 +306,7 @@ fn delete_all_leaves_nothing_readable_and_queues_a_deletion_request() {
     let request = m.delete_all().unwrap();
     assert!(request.install_pseudonyms.contains(&old_pseudonym));
     assert_ne!(
-        m.install_pseudonym(),
+        m.install_pseudonym().unwrap(),
         old_pseudonym,
         "identifiers were reset"
     );
@@ -327,12 +328,14 @@ fn delete_all_leaves_nothing_readable_and_queues_a_deletion_request() {
     }
     let key = crate::journal::DataKey::load_or_create(&FileSecretStore::new(storage.join("keys")))
         .unwrap();
-    let (_j, contents) = crate::journal::Journal::open(&journal_dir, key).unwrap();
+    let (_j, contents) =
+        crate::journal::Journal::open(crate::storage::Filesystem::shared(), &journal_dir, key)
+            .unwrap();
     assert!(contents.events.is_empty());
     assert!(contents.unreadable > 0);
-    // The request waits for upload, naming only pseudonyms.
+    // No collector received anything from this install, so no request waits for upload.
     let export = m.export().unwrap();
-    assert_eq!(export.deletion_requests, vec![request]);
+    assert!(export.deletion_requests.is_empty());
     // And the SDK keeps working.
     m.set_consent(Category::Analytics, true).unwrap();
     assert_eq!(m.record(Event::new("after")), Ok(true));
@@ -562,4 +565,62 @@ fn a_damaged_secret_is_replaced_and_one_merely_unavailable_is_not() {
 
     let (_m, _) = start(INSTALL_SECRET_NAME, std::io::ErrorKind::InvalidData).unwrap();
     assert_ne!(stored(INSTALL_SECRET_NAME), install_secret);
+}
+
+/// A key store that answers only once the test releases it (or after 10 s).
+#[derive(Default)]
+struct HeldKeyStore {
+    files: Mutex<Option<FileSecretStore>>,
+    released: Mutex<bool>,
+    release: std::sync::Condvar,
+    answered: std::sync::atomic::AtomicBool,
+}
+
+impl HeldKeyStore {
+    fn wait(&self) {
+        let released = self.released.lock().unwrap();
+        let _ = self
+            .release
+            .wait_timeout_while(released, Duration::from_secs(10), |r| !*r)
+            .unwrap();
+    }
+
+    fn files(&self) -> FileSecretStore {
+        self.files.lock().unwrap().clone().unwrap()
+    }
+}
+
+impl SecretStore for HeldKeyStore {
+    fn load(&self, name: &str) -> std::io::Result<Option<Vec<u8>>> {
+        self.wait();
+        self.answered.store(true, Ordering::SeqCst);
+        self.files().load(name)
+    }
+    fn save(&self, name: &str, secret: &[u8]) -> std::io::Result<()> {
+        self.files().save(name, secret)
+    }
+    fn delete(&self, name: &str) -> std::io::Result<()> {
+        self.files().delete(name)
+    }
+}
+
+/// Loading or creating the secrets (a Keystore or Keychain call, possibly slow) happens on the
+/// worker: `start` returns while the key store has not answered yet.
+#[test]
+fn start_does_not_wait_for_the_key_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Arc::new(HeldKeyStore::default());
+    *store.files.lock().unwrap() = Some(FileSecretStore::new(tmp.path().join("keys")));
+    let m = Modicum::start_with(config(tmp.path()), Providers::new(store.clone())).unwrap();
+    assert!(
+        !store.answered.load(Ordering::SeqCst),
+        "start waited for the key store"
+    );
+    // `record` works at once: the event waits in the queue for the worker.
+    m.set_consent(Category::Analytics, true).unwrap();
+    assert_eq!(m.record(Event::new("early")), Ok(true));
+    *store.released.lock().unwrap() = true;
+    store.release.notify_all();
+    assert_eq!(m.recovered().unwrap().events, 0);
+    assert_eq!(held_json(&m)[0]["name"], "early");
 }

@@ -4,14 +4,14 @@
 //! so a lost response means a retry, which the collector deduplicates by batch id.
 
 use std::io;
-use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use ring::rand::{SecureRandom, SystemRandom};
 
 use super::batcher::opening_context;
-use super::deletion;
+use super::deletion::{self, Queued};
 use super::ledger::Entry;
+use super::regions::Reached;
 use super::Shared;
 use crate::consent::Category;
 use crate::envelope::{self, Aead, Header, OpeningKey};
@@ -47,7 +47,8 @@ struct InFlight {
 
 enum Target {
     Batch(OutboxEntry),
-    Deletion(PathBuf),
+    /// A deletion request, on its way to one of its regions.
+    Deletion(Queued, String),
 }
 
 impl Uploads {
@@ -56,6 +57,7 @@ impl Uploads {
         &mut self,
         shared: &Shared,
         outbox: &Outbox,
+        reached: &mut Reached,
         conditions: crate::upload::Conditions,
     ) -> io::Result<NextUpload> {
         let now = Instant::now();
@@ -74,13 +76,48 @@ impl Uploads {
             }
             self.not_before = None;
         }
-        let deletions = deletion::pending_files(&shared.config.storage_dir);
-        let batches = outbox.list();
+        let storage = shared.storage.as_ref();
+        let deletions = deletion::queued(storage, &shared.config.storage_dir);
+        // Defensive: the worker reconciled just before, but a batch it failed to remove must
+        // still not go.
+        let admission = shared.consent.admission();
+        let batches: Vec<OutboxEntry> = outbox
+            .list()
+            .into_iter()
+            .filter(|e| {
+                let admits = |c| admission.admits(c, e.created_ms);
+                admits(e.category) && e.grants.iter().all(|&g| admits(g))
+            })
+            .collect();
         if deletions.is_empty() && batches.is_empty() {
             return Ok(NextUpload::Idle);
         }
         if !conditions.connected {
             return Ok(wait(WaitReason::NoNetwork, None));
+        }
+        // Deletion requests go first, to every region that received data, whatever the
+        // consent, route, battery or network cost.
+        for queued in deletions {
+            let Some(endpoint) = deletion_endpoint(config, &queued) else {
+                continue;
+            };
+            let id = format!(
+                "deletion-{}-{}",
+                queued.request.requested_at_ms, endpoint.region
+            );
+            let body = serde_json::to_vec(&queued.request).map_err(io::Error::other)?;
+            let url = format!("{}{DELETIONS_PATH}", endpoint.url.trim_end_matches('/'));
+            let region = endpoint.region.clone();
+            return Ok(self.hand_out(
+                id,
+                Target::Deletion(queued, region),
+                url,
+                "application/json",
+                body,
+            ));
+        }
+        if batches.is_empty() {
+            return Ok(wait(WaitReason::NoEndpoint, None));
         }
         let cross_border = shared.permits().permit(Category::CrossBorder).is_some();
         let endpoint = match config.route(cross_border) {
@@ -89,18 +126,6 @@ impl Uploads {
             Route::NoEndpoint => return Ok(wait(WaitReason::NoEndpoint, None)),
         };
         let base = endpoint.url.trim_end_matches('/');
-        // Deletion requests go first and whatever the consent, battery or network cost.
-        if let Some((path, request)) = deletions.into_iter().next() {
-            let id = format!("deletion-{}", request.requested_at_ms);
-            let body = serde_json::to_vec(&request).map_err(io::Error::other)?;
-            return Ok(self.hand_out(
-                id,
-                Target::Deletion(path),
-                format!("{base}{DELETIONS_PATH}"),
-                "application/json",
-                body,
-            ));
-        }
         let mut held = None;
         for entry in batches {
             if let Some(hold) = conditions.hold(config, entry.category) {
@@ -108,6 +133,9 @@ impl Uploads {
                 continue;
             }
             let body = outbox.read(&entry)?;
+            // Durably noted before the batch can reach the region: a later deletion request
+            // must go there too, even if this answer is lost.
+            reached.note(storage, &endpoint.region)?;
             return Ok(self.hand_out(
                 entry.id.clone(),
                 Target::Batch(entry),
@@ -176,7 +204,9 @@ impl Uploads {
                         delivery.delivered_batches = 1;
                         delivery.delivered_events = u64::from(entry.events);
                     }
-                    Target::Deletion(path) => deletion::remove(&path)?,
+                    Target::Deletion(queued, region) => {
+                        deletion::delivered(shared.storage.as_ref(), &queued, &region)?
+                    }
                 }
             }
             Verdict::Split => match flight.target {
@@ -191,7 +221,7 @@ impl Uploads {
                 }
                 // A deletion request names a few pseudonyms; if it is too large the collector
                 // is misconfigured, and the request waits for it to be fixed.
-                Target::Deletion(_) => self.failed(shared, None),
+                Target::Deletion(..) => self.failed(shared, None),
             },
             Verdict::Rejected => match flight.target {
                 Target::Batch(entry) => {
@@ -199,7 +229,7 @@ impl Uploads {
                         drop_batch(shared, outbox, &entry, Entry::RejectedByCollector)?;
                 }
                 // The user asked for deletion: never dropped on a refusal, retried later.
-                Target::Deletion(_) => self.failed(shared, None),
+                Target::Deletion(..) => self.failed(shared, None),
             },
             Verdict::RetryAfter(pause) => self.failed(shared, Some(pause)),
             Verdict::Retry => self.failed(shared, None),
@@ -240,6 +270,24 @@ fn drop_batch(
         .ledger
         .add(entry.category, why, u64::from(entry.events));
     Ok(u64::from(entry.events))
+}
+
+/// Where a deletion request goes next: the first of its regions that has an endpoint, or for
+/// a request that lists none (queued before regions were noted) the endpoint batches use,
+/// taken as if `cross_border` were granted.
+fn deletion_endpoint<'a>(
+    config: &'a crate::upload::UploadConfig,
+    queued: &Queued,
+) -> Option<&'a crate::upload::Endpoint> {
+    match &queued.regions {
+        Some(regions) => regions
+            .iter()
+            .find_map(|r| config.endpoints.iter().find(|e| &e.region == r)),
+        None => match config.route(true) {
+            Route::To(endpoint) => Some(endpoint),
+            Route::NeedsCrossBorder | Route::NoEndpoint => None,
+        },
+    }
 }
 
 fn wait(reason: WaitReason, retry_in: Option<Duration>) -> NextUpload {

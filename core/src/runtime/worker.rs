@@ -10,13 +10,15 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
 use super::ledger::Entry;
+use super::regions::Reached;
 use super::uploads::{Delivery, Uploads};
-use super::{batcher, Shared, TRACE_CAPACITY};
+use super::{batcher, DeletionRequest, Recovered, Shared, TRACE_CAPACITY};
 use crate::collect::crash;
 use crate::consent::Category;
-use crate::journal::{DataKey, Journal, DATA_KEY_NAME};
+use crate::journal::Journal;
 use crate::minimize::{minimize, Context, Minimized};
 use crate::outbox::Outbox;
+use crate::transform::Pseudonymizer;
 use crate::upload::{Conditions, NextUpload, UploadOutcome};
 use crate::Event;
 
@@ -26,20 +28,31 @@ pub(super) enum Command {
     Flush(Sender<io::Result<()>>),
     /// Seals everything journaled into outbox batches now.
     Seal(Sender<io::Result<()>>),
-    /// Removes what `category`'s grant let through from everything held.
-    Purge(Category, Sender<io::Result<()>>),
+    /// Removes whatever the consent in force no longer permits from everything held.
+    Reconcile(Sender<io::Result<()>>),
     /// Everything held in the journal, read back.
     Held(Sender<io::Result<Vec<Minimized>>>),
-    /// Hashes identifiers with this pseudonymizer from here on: events queued before keep the
-    /// old one.
-    Rotate(Box<crate::transform::Pseudonymizer>, Sender<io::Result<()>>),
+    /// Replaces the install secret: events queued before keep the old one.
+    ResetIdentifiers(Sender<io::Result<()>>),
+    InstallPseudonym(Sender<io::Result<String>>),
     /// The next upload request, under these conditions.
     NextUpload(Conditions, Sender<io::Result<NextUpload>>),
     /// The outcome of an upload request.
     UploadDone(String, UploadOutcome, Sender<io::Result<Delivery>>),
-    /// Destroys the data key, then the journal and the outbox, and starts empty.
-    DeleteAll(Sender<io::Result<()>>),
+    /// Queues a deletion request, destroys the data key, the journal and the outbox, resets
+    /// consent and the install secret (see [`super::Modicum::delete_all`]).
+    DeleteAll(Sender<io::Result<DeletionRequest>>),
     Shutdown(Sender<io::Result<()>>),
+}
+
+/// What the worker opens at start and then owns.
+pub(super) struct Holdings {
+    pub journal: Journal,
+    pub outbox: Outbox,
+    /// The journal's events, read at start.
+    pub pending: Vec<Minimized>,
+    pub pseudonymizer: Pseudonymizer,
+    pub reached: Reached,
 }
 
 /// A round seals at most this many full batches' worth of events; under a steady stream a
@@ -47,27 +60,37 @@ pub(super) enum Command {
 /// shared by many batches.
 const ROUND_BATCHES: usize = 16;
 
-struct Worker {
-    shared: Arc<Shared>,
-    journal: Journal,
-    outbox: Outbox,
+pub(super) struct Worker {
+    pub(super) shared: Arc<Shared>,
+    pub(super) journal: Journal,
+    pub(super) outbox: Outbox,
     /// Every event the journal holds, in order: rounds, purges and reads use this copy
     /// instead of reading back and decrypting the journal.
-    pending: Vec<Minimized>,
+    pub(super) pending: Vec<Minimized>,
+    /// Hashes identifiers; replaced by `reset_identifiers` and `delete_all`.
+    pub(super) pseudonymizer: Pseudonymizer,
+    /// The regions that may hold data from this install.
+    pub(super) reached: Reached,
     /// When appended events must be synced by (the durability window).
-    sync_by: Option<Instant>,
+    pub(super) sync_by: Option<Instant>,
     /// When the pending events are due to be sealed into batches (full, or old enough).
-    batch_by: Option<Instant>,
+    pub(super) batch_by: Option<Instant>,
     uploads: Uploads,
 }
 
 pub(super) fn run(
     shared: Arc<Shared>,
-    journal: Journal,
-    outbox: Outbox,
-    pending: Vec<Minimized>,
+    holdings: Holdings,
+    mut recovered: Recovered,
     rx: Receiver<Command>,
 ) {
+    let Holdings {
+        journal,
+        outbox,
+        pending,
+        pseudonymizer,
+        reached,
+    } = holdings;
     let batch_by = (!pending.is_empty() && shared.config.collector.is_some())
         .then(|| Instant::now() + shared.config.batch_max_age);
     let mut worker = Worker {
@@ -75,12 +98,23 @@ pub(super) fn run(
         journal,
         outbox,
         pending,
+        pseudonymizer,
+        reached,
         sync_by: None,
         batch_by,
         uploads: Uploads::default(),
     };
+    // Before any command: an erasure the last process did not finish is finished, and what
+    // the saved consent no longer permits (a withdrawal cut short) is removed.
+    match worker.resume_erasure() {
+        Ok(finished) => recovered.finished_erasure = finished,
+        Err(e) => worker.note(Err(e)),
+    }
+    let reconciled = worker.reconcile();
+    worker.note(reconciled);
     let expired = worker.expire();
     worker.note(expired);
+    worker.shared.opened.set(Ok(recovered));
     worker.shared.refresh_device();
     worker.report_crashes();
     let round_cap = worker.shared.config.batch_max_events * ROUND_BATCHES;
@@ -133,26 +167,33 @@ pub(super) fn run(
                 let result = worker.seal();
                 let _ = ack.send(result);
             }
-            Command::Purge(category, ack) => {
-                let result = worker.purge(category);
+            Command::Reconcile(ack) => {
+                let result = worker.reconcile();
                 let _ = ack.send(result);
             }
             Command::Held(reply) => {
                 let result = worker.sync().map(|()| worker.pending.clone());
                 let _ = reply.send(result);
             }
-            Command::Rotate(pseudonymizer, ack) => {
-                *worker
-                    .shared
-                    .pseudonymizer
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner()) = *pseudonymizer;
-                let _ = ack.send(Ok(()));
+            Command::ResetIdentifiers(ack) => {
+                let result = worker.reset_identifiers();
+                let _ = ack.send(result);
+            }
+            Command::InstallPseudonym(reply) => {
+                let now = worker.shared.now_ms();
+                let _ = reply.send(Ok(worker.pseudonymizer.install_pseudonym(now)));
             }
             Command::NextUpload(conditions, reply) => {
-                let next = worker
-                    .uploads
-                    .next(&worker.shared, &worker.outbox, conditions);
+                // Nothing goes out that the consent in force no longer permits: what a
+                // withdrawal left behind is removed first (and skipped should that fail).
+                let reconciled = worker.reconcile();
+                worker.note(reconciled);
+                let next = worker.uploads.next(
+                    &worker.shared,
+                    &worker.outbox,
+                    &mut worker.reached,
+                    conditions,
+                );
                 let _ = reply.send(next);
             }
             Command::UploadDone(id, outcome, reply) => {
@@ -177,7 +218,8 @@ pub(super) fn run(
 impl Worker {
     fn record(&mut self, event: Event) {
         let essential = event.category == Category::Essential;
-        let Some(minimized) = record(&self.shared, &mut self.journal, event) else {
+        let Some(minimized) = record(&self.shared, &self.pseudonymizer, &mut self.journal, event)
+        else {
             return;
         };
         self.pending.push(minimized);
@@ -223,7 +265,7 @@ impl Worker {
         self.note(synced);
     }
 
-    fn sync(&mut self) -> io::Result<()> {
+    pub(super) fn sync(&mut self) -> io::Result<()> {
         let result = self.journal.sync();
         self.sync_by = None;
         self.settle();
@@ -241,24 +283,33 @@ impl Worker {
     /// The ledger is saved with each group commit and each round, so its counts survive as
     /// long as the events they describe.
     fn save_ledger(&self) {
-        let saved = self
-            .shared
-            .ledger
-            .save(&self.shared.config.storage_dir.join(super::LEDGER_FILE));
+        let saved = self.shared.ledger.save(
+            self.shared.storage.as_ref(),
+            &self.shared.config.storage_dir.join(super::LEDGER_FILE),
+        );
         self.note(saved);
     }
 
     /// Moves what is journaled into sealed outbox batches if a collector key is configured;
     /// syncs the journal otherwise.
-    fn seal(&mut self) -> io::Result<()> {
+    pub(super) fn seal(&mut self) -> io::Result<()> {
         if self.shared.config.collector.is_none() {
             return self.sync();
         }
+        // A batch is sealed only under grants still held.
+        self.reconcile()?;
         // No sync first: the round makes the journal's events durable in sealed batches, and
         // syncs the journal itself only if it fails.
         self.sync_by = None;
         let events = std::mem::take(&mut self.pending);
-        if let Err(e) = batcher::round(&self.shared, &mut self.journal, &mut self.outbox, &events) {
+        let sealed = batcher::round(
+            &self.shared,
+            &self.pseudonymizer,
+            &mut self.journal,
+            &mut self.outbox,
+            &events,
+        );
+        if let Err(e) = sealed {
             // The round did not commit, or committed and failed to tidy up: the journal says
             // which events are still waiting.
             self.pending = self.journal.read().map(|c| c.events).unwrap_or(events);
@@ -280,7 +331,7 @@ impl Worker {
 
     /// Moves what the journal settled into the ledger. If storage lost events, the journal on
     /// disk is read again so the pending copy holds only what survived.
-    fn settle(&mut self) {
+    pub(super) fn settle(&mut self) {
         if settle(&self.shared, &mut self.journal) {
             if let Ok(contents) = self.journal.read() {
                 self.pending = contents.events;
@@ -288,42 +339,46 @@ impl Worker {
         }
     }
 
-    fn purge(&mut self, category: Category) -> io::Result<()> {
-        let before = self.pending.len();
-        let kept: Vec<Minimized> = std::mem::take(&mut self.pending)
-            .into_iter()
-            .filter_map(|mut e| e.withdraw(category).then_some(e))
-            .collect();
-        self.shared
-            .ledger
-            .add(category, Entry::Purged, (before - kept.len()) as u64);
-        let replaced = self.journal.replace(&kept);
-        self.pending = kept;
-        replaced?;
-        // Sealed batches cannot be edited on the device: those holding the category's data go
-        // whole, and every event in them is counted as purged.
-        for entry in self.outbox.purge(category)? {
-            self.shared
-                .ledger
-                .add(entry.category, Entry::Purged, u64::from(entry.events));
+    /// Removes whatever the consent in force no longer admits (see
+    /// [`super::consent::Admission`]): events of a category not permitted or withdrawn since
+    /// they were recorded, the fields such a grant let into other events, and the sealed
+    /// batches holding either (the device cannot edit what it sealed, so they go whole). Every event
+    /// removed is counted as purged. Idempotent, and cheap when nothing is to go: the worker
+    /// runs it after every change of consent, before every round and hand-out, and at start.
+    pub(super) fn reconcile(&mut self) -> io::Result<()> {
+        let admission = self.shared.consent.admission();
+        let mut changed = false;
+        let shared = Arc::clone(&self.shared);
+        let ledger = &shared.ledger;
+        self.pending.retain_mut(|event| {
+            let at = event.recorded_at_ms();
+            match event.restrict(|c| admission.admits(c, at)) {
+                None => {
+                    ledger.add(event.category(), Entry::Purged, 1);
+                    changed = true;
+                    false
+                }
+                Some(fields_removed) => {
+                    changed |= fields_removed;
+                    true
+                }
+            }
+        });
+        if changed {
+            self.journal.replace(&self.pending)?;
+            self.sync_by = None;
+            self.settle();
         }
-        self.sync_by = None;
-        self.settle();
-        Ok(())
-    }
-
-    fn delete_all(&mut self) -> io::Result<()> {
-        // The key goes first: from here on, whatever of the journal survives is unreadable.
-        self.shared.secrets.delete(DATA_KEY_NAME)?;
-        let key = DataKey::load_or_create(self.shared.secrets.as_ref())?;
-        self.journal.wipe(key)?;
-        for entry in self.outbox.list() {
+        // A batch holds events recorded before it was sealed, and rounds seal only what is
+        // admitted: it goes if anything it holds was withdrawn since it was sealed.
+        let doomed = self.outbox.select(|e| {
+            let admits = |c| admission.admits(c, e.created_ms);
+            !admits(e.category) || !e.grants.iter().all(|&g| admits(g))
+        });
+        for entry in doomed {
             self.outbox.remove(&entry)?;
+            ledger.add(entry.category, Entry::Purged, u64::from(entry.events));
         }
-        self.pending.clear();
-        self.batch_by = None;
-        self.sync_by = None;
-        self.settle();
         Ok(())
     }
 
@@ -335,7 +390,7 @@ impl Worker {
     }
 
     /// Counts a failure of background work nobody waits for.
-    fn note(&self, result: io::Result<()>) {
+    pub(super) fn note(&self, result: io::Result<()>) {
         if result.is_err() {
             self.shared.storage_errors.fetch_add(1, Ordering::Relaxed);
         }
@@ -343,15 +398,16 @@ impl Worker {
 }
 
 /// Minimizes and journals one event; returns it if it was appended.
-fn record(shared: &Shared, journal: &mut Journal, event: Event) -> Option<Minimized> {
-    let pseudonymizer = shared
-        .pseudonymizer
-        .read()
-        .unwrap_or_else(|p| p.into_inner());
+fn record(
+    shared: &Shared,
+    pseudonymizer: &Pseudonymizer,
+    journal: &mut Journal,
+    event: Event,
+) -> Option<Minimized> {
     let cx = Context {
         permits: shared.permits(),
         policy: &shared.config.policy,
-        pseudonymizer: &pseudonymizer,
+        pseudonymizer,
         now_ms: shared.now_ms(),
     };
     let (minimized, trace) = minimize(event, &cx);
@@ -437,10 +493,15 @@ pub(super) fn refuse_all(shared: Arc<Shared>, error: io::Error, rx: Receiver<Com
             Command::Record(event) => shared.ledger.add(event.category, Entry::DroppedStorage, 1),
             Command::Flush(ack)
             | Command::Seal(ack)
-            | Command::Purge(_, ack)
-            | Command::Rotate(_, ack)
-            | Command::DeleteAll(ack) => {
+            | Command::Reconcile(ack)
+            | Command::ResetIdentifiers(ack) => {
                 let _ = ack.send(Err(fail()));
+            }
+            Command::InstallPseudonym(reply) => {
+                let _ = reply.send(Err(fail()));
+            }
+            Command::DeleteAll(reply) => {
+                let _ = reply.send(Err(fail()));
             }
             Command::Held(reply) => {
                 let _ = reply.send(Err(fail()));

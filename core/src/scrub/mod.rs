@@ -37,6 +37,8 @@ use std::borrow::Cow;
 
 use regex::{Captures, Regex};
 
+pub(crate) use numbers::identifier_in_number;
+
 /// A kind of personal data the scrubber removes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PiiKind {

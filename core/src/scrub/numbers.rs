@@ -26,6 +26,18 @@ pub(super) fn cards_and_imeis<'t>(text: &'t str, found: &mut Found) -> Cow<'t, s
     })
 }
 
+/// The kind of personal data the digits of a whole number are, if any: what a number kept
+/// as a number is checked for (its digits are never rewritten into text). Only kinds that
+/// carry a check digit qualify, so counters, sizes and timestamps pass.
+pub fn identifier_in_number(n: u64) -> Option<PiiKind> {
+    let text = n.to_string();
+    let digits: Vec<u8> = text.bytes().map(|b| b - b'0').collect();
+    if digits.len() < 13 {
+        return None;
+    }
+    classify(&digits)
+}
+
 /// An IMEI is 15 digits; a card number 13 to 19 with an issuer's prefix. Both end in a Luhn
 /// check digit, which is what tells them from timestamps and counters (together with the
 /// prefix: a millisecond timestamp starts with 1, which no card network uses).

@@ -14,6 +14,7 @@ pub const DEFAULT_ROTATION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 /// collisions negligible for any realistic number of users.
 const PSEUDONYM_BYTES: usize = 16;
 const PERIOD_LABEL: &[u8] = b"modicum/pseudonym/v1/period";
+const GENERATION_LABEL: &[u8] = b"modicum/pseudonym/v1/generation";
 
 /// The per-install secret pseudonyms are keyed with. It cannot be printed, cloned or
 /// serialized, and its bytes are overwritten when it is dropped; the only way out is
@@ -66,6 +67,7 @@ impl Drop for InstallSecret {
 pub struct Pseudonymizer {
     root: hmac::Key,
     period_ms: u64,
+    generation: u32,
     /// The current period's key, kept because deriving it costs one HMAC per call otherwise.
     current: Mutex<Option<(u64, hmac::Key)>>,
 }
@@ -91,9 +93,19 @@ impl Pseudonymizer {
             });
         }
         let root = hmac::Key::new(hmac::HMAC_SHA256, &secret.0);
+        let tag = hmac::sign(&root, GENERATION_LABEL);
+        // Never 0, which stands for "unknown" in events journaled before generations.
+        let generation = u32::from_be_bytes([
+            tag.as_ref()[0],
+            tag.as_ref()[1],
+            tag.as_ref()[2],
+            tag.as_ref()[3],
+        ])
+        .max(1);
         Ok(Pseudonymizer {
             root,
             period_ms,
+            generation,
             current: Mutex::new(None),
         })
     }
@@ -115,6 +127,14 @@ impl Pseudonymizer {
             out.push(char::from(HEX[usize::from(byte & 0xf)]));
         }
         out
+    }
+
+    /// A short tag of the secret, the same for every pseudonymizer made from it and (but for a
+    /// one in four billion chance) different for another: it tells events hashed under the
+    /// current secret from events hashed under one `reset_identifiers` replaced. Not secret:
+    /// it never leaves the device, and reveals nothing of the key.
+    pub fn generation(&self) -> u32 {
+        self.generation
     }
 
     /// The install's pseudonym for the period holding `now_ms`: what a batch names its sender

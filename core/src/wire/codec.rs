@@ -214,7 +214,9 @@ fn decimal(values: &[Option<ValueRef>]) -> Option<Cells> {
                 None => Some(None),
                 Some(d) => {
                     let n = (d * factor).round();
-                    let exact = n.abs() < 9.0e15 && n / factor == *d;
+                    // Bits, not `==`: -0.0 equals 0.0 but would come back as +0.0.
+                    let exact =
+                        n.abs() < 9.0e15 && ((n as i64) as f64 / factor).to_bits() == d.to_bits();
                     exact.then_some(Some(n as i64))
                 }
             })

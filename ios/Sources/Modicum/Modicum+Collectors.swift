@@ -9,7 +9,7 @@ extension Modicum {
         kind: String, message: String, frames: [String] = Thread.callStackSymbols,
         thread: String? = nil, timeoutMillis: UInt32 = 2_000
     ) throws -> Bool {
-        buffer.drain()
+        handOver()
         return try core.recordCrash(
             report: CrashReport(kind: kind, message: message, frames: frames, thread: thread, atMs: Self.nowMillis()),
             timeoutMs: timeoutMillis

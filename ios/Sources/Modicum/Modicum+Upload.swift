@@ -3,7 +3,7 @@ import Foundation
 extension Modicum {
     /// Seals what was recorded into batches for upload now, rather than when a batch fills.
     public func sealNow(timeoutMillis: UInt32 = 5_000) throws {
-        buffer.drain()
+        handOver()
         try core.sealNow(timeoutMs: timeoutMillis)
     }
 
@@ -20,7 +20,7 @@ extension Modicum {
         uploader: Uploader = URLSessionUploader(),
         budgetMillis: UInt64 = 30_000
     ) throws -> UploadReport {
-        buffer.drain()
+        handOver()
         return try core.uploadPending(
             uploader: uploader, conditions: conditions ?? core.currentConditions(), budgetMs: budgetMillis
         )

@@ -6,6 +6,7 @@ import Foundation
 public final class Modicum: Sendable {
     let core: ModicumCore
     let buffer: EventBuffer
+    let drops: DroppedEvents
     let onError: (@Sendable (ModicumError) -> Void)?
     /// The categories permitted now, so `record` can refuse without crossing into the core;
     /// refreshed after every change of consent. The core checks again, so a stale read is safe.
@@ -16,12 +17,15 @@ public final class Modicum: Sendable {
         self.onError = configuration.onError
         self.permitted = Locked(Set(core.permittedCategories()))
         let onError = configuration.onError
+        let drops = DroppedEvents()
+        self.drops = drops
         self.buffer = EventBuffer(
             limits: .init(capacity: configuration.bufferCapacity),
             sink: { events in
                 for rejected in core.recordBatch(events: events).rejected {
                     onError?(rejected.error)
                 }
+                drops.report(to: core)
             }
             // No `settle`: recordBatch itself waits for room in the core's queue (off the
             // app's thread), so a burst is not lost to the queue's bound.
@@ -79,7 +83,7 @@ public final class Modicum: Sendable {
     /// Events buffered before a change of consent were recorded under the old consent, so they
     /// reach the core first; the cache is refreshed even when the change fails half way.
     private func consentChange(_ change: () throws -> Void) throws {
-        buffer.drain()
+        handOver()
         defer { permitted.withLock { $0 = Set(core.permittedCategories()) } }
         try change()
     }
@@ -90,7 +94,8 @@ public final class Modicum: Sendable {
     /// taken, false if the user's consent does not allow it or the buffer is full (counted in
     /// ``droppedEvents``). `classes` declares a property's data class; text without one is
     /// scrubbed. Throws ``ModicumError/EmptyEventName`` at once; other invalid events (a NaN, a
-    /// name too long) are found in bulk and reported to ``Configuration/onError``.
+    /// name too long) are found in bulk and reported to ``Configuration/onError``. Every call is
+    /// counted in the core's ledger (``ledgerJSON()``): collected, and kept or dropped and why.
     @discardableResult
     public func record(
         _ name: String,
@@ -98,12 +103,20 @@ public final class Modicum: Sendable {
         classes: [String: DataClass] = [:],
         category: ConsentCategory? = nil
     ) throws -> Bool {
-        if name.isEmpty { throw ModicumError.EmptyEventName }
         let categoryName = (category ?? .analytics).rawValue
-        guard permitted.withLock({ $0.contains(categoryName) }) else { return false }
-        return buffer.offer(CustomEvent(
+        if name.isEmpty {
+            drops.count(categoryName, .invalid)
+            throw ModicumError.EmptyEventName
+        }
+        guard permitted.withLock({ $0.contains(categoryName) }) else {
+            drops.count(categoryName, .consent)
+            return false
+        }
+        let taken = buffer.offer(CustomEvent(
             name: name, category: category?.rawValue, properties: properties, classes: classes
         ))
+        if !taken { drops.count(categoryName, .bufferFull) }
+        return taken
     }
 
     /// Events `record` took no further: the buffer was full, or Modicum was shut down.
@@ -120,19 +133,19 @@ public final class Modicum: Sendable {
 
     /// The minimized events held on the device, as a JSON array: what would leave it.
     public func heldEventsJSON() throws -> String {
-        buffer.drain()
+        handOver()
         return try core.heldEventsJson()
     }
 
     /// The privacy ledger: what was kept, dropped or purged, per category, as JSON.
     public func ledgerJSON() -> String {
-        buffer.drain()
+        handOver()
         return core.ledgerJson()
     }
 
     /// A readable JSON copy of everything held on the device (the user's right to a copy).
     public func export() throws -> String {
-        buffer.drain()
+        handOver()
         return try core.exportJson()
     }
 
@@ -141,8 +154,10 @@ public final class Modicum: Sendable {
         try consentChange { try core.deleteAll() }
     }
 
-    /// New identifiers from now on, unlinkable to the old ones.
+    /// New identifiers from now on, unlinkable to the old ones. Events recorded before the call
+    /// reach the core first, so they keep the old pseudonyms.
     public func resetIdentifiers() throws {
+        handOver()
         try core.resetIdentifiers()
     }
 
@@ -150,7 +165,7 @@ public final class Modicum: Sendable {
 
     /// Returns once everything recorded before it is durable, or after `timeoutMillis`.
     public func flush(timeoutMillis: UInt32 = 5_000) throws {
-        buffer.drain()
+        handOver()
         try core.flush(timeoutMs: timeoutMillis)
     }
 
@@ -158,6 +173,14 @@ public final class Modicum: Sendable {
     /// dropped and counted.
     public func shutdown(timeoutMillis: UInt32 = 5_000) throws {
         buffer.close()
+        drops.report(to: core)
         try core.shutdown(timeoutMs: timeoutMillis)
+    }
+
+    /// Hands everything buffered to the core, and what was dropped to its ledger: every call
+    /// that reads or persists comes here first.
+    func handOver() {
+        buffer.drain()
+        drops.report(to: core)
     }
 }

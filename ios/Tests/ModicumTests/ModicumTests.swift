@@ -122,7 +122,8 @@ final class ModicumTests: TemporaryDirectoryTestCase {
         try modicum.deleteAll()
         XCTAssertEqual(try modicum.heldEventsJSON(), "[]")
         XCTAssertEqual(modicum.permittedCategories, [])
-        XCTAssertTrue(try modicum.export().contains("\"install_pseudonyms\""))
+        // Nothing was uploaded, so no collector holds anything to delete: no request waits.
+        XCTAssertTrue(try modicum.export().contains("\"deletion_requests\": []"))
     }
 
     func testWithACollectorKeyEventsAreSealedForUpload() throws {
@@ -161,5 +162,60 @@ final class ModicumTests: TemporaryDirectoryTestCase {
             }
             XCTAssertEqual(path, file.path)
         }
+    }
+
+    private func ledger(_ modicum: Modicum, _ category: String) throws -> [String: UInt64] {
+        let data = Data(modicum.ledgerJSON().utf8)
+        let all = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        return (all[category] as? [String: Any] ?? [:]).compactMapValues { ($0 as? NSNumber)?.uint64Value }
+    }
+
+    func testEveryRecordCallIsCountedInTheCoresLedger() throws {
+        let modicum = try Modicum.start(config: .init(
+            storageDirectory: directory.appendingPathComponent("store"), appID: "dev.modicum.test",
+            bufferCapacity: 1
+        ))
+        var calls: UInt64 = 0
+        for _ in 0..<3 {
+            try modicum.record("before consent")
+            calls += 1
+        }
+        try modicum.setConsent(.analytics, granted: true)
+        // A buffer of one: a burst overflows it before the background drain runs.
+        for i in 0..<2_000 {
+            try modicum.record("burst", properties: ["i": .int(value: Int64(i))])
+            calls += 1
+        }
+        XCTAssertThrowsError(try modicum.record(""))
+        calls += 1
+        try modicum.flush()
+        try modicum.record("not a number", properties: ["ratio": .double(value: .nan)])
+        calls += 1
+        try modicum.flush()
+        let counts = try ledger(modicum, "analytics")
+        XCTAssertEqual(counts["collected"], calls, "\(counts)")
+        XCTAssertEqual(counts["dropped_for_consent"], 3, "\(counts)")
+        XCTAssertEqual(counts["dropped_invalid"], 2, "\(counts)")
+        XCTAssertGreaterThan(counts["dropped_buffer_full"] ?? 0, 0, "\(counts)")
+        XCTAssertEqual(counts["dropped_buffer_full"], modicum.droppedEvents)
+        let outcomes = ["dropped_for_consent", "dropped_buffer_full", "dropped_invalid", "dropped_queue_full", "kept"]
+        XCTAssertEqual(outcomes.reduce(0) { $0 + (counts[$1] ?? 0) }, calls, "one outcome per call: \(counts)")
+    }
+
+    func testEventsRecordedBeforeAResetKeepTheOldPseudonym() throws {
+        let modicum = try start()
+        try modicum.setConsent(.analytics, granted: true)
+        try modicum.setConsent(.identifiers, granted: true)
+        // Still in the buffer when the reset is asked for: it must reach the core first.
+        try modicum.record("before", properties: ["install": "same-install-id"], classes: ["install": .idInstall])
+        try modicum.resetIdentifiers()
+        try modicum.record("after", properties: ["install": "same-install-id"], classes: ["install": .idInstall])
+        var pseudonyms: [String: String] = [:]
+        for event in try held(modicum) {
+            let properties = try XCTUnwrap(event["properties"] as? [String: Any])
+            pseudonyms[try XCTUnwrap(event["name"] as? String)] = properties["install"] as? String
+        }
+        XCTAssertEqual(Set(pseudonyms.keys), ["before", "after"])
+        XCTAssertNotEqual(pseudonyms["before"], pseudonyms["after"])
     }
 }

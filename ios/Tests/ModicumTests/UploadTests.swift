@@ -95,6 +95,10 @@ final class UploadTests: TemporaryDirectoryTestCase {
         ))
         let metered = UploadConditions(connected: true, metered: true, batteryLow: false)
         try modicum.setConsent(.analytics, granted: true)
+        // Data reached the collector once (on Wi-Fi), so the erasure owes it a deletion request.
+        try modicum.record("first")
+        let wifi = UploadConditions(connected: true, metered: false, batteryLow: false)
+        XCTAssertEqual(try modicum.uploadPending(conditions: wifi).deliveredEvents, 1)
         try modicum.record("opened")
         try modicum.sealNow()
         let held = try modicum.uploadPending(conditions: metered)

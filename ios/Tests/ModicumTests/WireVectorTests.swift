@@ -23,6 +23,13 @@ final class WireVectorTests: XCTestCase {
         let decoded = try decode(try reader.read())
         let expected = try XCTUnwrap(vector["batch"] as? NSDictionary)
         XCTAssertNil(difference(expected, decoded as NSDictionary, at: "batch"))
+        // Numbers compare by value, which takes -0.0 for 0.0: the sign must survive the wire.
+        let events = try XCTUnwrap(decoded["events"] as? [[String: Any]])
+        let request = try XCTUnwrap(events.first { $0["name"] as? String == "request" })
+        let properties = try XCTUnwrap(request["properties"] as? [String: Any])
+        let zero = try XCTUnwrap(properties["zero"] as? Double)
+        XCTAssertEqual(zero.bitPattern, (-0.0 as Double).bitPattern, "negative zero keeps its sign")
+        XCTAssertEqual(properties["average"] as? Double, 16.285714285714285)
     }
 
     /// Where two JSON-shaped values first differ, and how; nil if they agree. Numbers compare by

@@ -2,7 +2,9 @@ package dev.modicum
 
 import dev.modicum.ffi.CustomEvent
 import dev.modicum.ffi.DataClass
+import dev.modicum.ffi.DropReason
 import dev.modicum.ffi.ModicumCore
+import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.ConcurrentLinkedQueue
 import java.util.concurrent.atomic.AtomicInteger
 import java.util.concurrent.atomic.AtomicLong
@@ -33,6 +35,13 @@ internal class Buffer(
     /** Events dropped because the buffer was full. */
     val dropped = AtomicLong(0)
 
+    /**
+     * Events dropped on this side of the FFI, by category name and why, not yet reported to the
+     * core's ledger: counted here with an atomic (the app's thread never crosses the FFI for a
+     * drop) and handed over in bulk by the next [drain].
+     */
+    private val unreported = ConcurrentHashMap<Pair<String, DropReason>, AtomicLong>()
+
     @Volatile
     private var running = true
 
@@ -50,6 +59,7 @@ internal class Buffer(
     fun offer(event: PendingEvent): Boolean {
         if (size.get() >= capacity) {
             dropped.incrementAndGet()
+            countDrop(event.category ?: DEFAULT_CATEGORY, DropReason.BUFFER_FULL)
             return false
         }
         queue.offer(event)
@@ -57,7 +67,15 @@ internal class Buffer(
         return true
     }
 
-    /** Moves everything buffered into the core now (the calls that read or flush come here first). */
+    /** Counts an event dropped before it reached the core; reported to the core's ledger by the next [drain]. */
+    fun countDrop(category: String, reason: DropReason) {
+        unreported.computeIfAbsent(category to reason) { AtomicLong() }.incrementAndGet()
+    }
+
+    /**
+     * Moves everything buffered into the core now, and reports what was dropped on this side
+     * to the core's ledger (the calls that read or flush come here first).
+     */
     fun drain() {
         synchronized(lock) {
             while (true) {
@@ -68,15 +86,29 @@ internal class Buffer(
                     try {
                         batch.add(CustomEvent(event.name, event.category, event.properties.toPropertyValues(), event.classes))
                     } catch (e: IllegalArgumentException) {
+                        countDrop(event.category ?: DEFAULT_CATEGORY, DropReason.INVALID)
                         onError(e)
                     }
                 }
-                if (batch.isEmpty()) return
+                if (batch.isEmpty()) break
                 try {
                     core.recordBatch(batch).rejected.forEach { onError(it.error) }
                 } catch (e: Exception) {
                     onError(e)
                 }
+            }
+            reportDrops()
+        }
+    }
+
+    private fun reportDrops() {
+        for ((key, count) in unreported) {
+            val n = count.getAndSet(0)
+            if (n == 0L) continue
+            try {
+                core.noteDropped(key.first, key.second, n.toULong())
+            } catch (e: Exception) {
+                onError(e)
             }
         }
     }
@@ -89,6 +121,7 @@ internal class Buffer(
     }
 
     private companion object {
+        const val DEFAULT_CATEGORY = "analytics"
         const val BULK = 256
         const val MAX_BULK = 2_048
         const val DRAIN_INTERVAL_NANOS = 5_000_000L

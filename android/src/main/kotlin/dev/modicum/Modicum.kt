@@ -4,6 +4,7 @@ import dev.modicum.ffi.AgeBand
 import dev.modicum.ffi.CrashReport
 import dev.modicum.ffi.CustomEvent
 import dev.modicum.ffi.DataClass
+import dev.modicum.ffi.DropReason
 import dev.modicum.ffi.Endpoint
 import dev.modicum.ffi.InternalException
 import dev.modicum.ffi.ModicumConfig
@@ -178,7 +179,9 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
     /**
      * Records a custom event without blocking and without throwing: safe on the main thread.
      * Returns true if it was taken, false if the user's consent does not allow it or the buffer
-     * is full (both counted). Property values may be Boolean, numbers, text, enums or
+     * is full. Every call is counted in the core's ledger ([ledgerJson]): a drop here as
+     * collected and dropped for consent or a full buffer, a property that cannot be converted
+     * as collected and invalid. Property values may be Boolean, numbers, text, enums or
      * [Location]; [classes] declares a property's data class (text without one is scrubbed).
      * An invalid event is reported to [Config.onError] with its typed [ModicumException].
      */
@@ -189,7 +192,10 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
         category: ConsentCategory? = null,
     ): Boolean {
         val wireName = category?.wireName ?: "analytics"
-        if (wireName !in permitted) return false
+        if (wireName !in permitted) {
+            buffer.countDrop(wireName, DropReason.CONSENT)
+            return false
+        }
         return buffer.offer(PendingEvent(name, properties, classes, category?.wireName))
     }
 
@@ -240,10 +246,23 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
         return deleted
     }
 
-    /** New identifiers from now on, unlinkable to the old ones; false if storage failed. */
+    /**
+     * New identifiers from now on, unlinkable to the old ones; false if storage failed. Events
+     * recorded before the call are handed to the core first, so they keep the old pseudonyms.
+     */
     fun resetIdentifiers(): Boolean = reporting(false) {
+        buffer.drain()
         core.resetIdentifiers()
         true
+    }
+
+    /**
+     * The privacy ledger as JSON: per category, how many events were collected, dropped (and
+     * why), kept, purged and uploaded. Buffered events and drops are handed over first.
+     */
+    fun ledgerJson(): String {
+        buffer.drain()
+        return core.ledgerJson()
     }
 
     /** Returns true once everything recorded before it is durable; false after [timeoutMillis] or if storage failed. */

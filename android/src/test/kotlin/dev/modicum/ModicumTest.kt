@@ -163,7 +163,8 @@ class ModicumTest {
             modicum.deleteAll()
             assertEquals("[]", modicum.heldEventsJson()!!)
             assertEquals(emptySet<String>(), modicum.permittedCategories)
-            assertTrue(modicum.export()!!.contains("\"install_pseudonyms\""))
+            // Nothing was uploaded, so no collector holds anything to delete: no request waits.
+            assertTrue(modicum.export()!!.contains("\"deletion_requests\": []"))
         }
     }
 
@@ -223,6 +224,61 @@ class ModicumTest {
             assertTrue("$errors", errors.all { (it as? ModicumException)?.isTelemetryFailure == true })
 
             assertThrows(ModicumException.UnknownCategory::class.java) { modicum.setConsent("nope", true) }
+        }
+    }
+
+    /** The core's ledger counts for [category], from [Modicum.ledgerJson]. */
+    private fun ledger(modicum: Modicum, category: String): Map<String, Long> {
+        val counts = org.json.JSONObject(modicum.ledgerJson()).optJSONObject(category) ?: return emptyMap()
+        return counts.keys().asSequence().associateWith { counts.getLong(it) }
+    }
+
+    @Test
+    fun everyRecordCallIsCountedInTheCoresLedger() {
+        val config = Config(
+            storageDir = File(dir, "store"), appId = "dev.modicum.test", bufferCapacity = 1,
+            onError = { errors.add(it) },
+        )
+        Modicum.start(config).use { modicum ->
+            var calls = 0L
+            repeat(3) { modicum.record("before consent"); calls++ }
+            modicum.setConsent(ConsentCategory.ANALYTICS, true)
+            // A buffer of one: a burst overflows it before the drainer runs.
+            repeat(2_000) { modicum.record("burst", mapOf("i" to it)); calls++ }
+            modicum.flush()
+            modicum.record("unconvertible", mapOf("list" to listOf(1))); calls++
+            modicum.flush()
+            modicum.record("not a number", mapOf("ratio" to Double.NaN)); calls++
+            modicum.flush()
+            val counts = ledger(modicum, "analytics")
+            assertEquals("$counts", calls, counts["collected"])
+            assertEquals("$counts", 3L, counts["dropped_for_consent"])
+            assertEquals("$counts", 2L, counts["dropped_invalid"])
+            assertTrue("$counts", (counts["dropped_buffer_full"] ?: 0) > 0)
+            val accounted = listOf("dropped_for_consent", "dropped_buffer_full", "dropped_invalid", "dropped_queue_full", "kept")
+                .sumOf { counts[it] ?: 0 }
+            assertEquals("every call has exactly one outcome: $counts", calls, accounted)
+            assertEquals(modicum.droppedForFullBuffer, counts["dropped_buffer_full"])
+        }
+    }
+
+    @Test
+    fun eventsRecordedBeforeAResetKeepTheOldPseudonym() {
+        start().use { modicum ->
+            modicum.setConsent(ConsentCategory.ANALYTICS, true)
+            modicum.setConsent(ConsentCategory.IDENTIFIERS, true)
+            val install = mapOf("install" to DataClass.ID_INSTALL)
+            // Still in the buffer when the reset is asked for: it must reach the core first.
+            modicum.record("before", mapOf("install" to "same-install-id"), install)
+            assertTrue(modicum.resetIdentifiers())
+            modicum.record("after", mapOf("install" to "same-install-id"), install)
+            val held = org.json.JSONArray(modicum.heldEventsJson()!!)
+            val pseudonyms = (0 until held.length()).associate {
+                val event = held.getJSONObject(it)
+                event.getString("name") to event.getJSONObject("properties").getString("install")
+            }
+            assertEquals(setOf("before", "after"), pseudonyms.keys)
+            assertTrue("$pseudonyms", pseudonyms.getValue("before") != pseudonyms.getValue("after"))
         }
     }
 }

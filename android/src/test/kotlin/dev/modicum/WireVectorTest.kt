@@ -38,6 +38,11 @@ class WireVectorTest {
         val expected = plainJson(vector.getJSONObject("batch"))
         assertEquals(expected.toString(), true, sameJson(expected, decoded))
         assertEquals("event count in the header", 5, ByteBuffer.wrap(sealed, 63, 4).int)
+        // JSON equality takes -0.0 for 0.0: the sign must survive the wire, bit for bit.
+        val request = (decoded["events"] as List<*>).map { it as Map<*, *> }.single { it["name"] == "request" }
+        val properties = request["properties"] as Map<*, *>
+        assertEquals(java.lang.Double.doubleToRawLongBits(-0.0), java.lang.Double.doubleToRawLongBits(properties["zero"] as Double))
+        assertEquals(16.285714285714285, properties["average"] as Double, 0.0)
     }
 
     // Section 1 and 3: the header is the AAD; HPKE base mode, single shot, sequence number 0.

@@ -9,6 +9,7 @@ import android.net.ConnectivityManager
 import android.net.NetworkCapabilities
 import dev.modicum.ConsentCategory
 import dev.modicum.ffi.Endpoint
+import dev.modicum.ffi.UploadConditions
 import dev.modicum.ffi.UploadOutcome
 import dev.modicum.ffi.UploadRequest
 import dev.modicum.ffi.Uploader
@@ -146,11 +147,17 @@ class UploadSchedulerTest {
         network(metered = true)
         val modicum = TestModicum(app)
         modicum.start(collectorConfig(modicum)).use { running ->
+            // Data reached the collector once (on Wi-Fi), so the erasure owes it a deletion request.
+            running.setConsent(ConsentCategory.ANALYTICS, true)
+            running.record("before")
+            val wifi = UploadConditions(connected = true, metered = false, batteryLow = false)
+            assertEquals(1uL, running.uploadPending(wifi, accepting).deliveredEvents)
             running.deleteAll()
             running.setConsent(ConsentCategory.ANALYTICS, true)
             running.record("tap")
             running.sealNow()
             assertEquals(1, running.pendingBatches)
+            accepting.sent.clear()
 
             val reschedule = UploadRun(running, accepting).run()
             assertEquals(emptyList<Throwable>(), modicum.errors)
