@@ -118,10 +118,18 @@ impl Minimized {
         if !allowed(self.category) {
             return None;
         }
-        let before = self.properties.len();
+        // Read first: a reconciliation usually finds nothing to remove, and `retain` would
+        // walk the map mutably for every event of every round.
+        if self
+            .properties
+            .values()
+            .all(|field| field.grant.is_none_or(&allowed))
+        {
+            return Some(false);
+        }
         self.properties
             .retain(|_, field| field.grant.is_none_or(&allowed));
-        Some(self.properties.len() != before)
+        Some(true)
     }
 
     /// The install secret its identifiers were hashed under (see [`Minimized::generation`]'s
