@@ -1,5 +1,6 @@
 //! `modicum`: the command line for people who run or check Modicum.
 
+mod corpus;
 mod demo;
 mod keys;
 mod policy;
@@ -66,7 +67,23 @@ enum Command {
         batch: PathBuf,
     },
     /// Scrub text lines from stdin with the default rules; one output line per input line.
-    Scrub,
+    /// With `--report CORPUS`, print recall and precision per family over a labelled corpus
+    /// instead (see `modicum corpus`).
+    Scrub {
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Another detector's findings on the same corpus, as NAME=FILE (JSON lines of
+        /// `{"spans": [{"start", "end", "entity"}]}`, byte offsets): shown side by side.
+        #[arg(long, requires = "report")]
+        other: Vec<String>,
+    },
+    /// Write a labelled corpus for the scrubber (JSON lines) to stdout, from a fixed seed.
+    Corpus {
+        #[arg(long, default_value_t = 14)]
+        seed: u64,
+        #[arg(long, default_value_t = 3400)]
+        lines: usize,
+    },
     /// Check or show policies.
     Policy {
         #[command(subcommand)]
@@ -94,7 +111,12 @@ fn main() -> ExitCode {
         Command::Serve { addr, db, keys } => serve::run(addr, &db, &keys),
         Command::Decode { key, batch } => keys::decode(&key, &batch),
         Command::Inspect { db, contains } => serve::inspect(&db, &contains),
-        Command::Scrub => scrub::run(),
+        Command::Scrub { report: None, .. } => scrub::run(),
+        Command::Scrub {
+            report: Some(corpus),
+            other,
+        } => scrub::report(&corpus, &other),
+        Command::Corpus { seed, lines } => corpus::run(seed, lines),
         Command::Policy {
             command: PolicyCommand::Check { file },
         } => policy::check(&file),

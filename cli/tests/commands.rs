@@ -70,6 +70,20 @@ fn policy_check_prints_every_typed_error_and_fails() {
 }
 
 #[test]
+fn policy_check_refuses_an_unknown_scrubbing_family() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.toml");
+    std::fs::write(&file, "[scrub]\nfamilies = [\"cn_mobile\", \"emails\"]\n").unwrap();
+    let out = modicum(&["policy", "check", file.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("scrub.families: unknown family `emails`"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn policy_check_reports_an_unreadable_file() {
     let out = modicum(&["policy", "check", "/nonexistent/policy.toml"], b"");
     assert_eq!(out.status.code(), Some(1));

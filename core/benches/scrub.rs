@@ -47,12 +47,69 @@ fn corpus(lines: &[&str]) -> String {
     text
 }
 
+/// About `size` bytes of one line built to make a scrubber work hardest: dotted quads (many
+/// of them versions glued into longer tokens), long digit runs that fail every check,
+/// almost-emails, spelled-out almost-emails, hex tokens, percent escapes and full-width
+/// digits, with no newline anywhere.
+fn adversarial(size: usize) -> String {
+    const PIECES: &[&str] = &[
+        "10.0.0.1.2 ",
+        "999.1.2.3 ",
+        "1.2.3.4.",
+        "12345678901234567890123 ",
+        "4111-1111-1111-1112-",
+        "a@b a@ x@y. ",
+        "ann at example dot ",
+        "0xdeadbeef12345678 ",
+        "%41%42%4",
+        "１２３４５６７８９０ ",
+        "2024-11-30-15-04-05 ",
+        "+86 159 0000 111 ",
+        "::1:: ",
+        "eyJ.eyJ. ",
+    ];
+    let mut text = String::with_capacity(size + 64);
+    for piece in PIECES.iter().cycle() {
+        if text.len() >= size {
+            break;
+        }
+        text.push_str(piece);
+    }
+    text
+}
+
+/// Clean log text of about `size` bytes, on one line like the adversarial one.
+fn clean_line(size: usize) -> String {
+    let mut text = String::with_capacity(size + 128);
+    for line in CLEAN_LINES.iter().cycle() {
+        if text.len() >= size {
+            break;
+        }
+        text.push_str(line.trim());
+        text.push(' ');
+    }
+    text
+}
+
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("scrub");
     for (name, text) in [
         ("clean_64k", corpus(CLEAN_LINES)),
         ("pii_dense_64k", corpus(DENSE_LINES)),
         ("non_ascii_64k", corpus(NON_ASCII_LINES)),
+    ] {
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| modicum_core::scrub(black_box(&text)).len())
+        });
+    }
+    group.finish();
+    // Linear time: 4 MiB of hostile text against 4 MiB of clean text, one line each.
+    let mut group = c.benchmark_group("scrub_4m");
+    group.sample_size(10);
+    for (name, text) in [
+        ("clean_line_4m", clean_line(4 << 20)),
+        ("adversarial_line_4m", adversarial(4 << 20)),
     ] {
         group.throughput(Throughput::Bytes(text.len() as u64));
         group.bench_function(name, |b| {

@@ -35,4 +35,7 @@ pub use policy::{DataClass, Policy};
 pub use runtime::{
     DropReason, HttpMetric, Ledger, LedgerEntry, Modicum, Providers, Recovered, SensorSample,
 };
-pub use scrub::{scrub, scrub_report, PiiKind, Scrubbed};
+pub use scrub::{
+    identifier_in_number, scrub, scrub_report, scrub_with, Families, PiiKind, Scrubbed, Span,
+    UnknownFamily,
+};

@@ -5,8 +5,9 @@ use std::borrow::Cow;
 use super::{Context, FieldOutcome, MinimizedValue};
 use crate::policy::{Action, DataClass, Generalization};
 use crate::scrub::identifier_in_number;
+use crate::scrub::{scrub_with, Families};
 use crate::transform::{bucket_capacity, coarsen_location, coarsen_time, generalize_ip};
-use crate::{scrub_report, Value};
+use crate::Value;
 
 pub(super) fn apply(
     action: &Action,
@@ -17,7 +18,7 @@ pub(super) fn apply(
     match action {
         Action::Drop => (None, FieldOutcome::Dropped),
         Action::Aggregate => (None, FieldOutcome::Aggregated),
-        Action::Keep if class == DataClass::Custom => keep_custom(value),
+        Action::Keep if class == DataClass::Custom => keep_custom(value, cx.policy.families()),
         Action::Keep => (Some(value.into()), FieldOutcome::Kept),
         Action::Hash { .. } => {
             let pseudonym = cx
@@ -25,7 +26,7 @@ pub(super) fn apply(
                 .pseudonym(class.name(), &canonical(&value), cx.now_ms);
             (Some(MinimizedValue::Text(pseudonym)), FieldOutcome::Hashed)
         }
-        Action::Scrub => scrub_value(value),
+        Action::Scrub => scrub_value(value, cx.policy.families()),
         Action::Generalize(g) => match generalize(g, &value) {
             Some(v) => (Some(v), FieldOutcome::Generalized),
             None => (None, FieldOutcome::Unusable),
@@ -59,17 +60,17 @@ fn generalize(g: &Generalization, value: &Value) -> Option<MinimizedValue> {
 
 /// App-defined numbers are kept, unless their digits read as personal data (see
 /// [`number`]).
-fn keep_custom(value: Value) -> (Option<MinimizedValue>, FieldOutcome) {
+fn keep_custom(value: Value, families: Families) -> (Option<MinimizedValue>, FieldOutcome) {
     match value {
-        Value::Int(_) | Value::Double(_) => number(value),
+        Value::Int(_) | Value::Double(_) => number(value, families),
         other => (Some(other.into()), FieldOutcome::Kept),
     }
 }
 
-fn scrub_value(value: Value) -> (Option<MinimizedValue>, FieldOutcome) {
+fn scrub_value(value: Value, families: Families) -> (Option<MinimizedValue>, FieldOutcome) {
     match value {
         Value::Text(text) => {
-            let scrubbed = scrub_report(&text);
+            let scrubbed = scrub_with(&text, families);
             let removed = scrubbed.removed();
             let kept = match scrubbed.text {
                 Cow::Owned(changed) => changed,
@@ -80,7 +81,7 @@ fn scrub_value(value: Value) -> (Option<MinimizedValue>, FieldOutcome) {
                 FieldOutcome::Scrubbed { removed },
             )
         }
-        Value::Int(_) | Value::Double(_) => number(value),
+        Value::Int(_) | Value::Double(_) => number(value, families),
         // Neither a boolean nor a coordinate pair has digits an identifier could hide in.
         other => (Some(other.into()), FieldOutcome::Scrubbed { removed: 0 }),
     }
@@ -90,13 +91,13 @@ fn scrub_value(value: Value) -> (Option<MinimizedValue>, FieldOutcome) {
 /// integer digits are an identifier (an IMEI or a card number stored as an integer, say).
 /// Never rewritten into text, and the fraction digits of a double are never read: they are
 /// not an identifier, and a Luhn-valid run among them is chance.
-fn number(value: Value) -> (Option<MinimizedValue>, FieldOutcome) {
+fn number(value: Value, families: Families) -> (Option<MinimizedValue>, FieldOutcome) {
     let digits = match value {
         Value::Int(i) => Some(i.unsigned_abs()),
         Value::Double(d) => integer_part(d),
         _ => None,
     };
-    match digits.and_then(identifier_in_number) {
+    match digits.and_then(|n| identifier_in_number(n, families)) {
         Some(_) => (None, FieldOutcome::Scrubbed { removed: 1 }),
         None => (Some(value.into()), FieldOutcome::Scrubbed { removed: 0 }),
     }
@@ -137,7 +138,7 @@ mod tests {
     use super::*;
 
     fn kept(value: Value) -> Option<MinimizedValue> {
-        number(value).0
+        number(value, Families::ALL).0
     }
 
     /// Numbers keep their type and value exactly, whatever digits they show.
@@ -175,7 +176,7 @@ mod tests {
             Value::Double(490_154_203_237_518.0),
         ] {
             assert_eq!(
-                number(value.clone()),
+                number(value.clone(), Families::ALL),
                 (None, FieldOutcome::Scrubbed { removed: 1 }),
                 "{value:?}"
             );

@@ -15,6 +15,8 @@
 //! action = "generalize"
 //! method = "grid"
 //! cell_m = 1000
+//! [scrub]                                  # optional: the scrubber's families that run
+//! families = ["email", "cn_mobile", "cn_resident_id", "card"]   # all of them when absent
 //! ```
 //! A field whose class no rule matches is dropped.
 
@@ -26,6 +28,7 @@ use super::{
     Action, Condition, DataClass, Generalization, Policy, PolicyError, PolicyErrors, Rule,
 };
 use crate::consent::{AgeBand, Category};
+use crate::scrub::{Families, PiiKind};
 use crate::transform::TimeUnit;
 
 #[derive(Debug, Deserialize)]
@@ -39,6 +42,15 @@ pub(super) struct Document {
     introduced_in: BTreeMap<String, u32>,
     #[serde(default)]
     rules: Vec<RuleDoc>,
+    #[serde(default)]
+    scrub: Option<ScrubDoc>,
+}
+
+/// Which of the scrubber's families run on free text; all of them when absent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScrubDoc {
+    families: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,6 +143,28 @@ impl Document {
                 }),
             }
         }
+        let families = match self.scrub {
+            None => Families::ALL,
+            Some(scrub) if scrub.families.is_empty() => {
+                errors.push(PolicyError::NoScrubFamilies);
+                Families::ALL
+            }
+            Some(scrub) => scrub
+                .families
+                .into_iter()
+                .filter_map(|name| match name.parse::<PiiKind>() {
+                    Ok(kind) => Some(kind),
+                    Err(_) => {
+                        let known: Vec<&str> = PiiKind::ALL.iter().map(|k| k.name()).collect();
+                        errors.push(PolicyError::UnknownScrubFamily {
+                            name,
+                            known: known.join(", "),
+                        });
+                        None
+                    }
+                })
+                .collect(),
+        };
         let mut rules = Vec::with_capacity(self.rules.len());
         for (i, doc) in self.rules.into_iter().enumerate() {
             match doc.into_rule(i + 1) {
@@ -139,12 +173,10 @@ impl Document {
             }
         }
         if errors.is_empty() {
-            Ok(Policy::from_parts(
-                self.version,
-                introduced_in,
-                essential,
-                rules,
-            ))
+            Ok(
+                Policy::from_parts(self.version, introduced_in, essential, rules)
+                    .with_families(families),
+            )
         } else {
             Err(PolicyErrors(errors))
         }

@@ -65,6 +65,10 @@ pub enum PolicyError {
     },
     #[error("`essential` needs a non-empty `purpose`: say what the processing exempt from consent is for")]
     EssentialWithoutPurpose,
+    #[error("scrub.families: unknown family `{name}` (the families are: {known})")]
+    UnknownScrubFamily { name: String, known: String },
+    #[error("scrub.families is empty: free text would leave the device unscrubbed; leave it out to use every family")]
+    NoScrubFamilies,
 }
 
 /// Every error found in a policy document, in document order.

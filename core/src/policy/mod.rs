@@ -23,6 +23,7 @@ pub use error::{PolicyError, PolicyErrors};
 pub use rule::{Condition, Rule};
 
 use crate::consent::{Category, Permits};
+use crate::scrub::Families;
 use document::Document;
 
 /// A validated policy. Construct it with [`Policy::default`] or from a document.
@@ -32,6 +33,8 @@ pub struct Policy {
     introduced_in: BTreeMap<Category, u32>,
     essential: Option<String>,
     rules: Vec<Rule>,
+    /// The scrubber's families that run on free text (all of them unless the document says).
+    families: Families,
     /// For each data class (by its position in [`DataClass::ALL`]), its rules' positions in
     /// `rules`, in order: deciding a field reads only its own class's rules.
     by_class: Vec<Vec<usize>>,
@@ -71,8 +74,20 @@ impl Policy {
             introduced_in,
             essential,
             rules,
+            families: Families::ALL,
             by_class,
         }
+    }
+
+    /// The same policy running only the scrubber's `families` on free text.
+    pub fn with_families(mut self, families: Families) -> Policy {
+        self.families = families;
+        self
+    }
+
+    /// The scrubber's families that run on free text and on numbers.
+    pub fn families(&self) -> Families {
+        self.families
     }
 
     pub fn from_json(text: &str) -> Result<Policy, PolicyErrors> {

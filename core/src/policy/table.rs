@@ -49,6 +49,28 @@ impl Policy {
                 }
             }
         );
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "`scrub` runs these families on free text (and checks numbers kept as numbers against \
+             the validated ones); a family's tag replaces what it finds:"
+        );
+        let _ = writeln!(out);
+        let _ = writeln!(out, "| family | tag | finds | validated by |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for kind in self.families().iter() {
+            let validated = if kind.validated() {
+                "a check digit or structure rule"
+            } else {
+                "its shape"
+            };
+            let _ = writeln!(
+                out,
+                "| `{kind}` | `{}` | {} | {validated} |",
+                kind.tag(),
+                kind.describe()
+            );
+        }
         out
     }
 

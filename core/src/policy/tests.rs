@@ -306,3 +306,28 @@ fn the_documented_privacy_table_is_generated_from_the_default_policy() {
         "docs/privacy-table.md is out of date; regenerate it with `modicum policy table`:\n{table}"
     );
 }
+
+#[test]
+fn a_policy_names_the_scrubbing_families_it_runs() {
+    let found = errors("[scrub]\nfamilies = [\"email\", \"telepathy\"]\n");
+    assert!(
+        matches!(&found[..], [PolicyError::UnknownScrubFamily { name, known }] if name == "telepathy" && known.contains("cn_mobile")),
+        "{found:?}"
+    );
+    assert_eq!(
+        errors("[scrub]\nfamilies = []\n"),
+        vec![PolicyError::NoScrubFamilies]
+    );
+    let policy = Policy::from_toml("[scrub]\nfamilies = [\"email\"]\n").unwrap();
+    assert_eq!(
+        policy.families().iter().collect::<Vec<_>>(),
+        [crate::PiiKind::Email]
+    );
+    assert_eq!(Policy::default().families(), crate::Families::ALL);
+    // Only what is named runs.
+    let text = "ann@example.org 15900001111";
+    assert_eq!(
+        crate::scrub_with(text, policy.families()).text,
+        "[email] 15900001111"
+    );
+}

@@ -1,15 +1,14 @@
 //! Home paths: the user's account name in `/Users/<name>`, `/home/<name>`,
 //! `C:\Users\<name>`, and the app's package in Android's `/data/user/<n>/<package>`.
 
-use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{pattern, replace, Found, PiiKind};
+use super::{is_tag, pattern, Families, PiiKind, Span, MASK};
 
 static HOME: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(r#"(?i)((?:^|[^\w])(?:/Users/|/home/|[a-z]:\\Users\\|/data/user/\d+/))([^/\\\s:'"]+)"#)
+    pattern(r#"(?i)(?:^|[^\w])(?:/Users/|/home/|[a-z]:\\Users\\|/data/user/\d+/)([^/\\\s:'"]+)"#)
 });
 
 /// Account folders that name no person.
@@ -23,15 +22,16 @@ pub(super) fn may_hold_home(text: &str) -> bool {
         || text.contains("\\users\\")
 }
 
-pub(super) fn home_paths<'t>(text: &'t str, found: &mut Found) -> Cow<'t, str> {
-    replace(&HOME, text, found, |c| {
-        let name = &c[2];
-        if SHARED.contains(&name.to_ascii_lowercase().as_str()) || name.starts_with('[') {
-            return None;
+pub(super) fn home_paths(text: &str, _: Families, found: &mut Vec<Span>) {
+    for caps in HOME.captures_iter(text) {
+        let Some(name) = caps.get(1) else { continue };
+        let shared = SHARED.contains(&name.as_str().to_ascii_lowercase().as_str());
+        if !shared && !is_tag(name.as_str()) && !name.as_str().starts_with(['[', MASK]) {
+            found.push(Span {
+                start: name.start(),
+                end: name.end(),
+                kind: PiiKind::UserPath,
+            });
         }
-        Some((
-            PiiKind::UserPath,
-            format!("{}{}", &c[1], PiiKind::UserPath.tag()),
-        ))
-    })
+    }
 }

@@ -52,33 +52,29 @@ fn dotted_versions_are_not_addresses() {
 }
 
 #[test]
-fn kinds_have_distinct_tags_and_names() {
-    let kinds = [
-        PiiKind::Jwt,
-        PiiKind::Token,
-        PiiKind::Secret,
-        PiiKind::Credentials,
-        PiiKind::Query,
-        PiiKind::Email,
-        PiiKind::UserPath,
-        PiiKind::Id,
-        PiiKind::Mac,
-        PiiKind::Ip,
-        PiiKind::Imei,
-        PiiKind::Card,
-        PiiKind::Phone,
-    ];
-    let mut tags: Vec<_> = kinds.iter().map(|k| (k.tag(), k.name())).collect();
-    tags.sort_unstable();
-    tags.dedup();
-    assert_eq!(tags.len(), kinds.len());
+fn families_have_distinct_names_that_parse_back() {
+    let mut names: Vec<_> = PiiKind::ALL.iter().map(|k| k.name()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), PiiKind::ALL.len());
+    for kind in PiiKind::ALL {
+        assert_eq!(kind.name().parse::<PiiKind>(), Ok(kind));
+        assert!(kind.tag().starts_with('[') && kind.tag().ends_with(']'));
+    }
+    assert!("telepathy".parse::<PiiKind>().is_err());
+    let some: Families = [PiiKind::Email, PiiKind::Card].into_iter().collect();
+    assert_eq!(
+        some.iter().collect::<Vec<_>>(),
+        [PiiKind::Email, PiiKind::Card]
+    );
 }
 
 #[test]
 fn digit_runs() {
-    assert!(has_digit_run("call 0170 1234567", 7));
-    assert!(!has_digit_run("12:34:56", 7));
-    assert!(!has_digit_run("v1.2.3", 4));
+    use numbers::has_digit_run;
+    assert!(has_digit_run(b"call 0170 1234567", 7));
+    assert!(!has_digit_run(b"12:34:56", 7));
+    assert!(!has_digit_run(b"v1.2.3", 4));
 }
 
 #[test]
@@ -97,4 +93,61 @@ fn personal_data_next_to_other_scripts_is_found() {
         scrub("ID:6D92078A-8246-4BA4-AE5B-76104861E7DC。"),
         "ID:[id]。"
     );
+}
+
+#[test]
+fn separators_close_together() {
+    assert!(close_together("a-b-c-d-e", b'-', 4, 36));
+    assert!(!close_together(
+        "2026-11-22 and later 2026-11-23",
+        b'-',
+        4,
+        10
+    ));
+    assert!(close_together(
+        "2026-11-22 and later 2026-11-23",
+        b'-',
+        4,
+        30
+    ));
+    assert!(!close_together("a-b", b'-', 3, 36));
+    assert!(close_together("x.", b'.', 1, 1));
+}
+
+/// Characters that exercise every family and the normalized view: digits and separators in
+/// ASCII and full width, letters that start identifiers, CJK text, invisible characters,
+/// escapes and the punctuation the patterns look for.
+fn hostile_char() -> impl proptest::strategy::Strategy<Value = char> {
+    use proptest::prelude::*;
+    prop_oneof![
+        4 => proptest::char::range('0', '9'),
+        2 => proptest::sample::select(vec![' ', '-', '.', '+', '(', ')', ':', '/', '@', '%', '=', '_', '[', ']', '\n']),
+        2 => proptest::sample::select(vec!['A', 'X', 'x', 'a', 'f', 'D', 'E', 'G', 'B', 'e', 'y', 'J']),
+        1 => proptest::char::range('０', '９'),
+        1 => proptest::sample::select(vec!['＠', '。', '．', '\u{200B}', '\u{FEFF}', '\u{00AD}', 'ﬁ', '①', '短', '信', 'é', '\u{1}']),
+        1 => any::<char>(),
+    ]
+}
+
+proptest::proptest! {
+    // MODICUM_SCRUB_CASES runs longer.
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+        std::env::var("MODICUM_SCRUB_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(2_000)
+    ))]
+
+    /// Whatever the text, scrubbing returns (never panics), every span lies on character
+    /// boundaries of the original, and what comes out scrubs to itself.
+    #[test]
+    fn any_text_scrubs_without_panicking_and_settles(
+        chars in proptest::collection::vec(hostile_char(), 0..120)
+    ) {
+        let text: String = chars.into_iter().collect();
+        let once = scrub_report(&text);
+        for span in &once.spans {
+            proptest::prop_assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
+            proptest::prop_assert!(span.start < span.end);
+        }
+        let twice = scrub_report(&once.text);
+        proptest::prop_assert_eq!(&twice.text, &once.text, "{:?}", twice.spans);
+    }
 }
