@@ -2,7 +2,9 @@
 //! age bands and network conditions, and uploads through the real HTTP path to the embedded
 //! ingest server on 127.0.0.1 (which fails now and then, on purpose). It ends with what the
 //! devices kept and minimized, what arrived, the bytes on the wire against JSON + gzip of the
-//! same events, and a check on the server that no planted raw identifier arrived.
+//! same events, and a check on the server that no planted raw identifier arrived. Some users
+//! ask for their data to be deleted: the server deletes what their proofs cover, refuses a
+//! replay of their batches, and a forged request naming others' pseudonyms deletes nothing.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -13,9 +15,10 @@ use std::time::{Duration, Instant};
 use modicum_core::collect::crash::CrashReport;
 use modicum_core::collect::device::DeviceInfo;
 use modicum_core::collect::providers::NetworkState;
-use modicum_core::envelope::CollectorKey;
+use modicum_core::envelope::{self, Aead, CollectorKey, Purpose};
+use modicum_core::transform::DeletionToken;
 use modicum_core::upload::{Conditions, Endpoint, UploadOutcome, UploadRequest, Uploader};
-use modicum_core::wire::{sample, Limits};
+use modicum_core::wire::{sample, DeletionPayload, Limits, Proof};
 use modicum_core::{
     AgeBand, Category, Config, DataClass, Event, HttpMetric, LedgerEntry, Modicum, SensorSample,
     Value,
@@ -73,8 +76,15 @@ fn run_in(root: &Path, devices: u32, seed: u64) -> Result<(), String> {
         let _ = std::io::stderr().flush();
     }
     eprintln!();
+    let forged = forge_deletions(&collector, &uploader, &server.url(), &fleet.others)?;
     let stats = server.stats();
     let by_category = store.events_by_category().map_err(|e| e.to_string())?;
+    let mut forged_deleted = 0;
+    for other in &fleet.others {
+        if !store.contains_text(other).map_err(|e| e.to_string())? {
+            forged_deleted += 1;
+        }
+    }
     let mut leaked = Vec::new();
     for planted in &fleet.planted {
         if store.contains_text(planted).map_err(|e| e.to_string())? {
@@ -149,6 +159,22 @@ fn run_in(root: &Path, devices: u32, seed: u64) -> Result<(), String> {
         leaked.len(),
         fleet.planted.len()
     );
+    println!(
+        "  deletions          {} devices asked; {} requests proved {} pseudonyms by their tokens \
+         (one per 30-day period of the retention window) and deleted {} rows; {} replayed \
+         batches of deleted installs answered 410",
+        fleet.deleting,
+        stats.deletions - forged,
+        stats.proven,
+        stats.rows_deleted,
+        fleet.replays_gone,
+    );
+    println!(
+        "  forged deletions   {forged} requests naming {} other users' pseudonyms with tokens \
+         of their own making: {} proofs refused, {forged_deleted} users' data deleted",
+        forged * FORGED_CLAIMS,
+        stats.unproven,
+    );
     let uploaded: u64 = Category::ALL
         .iter()
         .map(|&c| fleet.ledger(c, LedgerEntry::Uploaded))
@@ -157,10 +183,18 @@ fn run_in(root: &Path, devices: u32, seed: u64) -> Result<(), String> {
     if !leaked.is_empty() {
         return Err(format!("raw identifiers reached the server: {leaked:?}"));
     }
-    if uploaded != stored {
+    if uploaded - fleet.deleted != stored {
         return Err(format!(
-            "devices counted {uploaded} events uploaded, the server stored {stored}"
+            "devices counted {uploaded} events uploaded and {} deleted, the server stored \
+             {stored}",
+            fleet.deleted
         ));
+    }
+    if forged_deleted > 0
+        || stats.unproven != forged * FORGED_CLAIMS
+        || fleet.replays_gone < fleet.deleting
+    {
+        return Err("a deletion was not verified by its proof".into());
     }
     Ok(())
 }
@@ -171,6 +205,13 @@ struct Fleet {
     planted: Vec<String>,
     ages: [u32; 3],
     cross_border_waiting: u32,
+    /// Devices that asked for deletion, the events they had uploaded, and how many of their
+    /// captured batches the server refused when replayed.
+    deleting: u32,
+    deleted: u64,
+    replays_gone: u32,
+    /// Pseudonyms of devices that keep their data: what a forger names.
+    others: Vec<String>,
 }
 
 impl Fleet {
@@ -387,6 +428,13 @@ fn simulate(
     if report.waiting == Some(modicum_core::upload::WaitReason::CrossBorderConsent) {
         fleet.cross_border_waiting += 1;
     }
+    if m.permitted().contains(&Category::Identifiers) && report.waiting.is_none() {
+        if dice.chance(0.15) {
+            erase(&m, uploader, fleet).map_err(err)?;
+        } else {
+            fleet.others.push(m.install_pseudonym().map_err(err)?);
+        }
+    }
     let ledger = m.ledger();
     for category in Category::ALL {
         for entry in LedgerEntry::ALL {
@@ -395,6 +443,78 @@ fn simulate(
     }
     m.shutdown(Duration::from_secs(10)).map_err(err)?;
     Ok(())
+}
+
+/// The user asks for deletion: the request goes out with the device's proofs, and a batch of
+/// theirs captured on the way in is replayed afterwards.
+fn erase(m: &Modicum, uploader: &Counting, fleet: &mut Fleet) -> Result<(), modicum_core::Error> {
+    let captured = uploader
+        .last_stored
+        .lock()
+        .map(|mut l| l.take())
+        .ok()
+        .flatten();
+    fleet.deleting += 1;
+    fleet.deleted += Category::ALL
+        .iter()
+        .map(|&c| m.ledger().get(c, LedgerEntry::Uploaded))
+        .sum::<u64>();
+    m.delete_all()?;
+    m.upload_pending(uploader, Conditions::ideal(), Duration::from_secs(5))?;
+    if let Some(replay) = captured {
+        let outcome = uploader.http.upload(&replay);
+        if matches!(outcome, UploadOutcome::Response { status: 410, .. }) {
+            fleet.replays_gone += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Pseudonyms a forged request names, each.
+const FORGED_CLAIMS: u64 = 3;
+
+/// Sends deletion requests naming other users' pseudonyms, sealed to the collector as any app
+/// could, with tokens the forger made up; how many were sent.
+fn forge_deletions(
+    collector: &KeyPair,
+    uploader: &Counting,
+    url: &str,
+    others: &[String],
+) -> Result<u64, String> {
+    let key =
+        CollectorKey::from_public_bytes(collector.public_bytes()).map_err(|e| e.to_string())?;
+    let mut sent = 0;
+    for (n, names) in others
+        .chunks_exact(FORGED_CLAIMS as usize)
+        .take(2)
+        .enumerate()
+    {
+        let proofs = names
+            .iter()
+            .map(|name| Proof {
+                install_pseudonym: name.clone(),
+                token: DeletionToken::from_hex(&format!("{:064x}", n + 1)).expect("64 hex digits"),
+            })
+            .collect();
+        let payload = DeletionPayload {
+            requested_at_ms: 1,
+            proofs,
+        };
+        let bytes = modicum_core::wire::encode_deletion(&payload).map_err(|e| e.to_string())?;
+        let sealed = envelope::seal_for(Purpose::Deletion, &key, Aead::Aes128Gcm, &bytes, 3, 1)
+            .map_err(|e| e.to_string())?;
+        let request = UploadRequest {
+            id: format!("forged-{n}"),
+            url: format!("{url}{}", modicum_core::upload::DELETIONS_PATH),
+            headers: vec![],
+            body: sealed.bytes,
+        };
+        match uploader.http.upload(&request) {
+            UploadOutcome::Response { status: 200, .. } => sent += 1,
+            other => return Err(format!("a forged deletion request was answered {other:?}")),
+        }
+    }
+    Ok(sent)
 }
 
 /// One request in ten the app makes fails on the server it talks to.
@@ -409,6 +529,8 @@ struct Counting {
     keys: KeyRing,
     sealed: AtomicU64,
     json_gzip: AtomicU64,
+    /// The last batch stored, as sent: what an eavesdropper could replay.
+    last_stored: std::sync::Mutex<Option<UploadRequest>>,
 }
 
 impl Counting {
@@ -418,6 +540,7 @@ impl Counting {
             keys: KeyRing::new([pair]),
             sealed: AtomicU64::new(0),
             json_gzip: AtomicU64::new(0),
+            last_stored: std::sync::Mutex::new(None),
         }
     }
 }
@@ -436,6 +559,9 @@ impl Uploader for Counting {
                 let _ = gz.write_all(&rows);
                 let size = gz.finish().map_or(0, |v| v.len() as u64);
                 self.json_gzip.fetch_add(size, Ordering::Relaxed);
+                if let Ok(mut last) = self.last_stored.lock() {
+                    *last = Some(request.clone());
+                }
             }
         }
         outcome

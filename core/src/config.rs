@@ -102,6 +102,19 @@ impl Config {
                 reason: "pseudonym_rotation must be longer than zero".into(),
             });
         }
+        // A deletion request proves one pseudonym per rotation period in the retention window,
+        // and a collector takes at most MAX_PROOFS in one request.
+        let periods =
+            (self.retention.as_millis()).div_ceil(self.pseudonym_rotation.as_millis().max(1));
+        if periods + 1 > crate::wire::MAX_PROOFS as u128 {
+            return Err(Error::InvalidConfig {
+                reason: format!(
+                    "pseudonym_rotation is too short for the retention: a deletion request \
+                     would name more than {} pseudonyms",
+                    crate::wire::MAX_PROOFS
+                ),
+            });
+        }
         for endpoint in &self.upload.endpoints {
             let url = endpoint.url.as_str();
             if !(url.starts_with("https://") || url.starts_with("http://"))
@@ -123,23 +136,26 @@ impl Config {
 }
 
 fn validate_app_id(app_id: &str) -> Result<(), Error> {
-    let invalid = |reason: &str| {
-        Err(Error::InvalidConfig {
-            reason: format!("app_id {reason}"),
-        })
-    };
+    check_app_id(app_id).map_err(|reason| Error::InvalidConfig {
+        reason: format!("app_id {reason}"),
+    })
+}
+
+/// Whether `app_id` is one the SDK accepts (a package name or bundle id), and if not, why:
+/// the collector holds what arrives to the same rule.
+pub fn check_app_id(app_id: &str) -> Result<(), String> {
     if app_id.is_empty() {
-        return invalid("is empty");
+        return Err("is empty".into());
     }
     if app_id.len() > MAX_APP_ID_BYTES {
-        return invalid(&format!("is longer than {MAX_APP_ID_BYTES} bytes"));
+        return Err(format!("is longer than {MAX_APP_ID_BYTES} bytes"));
     }
     // Package names and bundle ids use this alphabet; anything else is a mistake, not an id.
     if !app_id
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
     {
-        return invalid("may hold only ASCII letters, digits, '.', '_' and '-'");
+        return Err("may hold only ASCII letters, digits, '.', '_' and '-'".into());
     }
     Ok(())
 }
@@ -213,5 +229,14 @@ mod tests {
             config.validate(),
             Err(Error::InvalidConfig { .. })
         ));
+        // 90 days of one-hour periods need 2161 proofs: more than one request may carry.
+        config.retention = Duration::from_secs(90 * 86_400);
+        config.pseudonym_rotation = Duration::from_secs(3_600);
+        assert!(matches!(
+            config.validate(),
+            Err(Error::InvalidConfig { reason }) if reason.contains("deletion request")
+        ));
+        config.pseudonym_rotation = Duration::from_secs(86_400);
+        config.validate().unwrap();
     }
 }

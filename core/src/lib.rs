@@ -26,7 +26,7 @@ pub mod transform;
 pub mod upload;
 pub mod wire;
 
-pub use config::Config;
+pub use config::{check_app_id, Config};
 pub use consent::{AgeBand, Basis, Category, Consent, Decision};
 pub use error::Error;
 pub use event::{Event, Property, Value, MAX_NAME_BYTES, MAX_PROPERTIES, MAX_TEXT_BYTES};

@@ -92,7 +92,7 @@ fn every_event_arrives_exactly_once_in_sealed_batches() {
             let Some(WireValue::Int(i)) = e.properties.get("i") else {
                 panic!("no i")
             };
-            *seen.entry((e.name.clone(), *i)).or_default() += 1;
+            *seen.entry((e.name.to_string(), *i)).or_default() += 1;
         }
     }
     assert_eq!(seen.len(), 500);
@@ -135,7 +135,7 @@ fn an_essential_event_is_sealed_at_once_in_its_own_batch() {
         (batches[0].0.category, batches[0].0.priority),
         (Category::Essential, 0)
     );
-    assert_eq!(batches[0].1.events[0].name, "crash");
+    assert_eq!(&*batches[0].1.events[0].name, "crash");
 }
 
 #[test]

@@ -89,7 +89,7 @@ impl Uploader for Collector {
             let batch = open_batch(&self.private, &request.body);
             let mut stored = self.stored.lock().unwrap();
             for event in batch.events {
-                *stored.entry(event.name).or_default() += 1;
+                *stored.entry(event.name.to_string()).or_default() += 1;
             }
             self.batch_ids.lock().unwrap().push(request.id.clone());
             200

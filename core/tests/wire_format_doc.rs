@@ -13,8 +13,8 @@ fn example() -> Batch {
         basis: Basis::Consent,
         recorded_at_ms: at,
         properties: BTreeMap::from([
-            ("screen".to_owned(), WireValue::Text(screen.into())),
-            ("ok".to_owned(), WireValue::Bool(true)),
+            ("screen".into(), WireValue::Text(screen.into())),
+            ("ok".into(), WireValue::Bool(true)),
         ]),
     };
     Batch {
@@ -70,4 +70,45 @@ fn the_documented_example_is_what_the_encoder_writes() {
         wire::decode(&packed, Limits::default()).expect("decodes"),
         example()
     );
+}
+
+#[test]
+fn the_documented_deletion_request_is_what_the_encoder_writes() {
+    use modicum_core::transform::{InstallSecret, Pseudonymizer};
+    use modicum_core::wire::{DeletionPayload, Proof};
+
+    let install = Pseudonymizer::new(
+        &InstallSecret::from_bytes([7; 32]),
+        std::time::Duration::from_secs(30 * 86_400),
+    )
+    .expect("a pseudonymizer");
+    // The period holding the request (30-day periods): 1795300000000 / 2592000000 = 692.
+    let token = install.deletion_token(1_795_300_000_000);
+    let pseudonym = token.pseudonym();
+    assert_eq!(pseudonym, install.install_pseudonym(1_795_300_000_000));
+    let payload = DeletionPayload {
+        requested_at_ms: 1_795_300_000_000,
+        proofs: vec![Proof {
+            install_pseudonym: pseudonym.clone(),
+            token: token.clone(),
+        }],
+    };
+    let bytes = wire::encode_deletion(&payload).expect("encodes");
+    println!("deletion request {}", hex(&bytes));
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/wire-format.md"
+    ))
+    .expect("doc");
+    for (what, text) in [
+        ("token", token.to_hex_for_request()),
+        ("pseudonym", pseudonym),
+        ("MessagePack", hex(&bytes)),
+    ] {
+        assert!(
+            doc.contains(&text),
+            "docs/wire-format.md lacks the {what}:\n{text}"
+        );
+    }
+    assert_eq!(wire::decode_deletion(&bytes, 1).expect("decodes"), payload);
 }

@@ -24,7 +24,7 @@ fn batch() -> Batch {
         category,
         basis: Basis::Consent,
         recorded_at_ms: at,
-        properties: props.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        properties: props.into_iter().map(|(k, v)| (k.into(), v)).collect(),
     };
     let text = |s: &str| WireValue::Text(s.into());
     Batch {

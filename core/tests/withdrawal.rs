@@ -51,7 +51,13 @@ fn next_batch(m: &Modicum, private: &support::PrivateKey) -> Option<Vec<String>>
     match m.next_upload(Conditions::ideal()).unwrap() {
         NextUpload::Send(request) => {
             let batch = support::open_batch(private, &request.body);
-            Some(batch.events.into_iter().map(|e| e.name).collect())
+            Some(
+                batch
+                    .events
+                    .into_iter()
+                    .map(|e| e.name.to_string())
+                    .collect(),
+            )
         }
         _ => None,
     }

@@ -5,17 +5,21 @@
 //! - [`open`]: header, HPKE, bounded inflation and decoding, into an [`open::Opened`] batch.
 //! - [`verify`]: refuses a batch holding what the device should have minimized.
 //! - [`store`]: the [`store::Store`] interface and the bundled SQLite store.
-//! - `body`: reading a request body under a limit, memory bounded.
-//! - [`service`]: the HTTP service (axum on tokio), its status codes, rate and load limits.
-//! - [`rate`]: the per-install token buckets behind 429.
+//! - [`config`]: every limit the service keeps, and the memory bound they give.
+//! - `body`: reading a request body under a limit, a deadline and a shared byte budget.
+//! - [`listener`]: accepting connections: a cap, header and idle timeouts, the peer address.
+//! - [`service`]: the HTTP service (axum on tokio), its status codes and the order of checks.
+//! - [`rate`]: the per-install and per-peer token buckets behind 429.
 //! - [`stats`]: what a running service did, counted.
 //! - [`faults`]: scripted failures, for tests and the demo's unreliable networks.
 //!
 //! See `docs/server.md`.
 
 mod body;
+pub mod config;
 pub mod faults;
 pub mod keys;
+pub mod listener;
 pub mod open;
 pub mod rate;
 mod rejection;

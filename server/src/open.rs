@@ -1,13 +1,14 @@
-//! Opening a sealed batch: the header, HPKE with the private key its id names, bounded
-//! inflation, and decoding against the schema. Every failure is a [`Rejection`], never a
-//! panic, and memory stays bounded by the body and `limits.max_inflated`.
+//! Opening a sealed batch or deletion request: the header, HPKE with the private key its id
+//! names under the envelope's purpose, bounded inflation, and decoding against the schema.
+//! Every failure is a [`Rejection`], never a panic, and memory stays bounded by the body,
+//! `limits.max_inflated` and `limits.max_built`.
 
 use hpke::aead::{AesGcm128, ChaCha20Poly1305};
 use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;
 use hpke::{Deserializable, Kem, OpModeR};
-use modicum_core::envelope::{self, Aead, Header, HEADER_LEN};
-use modicum_core::wire::{self, Batch, Limits, WireError};
+use modicum_core::envelope::{self, Aead, Header, Purpose, HEADER_LEN};
+use modicum_core::wire::{self, Batch, DeletionPayload, Limits, WireError};
 
 use crate::keys::{KeyPair, KeyRing};
 use crate::Rejection;
@@ -20,39 +21,66 @@ pub struct Opened {
     pub batch: Batch,
 }
 
+/// A deletion request opened and decoded: its proofs are not yet checked against the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedDeletion {
+    pub request_id: String,
+    pub payload: DeletionPayload,
+}
+
 /// Opens `body` (one sealed batch) with whichever live key its header names.
 pub fn open_batch(keys: &KeyRing, body: &[u8], limits: Limits) -> Result<Opened, Rejection> {
+    let (header, payload) = open_envelope(keys, body, Purpose::Batch)?;
+    // The count is authenticated with the header: decoding checks the payload against it
+    // before it builds any event (a payload disagreeing with it was built wrong, and storing
+    // it would make the device's delivered counts lie).
+    let batch = wire::decode_expecting(&payload, limits, Some(header.event_count)).map_err(
+        |e| match e {
+            WireError::TooLarge { .. }
+            | WireError::TooManyEvents { .. }
+            | WireError::TooMuchBuilt { .. } => Rejection::too_large(e.to_string()),
+            e => Rejection::malformed(e.to_string()),
+        },
+    )?;
+    Ok(Opened {
+        batch_id: header.batch_id.to_string(),
+        key_id: header.key_id.to_string(),
+        batch,
+    })
+}
+
+/// Opens `body` (one sealed deletion request): the same envelope as a batch, under the
+/// deletion purpose, so neither opens as the other.
+pub fn open_deletion(keys: &KeyRing, body: &[u8]) -> Result<OpenedDeletion, Rejection> {
+    let (header, payload) = open_envelope(keys, body, Purpose::Deletion)?;
+    let payload = wire::decode_deletion(&payload, header.event_count).map_err(|e| match e {
+        WireError::TooManyEvents { .. } => Rejection::too_large(e.to_string()),
+        e => Rejection::malformed(e.to_string()),
+    })?;
+    Ok(OpenedDeletion {
+        request_id: header.batch_id.to_string(),
+        payload,
+    })
+}
+
+/// The header and the decrypted payload of an envelope sealed for `purpose`.
+fn open_envelope(
+    keys: &KeyRing,
+    body: &[u8],
+    purpose: Purpose,
+) -> Result<(Header, Vec<u8>), Rejection> {
     // Parse errors (truncated, wrong magic, unknown version or AEAD, length mismatch) all mean
-    // the bytes are not a batch this server can read.
+    // the bytes are not an envelope this server can read.
     let (header, ciphertext) =
         Header::parse(body).map_err(|e| Rejection::malformed(e.to_string()))?;
-    let key_id = header.key_id.to_string();
     let pair = keys
         .get(header.key_id)
         .ok_or_else(|| Rejection::UnknownKey {
-            key_id: key_id.clone(),
+            key_id: header.key_id.to_string(),
         })?;
-    let payload = decrypt(pair, &header, &body[..HEADER_LEN], ciphertext)?;
-    let batch = wire::decode(&payload, limits).map_err(|e| match e {
-        WireError::TooLarge { .. } | WireError::TooManyEvents { .. } => {
-            Rejection::too_large(e.to_string())
-        }
-        e => Rejection::malformed(e.to_string()),
-    })?;
-    // The count is authenticated with the header; a payload disagreeing with it was built
-    // wrong, and storing it would make the device's delivered counts lie.
-    if batch.events.len() != header.event_count as usize {
-        return Err(Rejection::malformed(format!(
-            "the header declares {} events, the payload holds {}",
-            header.event_count,
-            batch.events.len()
-        )));
-    }
-    Ok(Opened {
-        batch_id: header.batch_id.to_string(),
-        key_id,
-        batch,
-    })
+    let info = envelope::info_for(purpose, header.key_id, header.batch_id);
+    let payload = decrypt(pair, &header, &info, &body[..HEADER_LEN], ciphertext)?;
+    Ok((header, payload))
 }
 
 /// HPKE base mode, single shot: the whole header is the associated data, so changing any
@@ -60,21 +88,21 @@ pub fn open_batch(keys: &KeyRing, body: &[u8], limits: Limits) -> Result<Opened,
 fn decrypt(
     pair: &KeyPair,
     header: &Header,
+    info: &[u8],
     aad: &[u8],
     ciphertext: &[u8],
 ) -> Result<Vec<u8>, Rejection> {
-    let info = envelope::info(header.key_id, header.batch_id);
     let enc = <X25519HkdfSha256 as Kem>::EncappedKey::from_bytes(&header.enc)
         .map_err(|_| Rejection::Tampered)?;
     let mode = OpModeR::Base;
     let private = pair.private();
     match header.aead {
         Aead::Aes128Gcm => hpke::single_shot_open::<AesGcm128, HkdfSha256, X25519HkdfSha256>(
-            &mode, private, &enc, &info, ciphertext, aad,
+            &mode, private, &enc, info, ciphertext, aad,
         ),
         Aead::ChaCha20Poly1305 => {
             hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
-                &mode, private, &enc, &info, ciphertext, aad,
+                &mode, private, &enc, info, ciphertext, aad,
             )
         }
     }
@@ -139,21 +167,60 @@ mod tests {
             open(&miscounted),
             Rejection::Malformed { reason } if reason.contains("declares 11 events")
         ));
-        let tight = Limits {
-            max_inflated: 64,
-            max_events: 100,
-        };
+        let tight = Limits::for_inflated(64, 100);
         assert_eq!(
             open_batch(&ring, &body, tight).unwrap_err().kind(),
             "too_large"
         );
-        let few = Limits {
-            max_inflated: 1 << 20,
-            max_events: 9,
-        };
+        let few = Limits::for_inflated(1 << 20, 9);
         assert_eq!(
             open_batch(&ring, &body, few).unwrap_err().kind(),
             "too_large"
+        );
+    }
+
+    #[test]
+    fn a_deletion_request_opens_only_as_one_and_a_batch_only_as_a_batch() {
+        use modicum_core::envelope::seal_for;
+        use modicum_core::transform::{InstallSecret, Pseudonymizer};
+        use modicum_core::wire::{encode_deletion, Proof};
+
+        let pair = KeyPair::derive(b"open test");
+        let ring = KeyRing::new([KeyPair::derive(b"open test")]);
+        let key = CollectorKey::from_public_bytes(pair.public_bytes()).unwrap();
+        let p = Pseudonymizer::new(
+            &InstallSecret::from_bytes([3; 32]),
+            std::time::Duration::from_secs(86_400),
+        )
+        .unwrap();
+        let token = p.deletion_token(0);
+        let payload = DeletionPayload {
+            requested_at_ms: 5,
+            proofs: vec![Proof {
+                install_pseudonym: token.pseudonym(),
+                token,
+            }],
+        };
+        let bytes = encode_deletion(&payload).unwrap();
+        let request = seal_for(Purpose::Deletion, &key, Aead::Aes128Gcm, &bytes, 1, 5)
+            .unwrap()
+            .bytes;
+        assert_eq!(open_deletion(&ring, &request).unwrap().payload, payload);
+        assert_eq!(
+            open_batch(&ring, &request, Limits::default()).unwrap_err(),
+            Rejection::Tampered
+        );
+        let batch = sealed(&pair, Aead::Aes128Gcm, &sample::session(1, 3), 3);
+        assert_eq!(
+            open_deletion(&ring, &batch).unwrap_err(),
+            Rejection::Tampered
+        );
+        let miscounted = seal_for(Purpose::Deletion, &key, Aead::Aes128Gcm, &bytes, 2, 5)
+            .unwrap()
+            .bytes;
+        assert_eq!(
+            open_deletion(&ring, &miscounted).unwrap_err().kind(),
+            "malformed"
         );
     }
 }

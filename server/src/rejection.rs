@@ -18,6 +18,10 @@ pub enum Rejection {
     /// It opened, but holds data the device should have minimized: 422.
     #[error("not minimized: {reason}")]
     NotMinimized { reason: String },
+    /// Made outside the window the server keeps data for (too old, or too far in the future
+    /// for any clock's drift): 422.
+    #[error("stale: {reason}")]
+    Stale { reason: String },
 }
 
 impl Rejection {
@@ -39,13 +43,19 @@ impl Rejection {
         }
     }
 
+    pub fn stale(reason: impl Into<String>) -> Rejection {
+        Rejection::Stale {
+            reason: reason.into(),
+        }
+    }
+
     /// The HTTP status the service answers with.
     pub fn status(&self) -> u16 {
         match self {
             Rejection::Malformed { .. } | Rejection::Tampered => 400,
             Rejection::UnknownKey { .. } => 401,
             Rejection::TooLarge { .. } => 413,
-            Rejection::NotMinimized { .. } => 422,
+            Rejection::NotMinimized { .. } | Rejection::Stale { .. } => 422,
         }
     }
 
@@ -57,6 +67,7 @@ impl Rejection {
             Rejection::UnknownKey { .. } => "unknown_key",
             Rejection::TooLarge { .. } => "too_large",
             Rejection::NotMinimized { .. } => "not_minimized",
+            Rejection::Stale { .. } => "stale",
         }
     }
 }

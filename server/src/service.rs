@@ -1,130 +1,113 @@
 //! The HTTP ingest service: `POST /v1/batches`, `POST /v1/deletions`, `GET /v1/health`.
 //!
 //! Status codes drive the client's upload rules: 200 stored, 409 already stored (a retry),
-//! 400 malformed or tampered, 401 unknown key id, 413 too large, 422 not minimized, 429 over
-//! the install's rate (with Retry-After), 503 overloaded (with Retry-After), 500 storage
-//! failed. Every error body is `{"error": kind, "reason": text}`.
+//! 410 its install's data was deleted, 400 malformed or tampered, 401 unknown key id, 408 too
+//! slow, 413 too large, 422 not minimized or stale, 429 over a rate (with Retry-After), 503
+//! overloaded (with Retry-After), 500 storage failed. Every error body is
+//! `{"error": kind, "reason": text}`.
 //!
-//! Memory stays bounded: the in-flight limit is checked before a body is read, a body is
-//! read only up to `max_body`, and inflation stops at `max_inflated`. Opening and storing run
-//! on tokio's blocking pool, so slow work never stalls the I/O threads.
+//! A request goes through these steps, each cheaper than the next and each able to refuse it:
+//! the announced length; the body, under a deadline and a shared byte budget; an in-flight
+//! slot, taken only once the body is in; the envelope header and the peer's rate, before any
+//! decryption; then, on tokio's blocking pool and holding the slot until it ends, the
+//! duplicate check, opening, verification, the install's rate and the store. See
+//! `docs/server.md` for the limits and the memory bound they give.
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use modicum_core::wire::Limits;
+use modicum_core::envelope::{Header, HEADER_LEN};
+use modicum_core::wire::{Limits, MAX_PROOFS};
 use serde_json::json;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+pub use crate::config::{ServerConfig, DEFAULT_PORT};
 pub use crate::stats::{Stats, StatsSnapshot};
 
-use crate::body::{drain_limit, read_limited, BodyError};
+use crate::body::{deadline, drain_limit, read_limited, BodyError, Reading, Received};
 use crate::faults::{Fault, FaultPlan};
 use crate::keys::KeyRing;
-use crate::open::{open_batch, Opened};
+use crate::listener::{self, Connections, Peer, STOP_GRACE};
+use crate::open::{open_batch, open_deletion, OpenedDeletion};
 use crate::rate::RateLimiter;
-use crate::store::{DeletionRequest, Inserted, Store};
-use crate::verify::{is_pseudonym, verify};
+use crate::store::{Inserted, Store};
+use crate::verify::{is_pseudonym, verify, Rules};
 use crate::Rejection;
 
-/// The port `modicum serve` listens on unless told otherwise.
-pub const DEFAULT_PORT: u16 = 8737;
-
-/// The most install pseudonyms one deletion request may name.
-pub const MAX_DELETION_NAMES: usize = 1_000;
-
-/// How long a stopping [`RunningServer`] lets requests in progress finish.
-const STOP_GRACE: Duration = Duration::from_secs(5);
-
-pub struct ServerConfig {
-    /// Where to listen; port 0 picks a free port.
-    pub addr: SocketAddr,
-    /// The live private keys.
-    pub keys: KeyRing,
-    pub store: Arc<dyn Store>,
-    /// The largest request body read, in bytes (default 1 MiB).
-    pub max_body: usize,
-    /// The most a batch may inflate to, in bytes (default 16 MiB).
-    pub max_inflated: usize,
-    /// The most events one batch may hold.
-    pub max_events: usize,
-    /// Batches a minute one install may send on average (default 120), and how many it may
-    /// send at once (default 60).
-    pub rate_per_minute: u32,
-    pub burst: u32,
-    /// Requests processed at once; beyond it, 503 (default 64).
-    pub max_in_flight: usize,
-    /// How long one request may take, reading its body included; beyond it, 408 (default
-    /// 30 s). A client trickling its body must not hold an in-flight slot forever.
-    pub request_timeout: Duration,
-    /// Failures to inject into `/v1/batches`, for tests and the demo.
-    pub faults: Option<Arc<FaultPlan>>,
-}
-
-impl ServerConfig {
-    /// The defaults, on 127.0.0.1:8737.
-    pub fn new(keys: KeyRing, store: Arc<dyn Store>) -> ServerConfig {
-        let limits = Limits::default();
-        ServerConfig {
-            addr: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
-            keys,
-            store,
-            max_body: 1 << 20,
-            max_inflated: limits.max_inflated,
-            max_events: limits.max_events,
-            rate_per_minute: 120,
-            burst: 60,
-            max_in_flight: 64,
-            request_timeout: Duration::from_secs(30),
-            faults: None,
-        }
-    }
-}
+/// The largest deletion request body: a header, [`MAX_PROOFS`] proofs of about a hundred
+/// bytes each, and the AEAD tag.
+pub const MAX_DELETION_BODY: usize = HEADER_LEN + 16 + 64 + MAX_PROOFS * 112;
 
 /// What every handler shares.
 struct Shared {
     keys: KeyRing,
     store: Arc<dyn Store>,
     limits: Limits,
-    rate: RateLimiter,
-    in_flight: Arc<Semaphore>,
     max_body: usize,
+    max_stored: usize,
+    max_age_ms: u64,
+    max_skew_ms: u64,
+    install_rate: RateLimiter<String>,
+    peer_events: RateLimiter<IpAddr>,
+    peer_deletions: RateLimiter<IpAddr>,
+    in_flight: Arc<Semaphore>,
+    buffered: Arc<Semaphore>,
+    body_grace: Duration,
+    min_body_rate: u32,
     request_timeout: Duration,
     faults: Option<Arc<FaultPlan>>,
     stats: Arc<Stats>,
 }
 
-/// The service as an axum router, with `stats` counting what it does.
+/// The service as an axum router, with `stats` counting what it does. Serve it with
+/// [`serve`] or [`spawn`], which add the connection limits; a router served some other way
+/// has only the per-request ones.
 pub fn router(config: ServerConfig, stats: Arc<Stats>) -> Router {
+    build(config, stats).0
+}
+
+fn build(config: ServerConfig, stats: Arc<Stats>) -> (Router, Connections) {
+    let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let connections = Connections {
+        max: config.max_connections,
+        header_timeout: config.header_timeout,
+    };
+    let limits = config.limits();
     let shared = Arc::new(Shared {
         keys: config.keys,
         store: config.store,
-        limits: Limits {
-            max_inflated: config.max_inflated,
-            max_events: config.max_events,
-        },
-        rate: RateLimiter::new(config.rate_per_minute, config.burst),
-        in_flight: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
+        limits,
         max_body: config.max_body,
+        max_stored: config.max_stored,
+        max_age_ms: millis(config.max_batch_age),
+        max_skew_ms: millis(config.max_clock_skew),
+        install_rate: RateLimiter::new(config.rate_per_minute, config.burst),
+        peer_events: RateLimiter::new(config.peer_events_per_minute, config.peer_event_burst),
+        peer_deletions: RateLimiter::new(
+            config.peer_deletions_per_minute,
+            config.peer_deletion_burst,
+        ),
+        in_flight: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
+        buffered: Arc::new(Semaphore::new(
+            config.max_buffered.clamp(1, Semaphore::MAX_PERMITS),
+        )),
+        body_grace: config.body_grace,
+        min_body_rate: config.min_body_rate,
         request_timeout: config.request_timeout,
         faults: config.faults,
         stats,
     });
-    Router::new()
+    let router = Router::new()
         .route("/v1/batches", post(batches))
         .route("/v1/deletions", post(deletions))
-        // Admission runs before the body is read: a refused request costs no buffer.
-        .route_layer(middleware::from_fn_with_state(Arc::clone(&shared), admit))
         .route("/v1/health", get(health))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
@@ -137,14 +120,16 @@ pub fn router(config: ServerConfig, stats: Arc<Stats>) -> Router {
         // Batches and deletions read their bodies through `body::read_limited`; this bounds
         // any extractor a future route might use the same way.
         .layer(DefaultBodyLimit::max(config.max_body))
-        .with_state(shared)
+        .with_state(shared);
+    (router, connections)
 }
 
 fn error(status: StatusCode, kind: &str, reason: &str) -> Response {
     (status, Json(json!({ "error": kind, "reason": reason }))).into_response()
 }
 
-fn with_retry_after(mut response: Response, seconds: u64) -> Response {
+fn with_retry_after(mut response: Response, wait: Duration) -> Response {
+    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -161,97 +146,240 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Runs before a body is read: refuses a body announced as too large at once, lets at most
-/// `max_in_flight` requests be processed together (the rest are told to come back), and ends
-/// a request that takes longer than `request_timeout`.
-async fn admit(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
-    let announced = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    // Far too large to be worth draining (see `body`): refused before reading any of it.
-    let give_up_after = drain_limit(shared.max_body) as u64;
-    if announced.is_some_and(|n| n > give_up_after) {
-        let too_large = BodyError::TooLarge {
-            limit: shared.max_body,
-        };
-        return shared.refuse(&Rejection::too_large(too_large.reason()));
-    }
-    let Ok(permit) = Arc::clone(&shared.in_flight).try_acquire_owned() else {
-        shared.stats.overloaded();
-        let response = error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "overloaded",
-            "too many requests in progress",
-        );
-        return with_retry_after(response, 1);
-    };
-    let response = tokio::time::timeout(shared.request_timeout, next.run(request)).await;
-    drop(permit);
-    response.unwrap_or_else(|_| {
-        shared.stats.rejected("timeout");
-        error(
-            StatusCode::REQUEST_TIMEOUT,
-            "timeout",
-            "the request took too long",
-        )
-    })
+fn overloaded(reason: &str) -> Response {
+    let response = error(StatusCode::SERVICE_UNAVAILABLE, "overloaded", reason);
+    with_retry_after(response, Duration::from_secs(1))
+}
+
+fn rate_limited(reason: &str, wait: Duration) -> Response {
+    with_retry_after(
+        error(StatusCode::TOO_MANY_REQUESTS, "rate_limited", reason),
+        wait,
+    )
+}
+
+/// The peer's address; a router served without [`listener`] has none, and all its requests
+/// share one bucket.
+fn peer_ip(request: &Request) -> IpAddr {
+    request
+        .extensions()
+        .get::<Peer>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.ip())
 }
 
 async fn health() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-async fn batches(State(shared): State<Arc<Shared>>, body: Body) -> Response {
-    let body = match read_limited(body, shared.max_body).await {
-        Ok(body) => body,
-        Err(e) => return shared.refuse(&body_rejection(&e)),
+/// What processing a batch came to.
+enum Outcome {
+    Stored { batch_id: String, events: u64 },
+    Duplicate { batch_id: String },
+    Deleted,
+    Refused(Rejection),
+    RateLimited(Duration),
+    StoreFailed(String),
+}
+
+async fn batches(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let peer = peer_ip(&request);
+    let (parts, body) = request.into_parts();
+    let received = match shared.receive(&parts.headers, body, shared.max_body).await {
+        Ok(received) => received,
+        Err(response) => return response,
     };
+    let Some(slot) = shared.slot() else {
+        return overloaded("too many requests in progress");
+    };
+    // What the header says is authenticated only once the batch opens, but it is enough to
+    // refuse a batch before the cost of opening it: one that claims too many events, or a
+    // peer that has sent too many.
+    let (header, _) = match Header::parse(&received.bytes) {
+        Ok(parsed) => parsed,
+        Err(e) => return shared.refuse(&Rejection::malformed(e.to_string())),
+    };
+    if header.event_count as usize > shared.limits.max_events {
+        return shared.refuse(&Rejection::too_large(format!(
+            "the batch declares {} events (at most {})",
+            header.event_count, shared.limits.max_events
+        )));
+    }
+    if let Err(wait) = shared
+        .peer_events
+        .take_many(&peer, header.event_count, Instant::now())
+    {
+        shared.stats.rate_limited();
+        return rate_limited("this address is sending more events than its rate", wait);
+    }
     if let Some(response) = shared.inject_fault().await {
         return response;
     }
     let work = Arc::clone(&shared);
-    let opened = tokio::task::spawn_blocking(move || {
-        let opened = open_batch(&work.keys, &body, work.limits)?;
-        verify(&opened.batch)?;
-        Ok::<_, Rejection>(opened)
-    })
-    .await;
-    let opened = match opened {
-        Ok(Ok(opened)) => opened,
-        Ok(Err(rejection)) => return shared.refuse(&rejection),
-        Err(_) => {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the batch could not be processed",
-            )
-        }
-    };
-    // The install is known only once the batch is open; batches without one (an app that
-    // sends no install pseudonym) are limited by max_in_flight alone.
-    if let Some(install) = &opened.batch.meta.install {
-        if let Err(wait) = shared.rate.take(install, Instant::now()) {
-            shared.stats.rate_limited();
-            let response = error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "this install is sending faster than its rate",
-            );
-            return with_retry_after(response, wait.as_secs_f64().ceil().max(1.0) as u64);
-        }
-    }
-    shared.store(opened).await
-}
-
-fn body_rejection(e: &BodyError) -> Rejection {
-    match e {
-        BodyError::TooLarge { .. } => Rejection::too_large(e.reason()),
-        BodyError::Failed(_) => Rejection::malformed(e.reason()),
-    }
+    let batch_id = header.batch_id.to_string();
+    let outcome = shared
+        .blocking(slot, move || work.process(&received, batch_id))
+        .await;
+    shared.answer(outcome)
 }
 
 impl Shared {
+    /// Reads a body of at most `limit` bytes, by its deadline and within the byte budget;
+    /// the response to send instead if it cannot.
+    async fn receive(
+        &self,
+        headers: &HeaderMap,
+        body: axum::body::Body,
+        limit: usize,
+    ) -> Result<Received, Response> {
+        let announced = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        // Far too large to be worth draining (see `body`): refused before reading any of it.
+        if announced.is_some_and(|n| n > drain_limit(limit) as u64) {
+            return Err(self.refuse(&Rejection::too_large(
+                BodyError::TooLarge { limit }.reason(),
+            )));
+        }
+        let reading = Reading {
+            limit,
+            deadline: deadline(
+                tokio::time::Instant::now(),
+                announced,
+                limit,
+                self.body_grace,
+                self.min_body_rate,
+            ),
+            budget: &self.buffered,
+        };
+        read_limited(body, reading).await.map_err(|e| match e {
+            BodyError::TooLarge { .. } => self.refuse(&Rejection::too_large(e.reason())),
+            BodyError::Failed(_) => self.refuse(&Rejection::malformed(e.reason())),
+            BodyError::TooSlow => {
+                self.stats.rejected("timeout");
+                error(StatusCode::REQUEST_TIMEOUT, "timeout", &e.reason())
+            }
+            BodyError::Busy => {
+                self.stats.overloaded();
+                overloaded(&e.reason())
+            }
+        })
+    }
+
+    /// An in-flight slot, if one is free.
+    fn slot(&self) -> Option<OwnedSemaphorePermit> {
+        let slot = Arc::clone(&self.in_flight).try_acquire_owned().ok();
+        if slot.is_none() {
+            self.stats.overloaded();
+        }
+        slot
+    }
+
+    /// Runs `work` on the blocking pool, holding `slot` until it ends, however long the
+    /// client waits: a 408 answers the client, it does not free the slot.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        slot: OwnedSemaphorePermit,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Response> {
+        let task = tokio::task::spawn_blocking(move || {
+            let done = work();
+            drop(slot);
+            done
+        });
+        match tokio::time::timeout(self.request_timeout, task).await {
+            Ok(Ok(done)) => Ok(done),
+            Ok(Err(_)) => Err(error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the request could not be processed",
+            )),
+            Err(_) => {
+                self.stats.rejected("timeout");
+                Err(error(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "timeout",
+                    "the request took too long",
+                ))
+            }
+        }
+    }
+
+    /// Everything after the header checks, on the blocking pool.
+    fn process(&self, received: &Received, batch_id: String) -> Outcome {
+        // A retry of a stored batch is answered without opening it again.
+        if let Ok(true) = self.store.contains_batch(&batch_id) {
+            return Outcome::Duplicate { batch_id };
+        }
+        let opened = match open_batch(&self.keys, &received.bytes, self.limits) {
+            Ok(opened) => opened,
+            Err(rejection) => return Outcome::Refused(rejection),
+        };
+        let rules = Rules {
+            now_ms: now_ms(),
+            max_age_ms: self.max_age_ms,
+            max_skew_ms: self.max_skew_ms,
+            max_stored: self.max_stored,
+        };
+        if let Err(rejection) = verify(&opened.batch, &rules) {
+            return Outcome::Refused(rejection);
+        }
+        if let Some(install) = &opened.batch.meta.install {
+            if let Err(wait) = self.install_rate.take(install, Instant::now()) {
+                return Outcome::RateLimited(wait);
+            }
+        }
+        match self.store.insert(&opened, rules.now_ms) {
+            Ok(Inserted::New) => Outcome::Stored {
+                events: opened.batch.events.len() as u64,
+                batch_id: opened.batch_id,
+            },
+            Ok(Inserted::Duplicate) => Outcome::Duplicate {
+                batch_id: opened.batch_id,
+            },
+            Ok(Inserted::Deleted) => Outcome::Deleted,
+            Err(e) => Outcome::StoreFailed(e.to_string()),
+        }
+    }
+
+    fn answer(&self, outcome: Result<Outcome, Response>) -> Response {
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(response) => return response,
+        };
+        match outcome {
+            Outcome::Stored { batch_id, events } => {
+                self.stats.accepted(events);
+                Json(json!({ "status": "accepted", "batch_id": batch_id, "events": events }))
+                    .into_response()
+            }
+            Outcome::Duplicate { batch_id } => {
+                self.stats.duplicate();
+                let reason = format!("batch {batch_id} is already stored");
+                let body = json!({
+                    "error": "duplicate", "reason": reason, "batch_id": batch_id
+                });
+                (StatusCode::CONFLICT, Json(body)).into_response()
+            }
+            Outcome::Deleted => {
+                self.stats.gone();
+                error(
+                    StatusCode::GONE,
+                    "deleted",
+                    "this install's data was deleted at its request",
+                )
+            }
+            Outcome::Refused(rejection) => self.refuse(&rejection),
+            Outcome::RateLimited(wait) => {
+                self.stats.rate_limited();
+                rate_limited("this install is sending faster than its rate", wait)
+            }
+            Outcome::StoreFailed(reason) => {
+                self.stats.storage_failure();
+                error(StatusCode::INTERNAL_SERVER_ERROR, "storage", &reason)
+            }
+        }
+    }
+
     fn refuse(&self, rejection: &Rejection) -> Response {
         self.stats.rejected(rejection.kind());
         error(
@@ -272,7 +400,7 @@ impl Shared {
                 seconds,
             } => Some(with_retry_after(
                 error(status(code), "injected", "an injected failure; retry later"),
-                seconds,
+                Duration::from_secs(seconds),
             )),
             Fault::Delay(pause) => {
                 tokio::time::sleep(pause).await;
@@ -281,88 +409,71 @@ impl Shared {
         }
     }
 
-    async fn store(self: Arc<Self>, opened: Opened) -> Response {
-        let work = Arc::clone(&self);
-        let stored = tokio::task::spawn_blocking(move || {
-            let inserted = work.store.insert(&opened, now_ms());
-            (inserted, opened)
-        })
-        .await;
-        match stored {
-            Ok((Ok(Inserted::New), opened)) => {
-                let events = opened.batch.events.len() as u64;
-                self.stats.accepted(events);
+    /// Applies a deletion request whose envelope opened: each proof checked by hashing its
+    /// token (an install pseudonym is its token's hash), and only the proven ones deleted.
+    fn delete(&self, opened: &OpenedDeletion) -> Response {
+        let proofs = &opened.payload.proofs;
+        if proofs.is_empty() || !proofs.iter().all(|p| is_pseudonym(&p.install_pseudonym)) {
+            return self.refuse(&Rejection::malformed(format!(
+                "a deletion request proves 1 to {MAX_PROOFS} install pseudonyms, nothing else"
+            )));
+        }
+        let proven: Vec<String> = proofs
+            .iter()
+            .filter(|p| p.token.pseudonym() == p.install_pseudonym)
+            .map(|p| p.install_pseudonym.clone())
+            .collect();
+        let unproven = (proofs.len() - proven.len()) as u64;
+        let requested_at_ms = opened.payload.requested_at_ms;
+        match self
+            .store
+            .delete_installs(&proven, requested_at_ms, now_ms())
+        {
+            Ok(done) => {
+                self.stats
+                    .deletion(proven.len() as u64, unproven, done.rows_deleted);
                 Json(json!({
-                    "status": "accepted", "batch_id": opened.batch_id, "events": events
+                    "status": "deleted",
+                    "proven": proven.len(),
+                    "unproven": unproven,
+                    "rows_deleted": done.rows_deleted,
                 }))
                 .into_response()
             }
-            Ok((Ok(Inserted::Duplicate), opened)) => {
-                self.stats.duplicate();
-                let reason = format!("batch {} is already stored", opened.batch_id);
-                let body = json!({
-                    "error": "duplicate", "reason": reason, "batch_id": opened.batch_id
-                });
-                (StatusCode::CONFLICT, Json(body)).into_response()
-            }
-            Ok((Err(e), _)) => {
+            Err(e) => {
                 self.stats.storage_failure();
                 error(StatusCode::INTERNAL_SERVER_ERROR, "storage", &e.to_string())
-            }
-            Err(_) => {
-                self.stats.storage_failure();
-                error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "the batch could not be stored",
-                )
             }
         }
     }
 }
 
-async fn deletions(State(shared): State<Arc<Shared>>, body: Body) -> Response {
-    let body = match read_limited(body, shared.max_body).await {
-        Ok(body) => body,
-        Err(e) => return shared.refuse(&body_rejection(&e)),
-    };
-    let request: DeletionRequest = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(e) => {
-            let reason = format!("not a deletion request: {e}");
-            return shared.refuse(&Rejection::malformed(reason));
-        }
-    };
-    // Only pseudonyms: a request naming anything else was not made by the SDK, and a raw
-    // identifier must not even reach the deletion log.
-    if request.install_pseudonyms.is_empty()
-        || request.install_pseudonyms.len() > MAX_DELETION_NAMES
-        || !request.install_pseudonyms.iter().all(|p| is_pseudonym(p))
-    {
-        return shared.refuse(&Rejection::malformed(format!(
-            "a deletion request names 1 to {MAX_DELETION_NAMES} install pseudonyms, nothing else"
-        )));
+async fn deletions(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let peer = peer_ip(&request);
+    // Counted before anything else: a flood costs the server a bucket lookup per request.
+    if let Err(wait) = shared.peer_deletions.take(&peer, Instant::now()) {
+        shared.stats.rate_limited();
+        return rate_limited("this address is sending deletion requests too often", wait);
     }
+    let (parts, body) = request.into_parts();
+    let limit = MAX_DELETION_BODY.min(shared.max_body.max(HEADER_LEN + 16));
+    let received = match shared.receive(&parts.headers, body, limit).await {
+        Ok(received) => received,
+        Err(response) => return response,
+    };
+    let Some(slot) = shared.slot() else {
+        return overloaded("too many requests in progress");
+    };
     let work = Arc::clone(&shared);
-    match tokio::task::spawn_blocking(move || work.store.delete_installs(&request, now_ms())).await
-    {
-        Ok(Ok(rows)) => {
-            shared.stats.deletion(rows);
-            Json(json!({ "status": "deleted", "rows_deleted": rows })).into_response()
-        }
-        Ok(Err(e)) => {
-            shared.stats.storage_failure();
-            error(StatusCode::INTERNAL_SERVER_ERROR, "storage", &e.to_string())
-        }
-        Err(_) => {
-            shared.stats.storage_failure();
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the request could not be applied",
-            )
-        }
-    }
+    let applied = shared
+        .blocking(slot, move || {
+            match open_deletion(&work.keys, &received.bytes) {
+                Ok(opened) => work.delete(&opened),
+                Err(rejection) => work.refuse(&rejection),
+            }
+        })
+        .await;
+    applied.unwrap_or_else(|response| response)
 }
 
 /// Serves in the foreground until `shutdown` completes, then finishes the requests in
@@ -373,9 +484,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    axum::serve(listener, router(config, stats))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let (app, connections) = build(config, Arc::clone(&stats));
+    listener::run(listener, app, connections, stats, shutdown).await
 }
 
 /// A server running on a thread of its own, with its own tokio runtime: for the demo and
@@ -399,26 +509,18 @@ pub fn spawn(config: ServerConfig) -> io::Result<RunningServer> {
         .enable_all()
         .build()?;
     let stats = Arc::new(Stats::default());
-    let app = router(config, Arc::clone(&stats));
-    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (app, connections) = build(config, Arc::clone(&stats));
+    let served = Arc::clone(&stats);
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let thread = std::thread::Builder::new()
         .name("modicum-server".into())
         .spawn(move || {
             let result = runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
-                let mut signal = stopped.clone();
-                let graceful = axum::serve(listener, app).with_graceful_shutdown(async move {
-                    let _ = signal.wait_for(|&stop| stop).await;
-                });
-                // A client that never finishes its request must not hold the stop forever.
-                let mut deadline = stopped;
-                tokio::select! {
-                    result = graceful => result,
-                    _ = async {
-                        let _ = deadline.wait_for(|&stop| stop).await;
-                        tokio::time::sleep(STOP_GRACE).await;
-                    } => Ok(()),
-                }
+                listener::run(listener, app, connections, served, async move {
+                    let _ = stopped.wait_for(|&stop| stop).await;
+                })
+                .await
             });
             runtime.shutdown_timeout(STOP_GRACE);
             result

@@ -16,7 +16,10 @@ pub struct Stats {
     rate_limited: AtomicU64,
     overloaded: AtomicU64,
     faults_injected: AtomicU64,
+    gone: AtomicU64,
     deletions: AtomicU64,
+    proven: AtomicU64,
+    unproven: AtomicU64,
     rows_deleted: AtomicU64,
     storage_failures: AtomicU64,
 }
@@ -31,14 +34,20 @@ pub struct StatsSnapshot {
     pub events_stored: u64,
     /// Requests refused, by [`crate::Rejection::kind`] (400, 401, 413, 422).
     pub rejected: BTreeMap<&'static str, u64>,
-    /// Answered 429: an install over its rate.
+    /// Answered 429: an install, or a peer address, over its rate.
     pub rate_limited: u64,
-    /// Answered 503: more than `max_in_flight` requests at once.
+    /// Answered 503 (or, over the connection cap, closed): more requests, bodies or
+    /// connections at once than the limits allow.
     pub overloaded: u64,
+    /// Answered 410: a batch of an install whose data was deleted on proof.
+    pub gone: u64,
     /// Scripted or random faults served instead of (or before) normal handling.
     pub faults_injected: u64,
-    /// Deletion requests applied, and the rows they deleted.
+    /// Deletion requests applied; the pseudonyms they proved and those they could not (left
+    /// untouched); the rows deleted.
     pub deletions: u64,
+    pub proven: u64,
+    pub unproven: u64,
     pub rows_deleted: u64,
     /// Answered 500: the store failed.
     pub storage_failures: u64,
@@ -63,7 +72,10 @@ impl Stats {
             rate_limited: get(&self.rate_limited),
             overloaded: get(&self.overloaded),
             faults_injected: get(&self.faults_injected),
+            gone: get(&self.gone),
             deletions: get(&self.deletions),
+            proven: get(&self.proven),
+            unproven: get(&self.unproven),
             rows_deleted: get(&self.rows_deleted),
             storage_failures: get(&self.storage_failures),
         }
@@ -99,8 +111,14 @@ impl Stats {
         add(&self.faults_injected, 1);
     }
 
-    pub(crate) fn deletion(&self, rows: u64) {
+    pub(crate) fn gone(&self) {
+        add(&self.gone, 1);
+    }
+
+    pub(crate) fn deletion(&self, proven: u64, unproven: u64, rows: u64) {
         add(&self.deletions, 1);
+        add(&self.proven, proven);
+        add(&self.unproven, unproven);
         add(&self.rows_deleted, rows);
     }
 

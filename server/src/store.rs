@@ -7,7 +7,6 @@ use std::sync::Mutex;
 
 use modicum_core::Basis;
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::{Deserialize, Serialize};
 
 use crate::open::Opened;
 
@@ -34,25 +33,35 @@ pub enum Inserted {
     New,
     /// Its batch id was stored before: a retry after a lost answer. Nothing was written.
     Duplicate,
+    /// Its install's data was deleted on a proven request: a replay, or a batch that arrived
+    /// after its install asked for deletion. Nothing was written.
+    Deleted,
 }
 
-/// A deletion request as the device sends it (`core/src/runtime/deletion.rs`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeletionRequest {
-    pub install_pseudonyms: Vec<String>,
-    pub requested_at_ms: u64,
+/// What a deletion did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Deletion {
+    /// The installs that had data here, now deleted and tombstoned.
+    pub installs_deleted: Vec<String>,
+    pub rows_deleted: u64,
 }
 
 pub trait Store: Send + Sync {
-    /// Stores a batch and its events in one transaction, unless its id is already stored.
+    /// Stores a batch and its events in one transaction, unless its id is already stored or
+    /// its install's data was deleted.
     fn insert(&self, opened: &Opened, received_at_ms: u64) -> Result<Inserted, StoreError>;
-    /// Deletes every batch and event of these installs and records the request; returns the
-    /// rows deleted.
+    /// Whether a batch with this id (lowercase hex) is stored: how a retry is answered before
+    /// anything is decrypted.
+    fn contains_batch(&self, batch_id: &str) -> Result<bool, StoreError>;
+    /// Deletes every batch and event of these installs, whose deletion the caller has checked
+    /// was proven; each that had data gets a tombstone, so a later batch of it is refused, and
+    /// the deletion is logged if it deleted anything. One transaction.
     fn delete_installs(
         &self,
-        request: &DeletionRequest,
+        installs: &[String],
+        requested_at_ms: u64,
         received_at_ms: u64,
-    ) -> Result<u64, StoreError>;
+    ) -> Result<Deletion, StoreError>;
     /// Stored events per category.
     fn events_by_category(&self) -> Result<BTreeMap<String, u64>, StoreError>;
     fn batch_count(&self) -> Result<u64, StoreError>;
@@ -96,6 +105,10 @@ CREATE TABLE IF NOT EXISTS deletion_requests (
     received_at_ms INTEGER NOT NULL,
     rows_deleted INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS tombstones (
+    install TEXT PRIMARY KEY,
+    deleted_at_ms INTEGER NOT NULL
+);
 ";
 
 impl SqliteStore {
@@ -123,7 +136,16 @@ impl SqliteStore {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Every deletion request applied, oldest first: the record that they were honoured.
+    /// Installs whose data was deleted on proof.
+    pub fn tombstone_count(&self) -> Result<u64, StoreError> {
+        let count: i64 = self
+            .db()
+            .query_row("SELECT COUNT(*) FROM tombstones", [], |row| row.get(0))?;
+        Ok(count as u64)
+    }
+
+    /// Every deletion that deleted something, oldest first: the record that requests were
+    /// honoured (the pseudonyms deleted, never a token).
     pub fn deletion_log(&self) -> Result<Vec<serde_json::Value>, StoreError> {
         let db = self.db();
         let mut query = db.prepare(
@@ -166,6 +188,18 @@ impl Store for SqliteStore {
         let mut db = self.db();
         let tx = db.transaction()?;
         let meta = &opened.batch.meta;
+        if let Some(install) = &meta.install {
+            let deleted = tx
+                .query_row(
+                    "SELECT 1 FROM tombstones WHERE install = ?1",
+                    [install],
+                    |_| Ok(()),
+                )
+                .optional()?;
+            if deleted.is_some() {
+                return Ok(Inserted::Deleted);
+            }
+        }
         let inserted = tx.execute(
             "INSERT OR IGNORE INTO batches VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
@@ -190,7 +224,7 @@ impl Store for SqliteStore {
                 insert.execute(params![
                     opened.batch_id,
                     meta.install,
-                    event.name,
+                    &*event.name,
                     event.category.name(),
                     basis_name(event.basis),
                     int(event.recorded_at_ms),
@@ -202,29 +236,55 @@ impl Store for SqliteStore {
         Ok(Inserted::New)
     }
 
+    fn contains_batch(&self, batch_id: &str) -> Result<bool, StoreError> {
+        let found = self
+            .db()
+            .query_row(
+                "SELECT 1 FROM batches WHERE batch_id = ?1",
+                [batch_id],
+                |_| Ok(()),
+            )
+            .optional()?;
+        Ok(found.is_some())
+    }
+
     fn delete_installs(
         &self,
-        request: &DeletionRequest,
+        installs: &[String],
+        requested_at_ms: u64,
         received_at_ms: u64,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Deletion, StoreError> {
         let mut db = self.db();
         let tx = db.transaction()?;
-        let mut deleted = 0u64;
-        for install in &request.install_pseudonyms {
-            deleted += tx.execute("DELETE FROM events WHERE install = ?1", [install])? as u64;
-            deleted += tx.execute("DELETE FROM batches WHERE install = ?1", [install])? as u64;
+        let mut deletion = Deletion::default();
+        for install in installs {
+            let rows = tx.execute("DELETE FROM events WHERE install = ?1", [install])? as u64
+                + tx.execute("DELETE FROM batches WHERE install = ?1", [install])? as u64;
+            if rows == 0 {
+                continue;
+            }
+            // Only installs that had data: a proof costs its sender nothing to make, so
+            // tombstones for pseudonyms that never sent anything would grow without limit.
+            tx.execute(
+                "INSERT OR IGNORE INTO tombstones VALUES (?1, ?2)",
+                params![install, int(received_at_ms)],
+            )?;
+            deletion.rows_deleted += rows;
+            deletion.installs_deleted.push(install.clone());
         }
-        tx.execute(
-            "INSERT INTO deletion_requests VALUES (?1, ?2, ?3, ?4)",
-            params![
-                json(&request.install_pseudonyms)?,
-                int(request.requested_at_ms),
-                int(received_at_ms),
-                int(deleted)
-            ],
-        )?;
+        if !deletion.installs_deleted.is_empty() {
+            tx.execute(
+                "INSERT INTO deletion_requests VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    json(&deletion.installs_deleted)?,
+                    int(requested_at_ms),
+                    int(received_at_ms),
+                    int(deletion.rows_deleted)
+                ],
+            )?;
+        }
         tx.commit()?;
-        Ok(deleted)
+        Ok(deletion)
     }
 
     fn events_by_category(&self) -> Result<BTreeMap<String, u64>, StoreError> {
@@ -309,6 +369,7 @@ mod tests {
 
     const A: &str = "p1_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     const B: &str = "p1_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    const C: &str = "p1_cccccccccccccccccccccccccccccccc";
 
     #[test]
     fn a_batch_is_stored_once_with_its_events_as_sent() {
@@ -328,7 +389,7 @@ mod tests {
         for (row, event) in stored.iter().zip(&first.batch.events) {
             assert_eq!(row["batch_id"], first.batch_id.as_str());
             assert_eq!(row["install"], A);
-            assert_eq!(row["name"], event.name.as_str());
+            assert_eq!(row["name"], &*event.name);
             assert_eq!(row["category"], event.category.name());
             assert_eq!(row["basis"], serde_json::to_value(event.basis).unwrap());
             assert_eq!(row["recorded_at_ms"], event.recorded_at_ms);
@@ -360,17 +421,20 @@ mod tests {
     }
 
     #[test]
-    fn a_deletion_takes_only_the_named_installs_and_is_recorded() {
+    fn a_deletion_takes_those_installs_keeps_tombstones_and_is_recorded() {
         let tmp = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&tmp.path().join("ingest.sqlite3")).unwrap();
         store.insert(&opened(1, 10, A), 1).unwrap();
         store.insert(&opened(2, 12, A), 1).unwrap();
         store.insert(&opened(3, 7, B), 1).unwrap();
-        let request = DeletionRequest {
-            install_pseudonyms: vec![A.into(), "p1_cccccccccccccccccccccccccccccccc".into()],
-            requested_at_ms: 99,
-        };
-        assert_eq!(store.delete_installs(&request, 100).unwrap(), 10 + 12 + 2);
+        assert!(store.contains_batch(&format!("{:032x}", 3)).unwrap());
+        assert!(!store.contains_batch(&format!("{:032x}", 5)).unwrap());
+
+        let done = store
+            .delete_installs(&[A.into(), C.into()], 99, 100)
+            .unwrap();
+        assert_eq!(done.installs_deleted, vec![A.to_owned()]);
+        assert_eq!(done.rows_deleted, 10 + 12 + 2);
         assert_eq!(store.batch_count().unwrap(), 1);
         let events = store.events().unwrap();
         assert_eq!(events.len(), 7);
@@ -379,11 +443,24 @@ mod tests {
         assert_eq!(
             store.deletion_log().unwrap(),
             vec![serde_json::json!({
-                "install_pseudonyms": [A, "p1_cccccccccccccccccccccccccccccccc"],
+                "install_pseudonyms": [A],
                 "requested_at_ms": 99, "received_at_ms": 100, "rows_deleted": 24,
             })]
         );
-        assert_eq!(store.delete_installs(&request, 101).unwrap(), 0);
+        // C sent nothing: no tombstone, nothing recorded for it.
+        assert_eq!(store.tombstone_count().unwrap(), 1);
+        // A replay of a deleted install's batch is refused, and so is a batch never stored.
+        assert_eq!(
+            store.insert(&opened(1, 10, A), 101).unwrap(),
+            Inserted::Deleted
+        );
+        assert_eq!(
+            store.insert(&opened(9, 10, A), 101).unwrap(),
+            Inserted::Deleted
+        );
+        // Asking again deletes nothing and records nothing.
+        let again = store.delete_installs(&[A.into()], 99, 102).unwrap();
+        assert_eq!(again, Deletion::default());
         drop(store);
         let reopened = SqliteStore::open(&tmp.path().join("ingest.sqlite3")).unwrap();
         assert_eq!(
@@ -391,6 +468,7 @@ mod tests {
             1,
             "the file keeps what was stored"
         );
-        assert_eq!(reopened.deletion_log().unwrap().len(), 2);
+        assert_eq!(reopened.tombstone_count().unwrap(), 1);
+        assert_eq!(reopened.deletion_log().unwrap().len(), 1);
     }
 }

@@ -1,62 +1,241 @@
-//! The collector's check that what arrived was minimized. A batch still holding raw personal
-//! data (an email, a full IP address, an unhashed identifier) is refused with a reason, so a
-//! misconfigured or tampered client cannot quietly fill the store with it.
+//! The collector's check that what arrived was minimized and is what a device sends. A batch
+//! still holding raw personal data (an email, a full IP address, an unhashed identifier), or
+//! one no device could have made, is refused with a reason, so a misconfigured or tampered
+//! client cannot quietly fill the store with it.
 //!
-//! The rules are the device's own: every text goes through the same scrubber the device runs,
-//! and any finding refuses the batch, except IP addresses already generalized (IPv4 to the
-//! /24, IPv6 to the /48), which is what minimization makes of an IP.
+//! The rules are the device's own: every text (names, keys, values, device context, `app_id`,
+//! `sdk_version`) goes through the same scrubber the device runs, and any finding refuses the
+//! batch, except IP addresses already generalized (IPv4 to the /24, IPv6 to the /48), which is
+//! what minimization makes of an IP. Every whole number, and the integer part of every double,
+//! is checked as the device checks numbers it keeps (see `docs/privacy-table.md`), except the
+//! powers of two storage and memory buckets are generalized to, which identify no one.
+//! Non-finite doubles and impossible coordinates are refused (the device never records them),
+//! and so is a batch created outside the freshness window or one that would write more than
+//! its share of the store.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use modicum_core::wire::{Batch, WireValue};
+use modicum_core::{check_app_id, identifier_in_number, Families};
 
 use crate::Rejection;
 
-/// Refuses `batch` with [`Rejection::NotMinimized`] naming where, and what kind of, personal
-/// data it found. The reason never repeats the offending text.
-pub fn verify(batch: &Batch) -> Result<(), Rejection> {
-    if let Some(install) = &batch.meta.install {
+/// What a batch is held to beside minimization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// The server's clock.
+    pub now_ms: u64,
+    /// How old `created_at` may be, and how far in the future.
+    pub max_age_ms: u64,
+    pub max_skew_ms: u64,
+    /// The most bytes the batch may write (see [`stored_bytes`]).
+    pub max_stored: usize,
+}
+
+impl Rules {
+    /// Rules no batch made in `[now - max_age, now + skew]` breaks, storing anything.
+    pub fn at(now_ms: u64) -> Rules {
+        Rules {
+            now_ms,
+            max_age_ms: 90 * 86_400_000,
+            max_skew_ms: 86_400_000,
+            max_stored: usize::MAX,
+        }
+    }
+}
+
+/// The longest `sdk_version` kept: a name and a version, never free text.
+const MAX_SDK_VERSION: usize = 64;
+
+/// Refuses `batch` with the [`Rejection`] naming where, and what, it found. The reason never
+/// repeats the offending text.
+pub fn verify(batch: &Batch, rules: &Rules) -> Result<(), Rejection> {
+    let meta = &batch.meta;
+    let oldest = rules.now_ms.saturating_sub(rules.max_age_ms);
+    let newest = rules.now_ms.saturating_add(rules.max_skew_ms);
+    if !(oldest..=newest).contains(&meta.created_at_ms) {
+        return Err(Rejection::stale(format!(
+            "created_at {} ms is outside the window the server keeps ({oldest} to {newest})",
+            meta.created_at_ms
+        )));
+    }
+    let stored = stored_bytes(batch);
+    if stored > rules.max_stored {
+        return Err(Rejection::too_large(format!(
+            "the batch would store {stored} bytes (at most {})",
+            rules.max_stored
+        )));
+    }
+    if let Err(why) = check_app_id(&meta.app_id) {
+        return Err(Rejection::not_minimized(format!(
+            "meta.app_id is not an app id: it {why}"
+        )));
+    }
+    if meta.sdk_version.len() > MAX_SDK_VERSION
+        || !meta
+            .sdk_version
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"./_+-".contains(&b))
+    {
+        return Err(Rejection::not_minimized(format!(
+            "meta.sdk_version is not a version: at most {MAX_SDK_VERSION} letters, digits and ./_+-"
+        )));
+    }
+    let mut texts = Texts::default();
+    for (field, text) in [("app_id", &meta.app_id), ("sdk_version", &meta.sdk_version)] {
+        if let Some(kind) = finding(text) {
+            return Err(Rejection::not_minimized(format!(
+                "meta.{field} holds a raw {kind}"
+            )));
+        }
+    }
+    if let Some(install) = &meta.install {
         if !is_pseudonym(install) {
             return Err(Rejection::not_minimized(
                 "meta.install is not a pseudonym (p1_ and 32 lowercase hex digits)",
             ));
         }
     }
-    for (key, value) in &batch.meta.device {
+    for (key, value) in &meta.device {
         if let Some(kind) = finding(key) {
             return Err(Rejection::not_minimized(format!(
                 "meta.device: a property name holds a raw {kind}"
             )));
         }
-        if let Some(kind) = value_finding(value) {
-            return Err(Rejection::not_minimized(format!(
-                "meta.device, property {key:?}: a raw {kind}"
-            )));
-        }
+        value_check(value, &mut texts)
+            .map_err(|e| e.at(&format!("meta.device, property {key:?}")))?;
     }
     for (index, event) in batch.events.iter().enumerate() {
         // Names and property names are free text too: a developer can put anything there.
-        if let Some(kind) = finding(&event.name) {
+        if let Some(kind) = texts.finding(&event.name) {
             return Err(Rejection::not_minimized(format!(
                 "event {index}: its name holds a raw {kind}"
             )));
         }
         for (key, value) in &event.properties {
-            if let Some(kind) = finding(key) {
+            if let Some(kind) = texts.finding(key) {
                 return Err(Rejection::not_minimized(format!(
                     "event {index} ({}): a property name holds a raw {kind}",
                     event.name
                 )));
             }
-            if let Some(kind) = value_finding(value) {
-                return Err(Rejection::not_minimized(format!(
-                    "event {index} ({}), property {key:?}: a raw {kind}",
-                    event.name
-                )));
-            }
+            value_check(value, &mut texts)
+                .map_err(|e| e.at(&format!("event {index} ({}), property {key:?}", event.name)))?;
         }
     }
     Ok(())
+}
+
+/// What storing `batch` writes, near enough: each event's name, keys and values as the store
+/// writes them (JSON), and a row's fixed columns. A batch whose events all point at one long
+/// string is small on the wire and large here.
+pub fn stored_bytes(batch: &Batch) -> usize {
+    // batch id, install, category, basis, time and the JSON punctuation around them.
+    const ROW: usize = 96;
+    let mut json_len: HashMap<*const u8, usize> = HashMap::new();
+    let mut text = |s: &Arc<str>| {
+        *json_len
+            .entry(s.as_ptr())
+            .or_insert_with(|| serde_json::to_string(&**s).map_or(s.len() * 6, |j| j.len()))
+    };
+    let mut total = 0usize;
+    for event in &batch.events {
+        total = total.saturating_add(ROW + text(&event.name));
+        for (key, value) in &event.properties {
+            let value_len = match value {
+                WireValue::Text(t) => text(t),
+                WireValue::Location { .. } => 48,
+                _ => 24,
+            };
+            total = total.saturating_add(text(key) + 1 + value_len + 1);
+        }
+    }
+    total
+}
+
+/// Where a value failed, before the caller says whose value it was.
+enum ValueFault {
+    Raw(&'static str),
+    Number(&'static str),
+    Impossible(&'static str),
+}
+
+impl ValueFault {
+    fn at(self, place: &str) -> Rejection {
+        match self {
+            ValueFault::Raw(kind) => Rejection::not_minimized(format!("{place}: a raw {kind}")),
+            ValueFault::Number(kind) => {
+                Rejection::not_minimized(format!("{place}: a number whose digits are a {kind}"))
+            }
+            ValueFault::Impossible(what) => Rejection::malformed(format!("{place}: {what}")),
+        }
+    }
+}
+
+fn value_check(value: &WireValue, texts: &mut Texts) -> Result<(), ValueFault> {
+    match value {
+        WireValue::Text(text) => match texts.finding(text) {
+            Some(kind) => Err(ValueFault::Raw(kind)),
+            None => Ok(()),
+        },
+        WireValue::Int(i) => number(i.unsigned_abs(), true),
+        WireValue::Double(d) if !d.is_finite() => {
+            Err(ValueFault::Impossible("a number that is not finite"))
+        }
+        WireValue::Double(d) => match integer_part(*d) {
+            Some(whole) => number(whole, false),
+            None => Ok(()),
+        },
+        WireValue::Location { lat, lon } => {
+            let possible = lat.is_finite()
+                && lon.is_finite()
+                && (-90.0..=90.0).contains(lat)
+                && (-180.0..=180.0).contains(lon);
+            if possible {
+                Ok(())
+            } else {
+                Err(ValueFault::Impossible("a location off the globe"))
+            }
+        }
+        WireValue::Bool(_) => Ok(()),
+    }
+}
+
+/// The device's rule for numbers it keeps: digits that are an identifier with a check digit
+/// are not kept. A power of two is what a storage or memory size is generalized to.
+fn number(n: u64, whole: bool) -> Result<(), ValueFault> {
+    if whole && n.is_power_of_two() {
+        return Ok(());
+    }
+    match identifier_in_number(n, Families::ALL) {
+        Some(kind) => Err(ValueFault::Number(kind.name())),
+        None => Ok(()),
+    }
+}
+
+/// The integer digits of a finite double, when they fit a `u64` (the device reads the same).
+fn integer_part(d: f64) -> Option<u64> {
+    let whole = d.abs().trunc();
+    // 2^64: every smaller whole double converts exactly.
+    (d.is_finite() && whole < 18_446_744_073_709_551_616.0).then_some(whole as u64)
+}
+
+/// Each distinct string of a batch scrubbed once: a decoded batch shares its strings, so a
+/// string every event refers to costs one scan, not one per event.
+#[derive(Default)]
+struct Texts {
+    seen: HashMap<*const u8, Option<&'static str>>,
+}
+
+impl Texts {
+    fn finding(&mut self, text: &Arc<str>) -> Option<&'static str> {
+        *self
+            .seen
+            .entry(text.as_ptr())
+            .or_insert_with(|| finding(text))
+    }
 }
 
 /// `p1_` and 32 lowercase hex digits: what the device's pseudonymizer makes.
@@ -64,13 +243,6 @@ pub fn is_pseudonym(text: &str) -> bool {
     text.strip_prefix("p1_").is_some_and(|hex| {
         hex.len() == 32 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     })
-}
-
-fn value_finding(value: &WireValue) -> Option<&'static str> {
-    match value {
-        WireValue::Text(text) => finding(text),
-        _ => None,
-    }
 }
 
 /// The kind of the first raw personal data in `text`, if any.
@@ -198,16 +370,20 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(finding(text), expected, "{text:?}");
         }
-        assert_eq!(value_finding(&WireValue::Int(4_111_111_111_111_111)), None);
         assert!(!is_pseudonym("p1_0123"));
         assert!(!is_pseudonym("p1_0123456789ABCDEF0123456789abcdef"));
         assert!(!is_pseudonym("p2_0123456789abcdef0123456789abcdef"));
     }
 
+    /// Verified on the day the batch was made.
+    fn check(batch: &Batch) -> Result<(), Rejection> {
+        verify(batch, &Rules::at(batch.meta.created_at_ms))
+    }
+
     #[test]
     fn a_sample_session_passes_and_each_leak_is_located() {
         for seed in 0..20 {
-            assert_eq!(verify(&sample::session(seed, 100)), Ok(()), "seed {seed}");
+            assert_eq!(check(&sample::session(seed, 100)), Ok(()), "seed {seed}");
         }
         let clean = sample::session(9, 60);
 
@@ -215,7 +391,7 @@ mod tests {
         leaky.events[7]
             .properties
             .insert("note".into(), WireValue::Text("mail bo@example.com".into()));
-        let Err(Rejection::NotMinimized { reason }) = verify(&leaky) else {
+        let Err(Rejection::NotMinimized { reason }) = check(&leaky) else {
             panic!("a raw email passed");
         };
         assert!(reason.starts_with("event 7 ("), "{reason}");
@@ -231,26 +407,165 @@ mod tests {
         let mut device = clean.clone();
         device.meta.device = BTreeMap::from([("ip".into(), WireValue::Text("10.1.2.3".into()))]);
         assert_eq!(
-            verify(&device),
+            check(&device),
             Err(Rejection::not_minimized(
                 "meta.device, property \"ip\": a raw ip"
             ))
         );
         device.meta.device = BTreeMap::from([("ip".into(), WireValue::Text("10.1.2.0/24".into()))]);
-        assert_eq!(verify(&device), Ok(()));
+        assert_eq!(check(&device), Ok(()));
 
         let mut key = clean.clone();
         key.events[0]
             .properties
             .insert("bo@example.com".into(), WireValue::Bool(true));
-        let reason = verify(&key).unwrap_err().to_string();
+        let reason = check(&key).unwrap_err().to_string();
         assert!(reason.contains("event 0") && reason.contains("property name holds a raw email"));
         assert!(!reason.contains("bo@example.com"));
 
         let mut install = clean;
         install.meta.install = Some("6f1c2a9e-3b7d-4c1e-9a2b-5d8e7f6a1b2c".into());
-        assert_eq!(verify(&install).unwrap_err().kind(), "not_minimized");
+        assert_eq!(check(&install).unwrap_err().kind(), "not_minimized");
         install.meta.install = None;
-        assert_eq!(verify(&install), Ok(()));
+        assert_eq!(check(&install), Ok(()));
+    }
+
+    #[test]
+    fn numbers_follow_the_devices_rule_and_impossible_values_are_refused() {
+        let clean = sample::session(2, 10);
+        let with = |value: WireValue| {
+            let mut batch = clean.clone();
+            batch.events[3].properties.insert("n".into(), value);
+            check(&batch).map_err(|e| (e.kind(), e.to_string()))
+        };
+        for fine in [
+            WireValue::Int(42),
+            WireValue::Int(1_795_359_940_000),
+            WireValue::Int(-7),
+            // 2^37 reads as a My Number, but it is what 128 GB of storage generalizes to.
+            WireValue::Int(137_438_953_472),
+            WireValue::Double(4.5),
+            WireValue::Double(-0.0),
+            WireValue::Location {
+                lat: 31.23,
+                lon: 121.47,
+            },
+        ] {
+            assert_eq!(with(fine.clone()), Ok(()), "{fine:?}");
+        }
+        for (raw, kind) in [
+            (WireValue::Int(4_111_111_111_111_111), "card"),
+            (WireValue::Int(490_154_203_237_518), "imei"),
+            (WireValue::Int(-490_154_203_237_518), "imei"),
+            (WireValue::Double(490_154_203_237_518.25), "imei"),
+        ] {
+            let (refused, reason) = with(raw.clone()).unwrap_err();
+            assert_eq!(refused, "not_minimized", "{raw:?}");
+            assert!(reason.contains(&format!("digits are a {kind}")), "{reason}");
+            assert!(
+                reason.contains("event 3") && !reason.contains("490154"),
+                "{reason}"
+            );
+        }
+        for impossible in [
+            WireValue::Double(f64::NAN),
+            WireValue::Double(f64::INFINITY),
+            WireValue::Double(f64::NEG_INFINITY),
+            WireValue::Location {
+                lat: f64::NAN,
+                lon: 0.0,
+            },
+            WireValue::Location {
+                lat: 91.0,
+                lon: 0.0,
+            },
+            WireValue::Location {
+                lat: 0.0,
+                lon: -180.5,
+            },
+        ] {
+            assert_eq!(
+                with(impossible.clone()).unwrap_err().0,
+                "malformed",
+                "{impossible:?}"
+            );
+        }
+        let mut device = clean.clone();
+        device
+            .meta
+            .device
+            .insert("imei".into(), WireValue::Int(490_154_203_237_518));
+        assert_eq!(check(&device).unwrap_err().kind(), "not_minimized");
+    }
+
+    #[test]
+    fn every_meta_field_is_held_to_what_a_device_sends() {
+        let clean = sample::session(3, 10);
+        let refused = |tweak: &dyn Fn(&mut Batch)| {
+            let mut batch = clean.clone();
+            tweak(&mut batch);
+            check(&batch).unwrap_err().kind()
+        };
+        assert_eq!(
+            refused(&|b| b.meta.app_id = "bo@example.com".into()),
+            "not_minimized"
+        );
+        assert_eq!(refused(&|b| b.meta.app_id = String::new()), "not_minimized");
+        assert_eq!(
+            refused(&|b| b.meta.sdk_version = "sdk bo@example.com".into()),
+            "not_minimized"
+        );
+        assert_eq!(
+            refused(&|b| b.meta.sdk_version = "15900001111".into()),
+            "not_minimized"
+        );
+        assert_eq!(
+            refused(&|b| b.meta.sdk_version = "v".repeat(65)),
+            "not_minimized"
+        );
+        assert_eq!(
+            refused(&|b| b.meta.install = Some("p1_ABCDEF".into())),
+            "not_minimized"
+        );
+        let mut anonymous = clean.clone();
+        anonymous.meta.install = None;
+        assert_eq!(check(&anonymous), Ok(()));
+    }
+
+    #[test]
+    fn a_batch_outside_the_freshness_window_is_refused() {
+        let batch = sample::session(4, 5);
+        let made = batch.meta.created_at_ms;
+        let day = 86_400_000;
+        assert_eq!(verify(&batch, &Rules::at(made + 89 * day)), Ok(()));
+        assert_eq!(verify(&batch, &Rules::at(made - day)), Ok(()));
+        for now in [made + 91 * day, made - 2 * day] {
+            let refused = verify(&batch, &Rules::at(now)).unwrap_err();
+            assert_eq!((refused.kind(), refused.status()), ("stale", 422));
+        }
+        let mut epoch = batch.clone();
+        epoch.meta.created_at_ms = 0;
+        assert_eq!(
+            verify(&epoch, &Rules::at(made)).unwrap_err().kind(),
+            "stale"
+        );
+    }
+
+    #[test]
+    fn what_a_batch_would_store_is_counted_once_per_reference() {
+        let long: Arc<str> = "x".repeat(10_000).into();
+        let mut batch = sample::session(5, 100);
+        for event in &mut batch.events {
+            event
+                .properties
+                .insert("note".into(), WireValue::Text(Arc::clone(&long)));
+        }
+        let stored = stored_bytes(&batch);
+        assert!(stored > 100 * 10_000, "{stored}");
+        let mut rules = Rules::at(batch.meta.created_at_ms);
+        rules.max_stored = 500_000;
+        assert_eq!(verify(&batch, &rules).unwrap_err().kind(), "too_large");
+        rules.max_stored = stored;
+        assert_eq!(verify(&batch, &rules), Ok(()));
     }
 }

@@ -29,7 +29,7 @@ fn each_hostile_body_gets_its_status_and_the_server_keeps_serving() {
     let mut tampered = body.clone();
     tampered[HEADER_LEN + 10] ^= 0x40;
     let mut tampered_header = body.clone();
-    tampered_header[64] ^= 1; // the event count, authenticated as associated data
+    tampered_header[65] ^= 1; // the event count (20 to 21), authenticated as associated data
     let mut bad_magic = body.clone();
     bad_magic[0] = b'X';
     let stranger = seal(&KeyPair::derive(b"someone else"), &good(2, 5));

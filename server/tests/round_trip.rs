@@ -13,8 +13,8 @@ use modicum_server::keys::{read_public, KeyPair, KeyRing};
 use modicum_server::open::open_batch;
 use modicum_server::service::{self, ServerConfig};
 use modicum_server::store::{Inserted, SqliteStore, Store};
-use modicum_server::verify::verify;
-use support::{current, good, install, post, previous, seal, start};
+use modicum_server::verify::{verify, Rules};
+use support::{current, good, install, now_ms, post, previous, seal, start};
 
 /// Every kind of value, a generalized address, and a second category and basis.
 fn handmade() -> Batch {
@@ -24,7 +24,7 @@ fn handmade() -> Batch {
             app_id: "com.example.notes".into(),
             install: Some(install(77)),
             sdk_version: "modicum-ios/0.1.0".into(),
-            created_at_ms: 1_795_300_000_000,
+            created_at_ms: now_ms(),
             device: BTreeMap::from([
                 ("os".into(), text("iOS")),
                 ("network".into(), text("198.51.100.0/24")),
@@ -77,7 +77,7 @@ fn assert_stored(store: &SqliteStore, batch_id: &str, batch: &Batch) {
             row["install"],
             serde_json::to_value(&batch.meta.install).unwrap()
         );
-        assert_eq!(row["name"], event.name.as_str());
+        assert_eq!(row["name"], &*event.name);
         assert_eq!(row["category"], event.category.name());
         assert_eq!(row["basis"], serde_json::to_value(event.basis).unwrap());
         assert_eq!(row["recorded_at_ms"], event.recorded_at_ms);
@@ -114,7 +114,7 @@ fn through_the_library_with_keys_from_files() {
         let opened = open_batch(&ring, &sealed.bytes, Limits::default()).unwrap();
         assert_eq!(opened.batch, batch);
         assert_eq!(opened.batch_id, sealed.id.to_string());
-        assert_eq!(verify(&opened.batch), Ok(()));
+        assert_eq!(verify(&opened.batch, &Rules::at(now_ms())), Ok(()));
         assert_eq!(store.insert(&opened, 10).unwrap(), Inserted::New);
         assert_eq!(store.insert(&opened, 11).unwrap(), Inserted::Duplicate);
         assert_stored(&store, &opened.batch_id, &batch);

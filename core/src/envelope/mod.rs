@@ -143,9 +143,33 @@ pub fn reopen(opening: &OpeningKey, sealed: &[u8]) -> Result<Vec<u8>, EnvelopeEr
     )
 }
 
+/// What a sealed envelope carries: its HPKE `info` names it, so one kind can never be opened
+/// as the other (a deletion request replayed as a batch, say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A batch of events (`/v1/batches`).
+    Batch,
+    /// A deletion request with its proofs of ownership (`/v1/deletions`).
+    Deletion,
+}
+
+impl Purpose {
+    fn label(self) -> &'static [u8] {
+        match self {
+            Purpose::Batch => b"modicum/batch/v1",
+            Purpose::Deletion => b"modicum/deletion/v1",
+        }
+    }
+}
+
 /// The HPKE `info` for a batch: binds the key schedule to the key and the batch.
 pub fn info(key_id: KeyId, batch_id: BatchId) -> Vec<u8> {
-    [&b"modicum/batch/v1"[..], &key_id.0, &batch_id.0].concat()
+    info_for(Purpose::Batch, key_id, batch_id)
+}
+
+/// The HPKE `info` for an envelope of `purpose`.
+pub fn info_for(purpose: Purpose, key_id: KeyId, id: BatchId) -> Vec<u8> {
+    [purpose.label(), &key_id.0, &id.0].concat()
 }
 
 /// Seals `payload` (the compressed batch) to `key` with a fresh ephemeral key and batch id.
@@ -156,22 +180,45 @@ pub fn seal(
     event_count: u32,
     created_at_ms: u64,
 ) -> Result<SealedBatch, EnvelopeError> {
-    let rng = SystemRandom::new();
-    let mut batch_id = [0u8; 16];
-    rng.fill(&mut batch_id).map_err(|_| EnvelopeError::Random)?;
-    seal_with(
-        &rng,
+    seal_for(
+        Purpose::Batch,
         key,
         aead,
-        BatchId(batch_id),
         payload,
         event_count,
         created_at_ms,
     )
 }
 
+/// [`seal`] for an envelope of `purpose`; `count` is what the header declares it holds (a
+/// batch's events, a deletion request's proofs).
+pub fn seal_for(
+    purpose: Purpose,
+    key: &CollectorKey,
+    aead: Aead,
+    payload: &[u8],
+    count: u32,
+    created_at_ms: u64,
+) -> Result<SealedBatch, EnvelopeError> {
+    let rng = SystemRandom::new();
+    let mut batch_id = [0u8; 16];
+    rng.fill(&mut batch_id).map_err(|_| EnvelopeError::Random)?;
+    seal_with(
+        &rng,
+        purpose,
+        key,
+        aead,
+        BatchId(batch_id),
+        payload,
+        count,
+        created_at_ms,
+    )
+}
+
+#[allow(clippy::too_many_arguments)] // one private function; each argument is a field it seals
 fn seal_with(
     rng: &dyn SecureRandom,
+    purpose: Purpose,
     key: &CollectorKey,
     aead: Aead,
     batch_id: BatchId,
@@ -192,7 +239,11 @@ fn seal_with(
         ciphertext_len,
     };
     let head = header.to_bytes();
-    let context = hpke::key_schedule(aead, &encapsulated.shared_secret, &info(key.id(), batch_id))?;
+    let context = hpke::key_schedule(
+        aead,
+        &encapsulated.shared_secret,
+        &info_for(purpose, key.id(), batch_id),
+    )?;
     let ciphertext = context.seal(0, &head, payload)?;
     let mut bytes = Vec::with_capacity(HEADER_LEN + ciphertext.len());
     bytes.extend_from_slice(&head);

@@ -330,7 +330,13 @@ impl Shared {
         };
         let (minimized, _) = crate::minimize::minimize(info.to_event(), &cx);
         minimized
-            .map(|m| crate::wire::WireEvent::from(&m).properties)
+            .map(|m| {
+                crate::wire::WireEvent::from(&m)
+                    .properties
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }

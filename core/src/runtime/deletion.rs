@@ -4,6 +4,11 @@
 //! A request goes to every region that received data from this install (see
 //! [`super::regions`]), one region at a time; its file lists the regions it has still to reach
 //! and is removed once the last one confirmed.
+//!
+//! The file also holds a proof per pseudonym (see [`crate::transform::DeletionToken`]),
+//! computed before the erasure replaces the install secret that makes them: the request is
+//! sealed with them at each hand-out (see [`crate::wire::encode_deletion`]). They never leave
+//! the device any other way, and are gone with the file.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -11,6 +16,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::storage::{remove_if_present, write_atomic, Storage};
+use crate::transform::DeletionToken;
+use crate::wire::Proof;
 
 /// Asks the collector to delete everything stored under these install pseudonyms. It names
 /// nothing else: no identifier, no event.
@@ -25,15 +32,21 @@ pub struct DeletionRequest {
 pub(super) struct Queued {
     pub path: PathBuf,
     pub request: DeletionRequest,
+    /// A proof for each of `request.install_pseudonyms`; empty for a request queued before
+    /// proofs were made (no collector honours it, so it is removed at its next hand-out).
+    pub proofs: Vec<Proof>,
     /// `None` for a request queued before regions were recorded: it goes where batches go.
     pub regions: Option<Vec<String>>,
 }
 
-/// The file's content: the request as sent, and the regions left (never sent).
+/// The file's content: the request, its proofs and the regions left.
 #[derive(Serialize, Deserialize)]
 struct File {
     #[serde(flatten)]
     request: DeletionRequest,
+    /// Each pseudonym's token, hex.
+    #[serde(default)]
+    tokens: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     regions: Option<Vec<String>>,
 }
@@ -42,27 +55,33 @@ pub fn dir(storage: &Path) -> PathBuf {
     storage.join("deletion")
 }
 
-/// Writes `request` for `regions` atomically.
+/// Writes `request`, with a proof for each of its pseudonyms, for `regions` atomically.
 pub(super) fn queue(
     storage: &dyn Storage,
     storage_dir: &Path,
     request: &DeletionRequest,
+    proofs: &[Proof],
     regions: Vec<String>,
 ) -> io::Result<()> {
     let dir = dir(storage_dir);
     storage.create_dir_all(&dir)?;
     let path = dir.join(format!("request-{}.json", request.requested_at_ms));
-    write(storage, &path, request, Some(regions))
+    write(storage, &path, request, proofs, Some(regions))
 }
 
 fn write(
     storage: &dyn Storage,
     path: &Path,
     request: &DeletionRequest,
+    proofs: &[Proof],
     regions: Option<Vec<String>>,
 ) -> io::Result<()> {
     let file = File {
         request: request.clone(),
+        tokens: proofs
+            .iter()
+            .map(|p| p.token.to_hex_for_request())
+            .collect(),
         regions,
     };
     write_atomic(
@@ -92,15 +111,36 @@ pub(super) fn queued(storage: &dyn Storage, storage_dir: &Path) -> Vec<Queued> {
         .filter_map(|name| {
             let path = dir.join(name);
             let file: File = serde_json::from_slice(&storage.read(&path).ok()?).ok()?;
+            let proofs = proofs(&file);
             Some(Queued {
                 path,
                 request: file.request,
+                proofs,
                 regions: file.regions,
             })
         })
         .collect();
     requests.sort_by_key(|q| q.request.requested_at_ms);
     requests
+}
+
+/// The file's proofs, pseudonym by pseudonym; none unless every token reads back.
+fn proofs(file: &File) -> Vec<Proof> {
+    let pseudonyms = &file.request.install_pseudonyms;
+    if file.tokens.len() != pseudonyms.len() {
+        return Vec::new();
+    }
+    pseudonyms
+        .iter()
+        .zip(&file.tokens)
+        .map(|(pseudonym, token)| {
+            Some(Proof {
+                install_pseudonym: pseudonym.clone(),
+                token: DeletionToken::from_hex(token)?,
+            })
+        })
+        .collect::<Option<_>>()
+        .unwrap_or_default()
 }
 
 /// Records that `region` confirmed `queued`: the file is rewritten without it, or removed
@@ -114,8 +154,19 @@ pub(super) fn delivered(storage: &dyn Storage, queued: &Queued, region: &str) ->
         .cloned()
         .collect();
     if left.is_empty() {
-        remove_if_present(storage, &queued.path)?;
-        return queued.path.parent().map_or(Ok(()), |d| storage.sync_dir(d));
+        return discard(storage, queued);
     }
-    write(storage, &queued.path, &queued.request, Some(left))
+    write(
+        storage,
+        &queued.path,
+        &queued.request,
+        &queued.proofs,
+        Some(left),
+    )
+}
+
+/// Removes `queued` whatever regions it had left: a request that can never be honoured.
+pub(super) fn discard(storage: &dyn Storage, queued: &Queued) -> io::Result<()> {
+    remove_if_present(storage, &queued.path)?;
+    queued.path.parent().map_or(Ok(()), |d| storage.sync_dir(d))
 }

@@ -15,6 +15,7 @@ use super::{deletion, DeletionRequest, INSTALL_SECRET_NAME};
 use crate::journal::{DataKey, DATA_KEY_NAME};
 use crate::storage::{read_if_present, remove_if_present, write_atomic};
 use crate::transform::{InstallSecret, Pseudonymizer};
+use crate::wire::Proof;
 use crate::Consent;
 
 /// Says an erasure is under way, and since when; it names nothing else.
@@ -65,15 +66,26 @@ impl Worker {
             None => {
                 let window =
                     u64::try_from(self.shared.config.retention.as_millis()).unwrap_or(u64::MAX);
+                // The proofs need the secret that is replaced below: made and saved first.
+                let proofs: Vec<Proof> = self
+                    .pseudonymizer
+                    .deletion_tokens_since(requested_at_ms, window)
+                    .into_iter()
+                    .map(|token| Proof {
+                        install_pseudonym: token.pseudonym(),
+                        token,
+                    })
+                    .collect();
                 let request = DeletionRequest {
-                    install_pseudonyms: self
-                        .pseudonymizer
-                        .install_pseudonyms_since(requested_at_ms, window),
+                    install_pseudonyms: proofs
+                        .iter()
+                        .map(|p| p.install_pseudonym.clone())
+                        .collect(),
                     requested_at_ms,
                 };
                 let regions = self.reached.regions();
                 if !regions.is_empty() {
-                    deletion::queue(storage, dir, &request, regions)?;
+                    deletion::queue(storage, dir, &request, &proofs, regions)?;
                 }
                 request
             }

@@ -14,14 +14,14 @@ use super::ledger::Entry;
 use super::regions::Reached;
 use super::Shared;
 use crate::consent::Category;
-use crate::envelope::{self, Aead, Header, OpeningKey};
+use crate::envelope::{self, Aead, CollectorKey, Header, OpeningKey, Purpose};
 use crate::journal::Journal;
 use crate::outbox::{Outbox, OutboxEntry, Sealed};
 use crate::upload::{
     Backoff, Hold, NextUpload, Route, UploadOutcome, UploadRequest, Verdict, WaitReason,
     BATCHES_PATH, DELETIONS_PATH,
 };
-use crate::wire::{self, Batch, Limits};
+use crate::wire::{self, encode_deletion, Batch, DeletionPayload, Limits};
 
 /// What an outcome did, for the push helper's report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -98,21 +98,29 @@ impl Uploads {
         // Deletion requests go first, to every region that received data, whatever the
         // consent, route, battery or network cost.
         for queued in deletions {
-            let Some(endpoint) = deletion_endpoint(config, &queued) else {
+            if queued.proofs.is_empty() {
+                // Queued before requests carried proofs: no collector honours it now, and the
+                // secret that would prove it is gone.
+                deletion::discard(storage, &queued)?;
+                continue;
+            }
+            let (Some(endpoint), Some(key)) =
+                (deletion_endpoint(config, &queued), &shared.config.collector)
+            else {
                 continue;
             };
             let id = format!(
                 "deletion-{}-{}",
                 queued.request.requested_at_ms, endpoint.region
             );
-            let body = serde_json::to_vec(&queued.request).map_err(io::Error::other)?;
+            let body = sealed_request(key, &queued)?;
             let url = format!("{}{DELETIONS_PATH}", endpoint.url.trim_end_matches('/'));
             let region = endpoint.region.clone();
             return Ok(self.hand_out(
                 id,
                 Target::Deletion(queued, region),
                 url,
-                "application/json",
+                "application/octet-stream",
                 body,
             ));
         }
@@ -270,6 +278,28 @@ fn drop_batch(
         .ledger
         .add(entry.category, why, u64::from(entry.events));
     Ok(u64::from(entry.events))
+}
+
+/// `queued` as the collector reads it: its payload sealed to `key` as a deletion request,
+/// afresh at each hand-out (a new envelope id each time; the collector's deletion is
+/// idempotent).
+fn sealed_request(key: &CollectorKey, queued: &Queued) -> io::Result<Vec<u8>> {
+    let payload = DeletionPayload {
+        requested_at_ms: queued.request.requested_at_ms,
+        proofs: queued.proofs.clone(),
+    };
+    let bytes = encode_deletion(&payload).map_err(io::Error::other)?;
+    let count = u32::try_from(payload.proofs.len()).map_err(io::Error::other)?;
+    let sealed = envelope::seal_for(
+        Purpose::Deletion,
+        key,
+        Aead::Aes128Gcm,
+        &bytes,
+        count,
+        payload.requested_at_ms,
+    )
+    .map_err(io::Error::other)?;
+    Ok(sealed.bytes)
 }
 
 /// Where a deletion request goes next: the first of its regions that has an endpoint, or for

@@ -15,6 +15,63 @@ pub const DEFAULT_ROTATION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 const PSEUDONYM_BYTES: usize = 16;
 const PERIOD_LABEL: &[u8] = b"modicum/pseudonym/v1/period";
 const GENERATION_LABEL: &[u8] = b"modicum/pseudonym/v1/generation";
+const DELETION_LABEL: &[u8] = b"modicum/deletion/v1";
+
+/// A proof of ownership for deleting what a collector holds under one install pseudonym: the
+/// pseudonym is a hash of the token (see [`DeletionToken::pseudonym`]), so whoever can show
+/// the token made the pseudonym, and no one else can. Only the install's secret makes it (see
+/// [`Pseudonymizer::deletion_token`]). It is not printed; it leaves the device only inside a
+/// sealed deletion request.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DeletionToken([u8; 32]);
+
+impl fmt::Debug for DeletionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DeletionToken(..)")
+    }
+}
+
+impl DeletionToken {
+    /// The token as lowercase hex: for the sealed request and the device's queue only.
+    pub fn to_hex_for_request(&self) -> String {
+        hex(&self.0)
+    }
+
+    /// A token as a request carries it: 64 lowercase hex digits, or `None`.
+    pub fn from_hex(text: &str) -> Option<DeletionToken> {
+        let digit = |b: u8| match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            _ => None,
+        };
+        let bytes = text.as_bytes();
+        if bytes.len() != 64 {
+            return None;
+        }
+        let mut token = [0u8; 32];
+        for (i, pair) in bytes.chunks_exact(2).enumerate() {
+            token[i] = digit(pair[0])? << 4 | digit(pair[1])?;
+        }
+        Some(DeletionToken(token))
+    }
+
+    /// The install pseudonym this token proves: `p1_` and the first 16 bytes of the token's
+    /// SHA-256, lowercase hex. A collector checks a deletion request with this alone; finding a
+    /// token for someone else's pseudonym is finding a SHA-256 preimage.
+    pub fn pseudonym(&self) -> String {
+        let digest = ring::digest::digest(&ring::digest::SHA256, &self.0);
+        format!("p1_{}", hex(&digest.as_ref()[..PSEUDONYM_BYTES]))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(2 * bytes.len());
+    for byte in bytes {
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    out
+}
 
 /// The per-install secret pseudonyms are keyed with. It cannot be printed, cloned or
 /// serialized, and its bytes are overwritten when it is dropped; the only way out is
@@ -137,19 +194,35 @@ impl Pseudonymizer {
         self.generation
     }
 
-    /// The install's pseudonym for the period holding `now_ms`: what a batch names its sender
-    /// by, so the collector can rate-limit and honour deletion without a stable identifier.
-    pub fn install_pseudonym(&self, now_ms: u64) -> String {
-        self.pseudonym("install", "", now_ms)
+    /// The install's deletion token for the period holding `now_ms`: HMAC-SHA256 under the
+    /// install secret over `modicum/deletion/v1` and the period number (u64, big-endian). Its
+    /// hash is the install pseudonym of that period, so a collector can check a token it is
+    /// shown, and never learns one from what it stores.
+    pub fn deletion_token(&self, now_ms: u64) -> DeletionToken {
+        let mut ctx = hmac::Context::with_key(&self.root);
+        ctx.update(DELETION_LABEL);
+        ctx.update(&(now_ms / self.period_ms).to_be_bytes());
+        let mut token = [0u8; 32];
+        token.copy_from_slice(ctx.sign().as_ref());
+        DeletionToken(token)
     }
 
-    /// The install pseudonyms of the current period and of each earlier one reaching back
-    /// `window_ms`: what a deletion request carries so every stored batch can be found.
-    pub fn install_pseudonyms_since(&self, now_ms: u64, window_ms: u64) -> Vec<String> {
+    /// The install's pseudonym for the period holding `now_ms`: what a batch names its sender
+    /// by, so the collector can rate-limit, and honour deletion without a stable identifier.
+    /// It is the hash of that period's deletion token ([`DeletionToken::pseudonym`]).
+    pub fn install_pseudonym(&self, now_ms: u64) -> String {
+        self.deletion_token(now_ms).pseudonym()
+    }
+
+    /// The deletion tokens of the current period and of each earlier one reaching back
+    /// `window_ms`, newest first: what a deletion request proves, one pseudonym each.
+    pub fn deletion_tokens_since(&self, now_ms: u64, window_ms: u64) -> Vec<DeletionToken> {
         let periods = window_ms.div_ceil(self.period_ms);
-        (0..=periods)
-            .map(|k| self.install_pseudonym(now_ms.saturating_sub(k * self.period_ms)))
-            .collect()
+        let mut tokens: Vec<DeletionToken> = (0..=periods)
+            .map(|k| self.deletion_token(now_ms.saturating_sub(k * self.period_ms)))
+            .collect();
+        tokens.dedup();
+        tokens
     }
 
     fn period_key(&self, period: u64) -> hmac::Key {
@@ -192,6 +265,41 @@ mod tests {
             with([7; 32]).pseudonym("id.install", "abc", 0),
             "p1_1f4d8f8db607e2bfe8ae60cf4261913c"
         );
+    }
+
+    #[test]
+    fn a_deletion_token_and_its_pseudonym_match_an_independent_computation() {
+        // token = hmac(secret, "modicum/deletion/v1" || period as u64 BE), and the pseudonym
+        // "p1_" + sha256(token)[..16], computed with Python's hmac and hashlib modules.
+        let install = with([7; 32]);
+        let token = install.deletion_token(3 * DAY_MS + 5);
+        let hex = "53fd7441a676fd811a9079f9f28a6f9f763e8a0442b64a4618c8e0147c867639";
+        assert_eq!(token.to_hex_for_request(), hex);
+        assert_eq!(token.pseudonym(), "p1_d31fc53088830c57f7c625de4a8e8d1e");
+        assert_eq!(install.install_pseudonym(3 * DAY_MS), token.pseudonym());
+        assert_eq!(DeletionToken::from_hex(hex), Some(token));
+        assert_eq!(
+            format!("{:?}", DeletionToken::from_hex(hex)),
+            "Some(DeletionToken(..))"
+        );
+        for bad in [
+            &hex[1..],
+            &hex.to_uppercase(),
+            &format!("{}g", &hex[1..]),
+            "",
+        ] {
+            assert_eq!(DeletionToken::from_hex(bad), None, "{bad}");
+        }
+        // Another install's token for the same period is another token.
+        assert_ne!(with([8; 32]).deletion_token(0), install.deletion_token(0));
+        // One token a period in the window, newest first, each proving that period's pseudonym.
+        let tokens = install.deletion_tokens_since(10 * DAY_MS, 3 * DAY_MS);
+        let pseudonyms: Vec<String> = tokens.iter().map(DeletionToken::pseudonym).collect();
+        let expected: Vec<String> = (7..=10)
+            .rev()
+            .map(|d| install.install_pseudonym(d * DAY_MS))
+            .collect();
+        assert_eq!(pseudonyms, expected);
     }
 
     #[test]

@@ -4,6 +4,9 @@ use std::collections::BTreeSet;
 
 use rustc_hash::FxHashMap;
 
+use std::sync::Arc;
+
+use super::budget;
 use super::compress::{deflate, inflate};
 use super::layout::{Cell, Cells, Column, Group, Meta, Payload};
 use super::{
@@ -56,53 +59,150 @@ fn pack_events<E: EncodeEvent>(meta: &BatchMeta, events: &[&E]) -> Result<Vec<u8
     let payload = Payload {
         schema: SCHEMA,
         meta,
-        strings: strings.table,
+        strings: strings.table.into(),
         groups,
     };
     rmp_serde::to_vec(&payload).map_err(|e| WireError::Encode(e.to_string()))
 }
 
-/// Inflates (at most `limits.max_inflated` bytes) and decodes a payload, checking every index
-/// and length against what the payload itself declares.
+/// Inflates (at most `limits.max_inflated` bytes) and decodes a payload, checking every index,
+/// length and count against what the payload itself declares, and building at most
+/// `limits.max_built` bytes (see [`super::budget`]).
 pub fn decode(bytes: &[u8], limits: Limits) -> Result<Batch, WireError> {
+    decode_expecting(bytes, limits, None)
+}
+
+/// [`decode`], also checking that the payload holds `expected` events (the count an envelope's
+/// authenticated header declares) before it builds any.
+pub fn decode_expecting(
+    bytes: &[u8],
+    limits: Limits,
+    expected: Option<u32>,
+) -> Result<Batch, WireError> {
     let packed = inflate(bytes, dictionary::SCHEMA_1, limits.max_inflated)?;
-    let payload: Payload =
-        rmp_serde::from_slice(&packed).map_err(|e| WireError::Malformed(e.to_string()))?;
-    if payload.schema != SCHEMA {
+    budget::with_budget(limits.max_built, || {
+        decode_packed(&packed, limits, expected)
+    })
+}
+
+fn decode_packed(packed: &[u8], limits: Limits, expected: Option<u32>) -> Result<Batch, WireError> {
+    let too_much = WireError::TooMuchBuilt {
+        limit: limits.max_built,
+    };
+    let payload: Payload<&str> = rmp_serde::from_slice(packed).map_err(|e| {
+        let message = e.to_string();
+        if message.contains(budget::EXCEEDED) {
+            too_much.clone()
+        } else {
+            WireError::Malformed(message)
+        }
+    })?;
+    if !(1..=SCHEMA).contains(&payload.schema) {
         return Err(WireError::UnknownSchema(payload.schema));
     }
+    check_shape(&payload, limits, expected)?;
+    // Each string once: every reference to it shares it.
+    let mut table = Vec::with_capacity(payload.strings.len());
+    for s in payload.strings.iter() {
+        if s.len() > limits.max_string {
+            return Err(WireError::Malformed(format!(
+                "a string of {} bytes (at most {})",
+                s.len(),
+                limits.max_string
+            )));
+        }
+        budget::charge(s.len() + std::mem::size_of::<Arc<str>>()).map_err(|_| too_much.clone())?;
+        table.push(Arc::<str>::from(*s));
+    }
+    let text = |i: u32| {
+        table
+            .get(i as usize)
+            .cloned()
+            .ok_or_else(|| WireError::Malformed(format!("string index {i} out of range")))
+    };
+    let meta = BatchMeta {
+        app_id: text(payload.meta.app_id)?.to_string(),
+        install: payload
+            .meta
+            .install
+            .map(text)
+            .transpose()?
+            .map(|i| i.to_string()),
+        sdk_version: text(payload.meta.sdk)?.to_string(),
+        created_at_ms: payload.meta.created_at_ms,
+        device: payload
+            .meta
+            .device
+            .iter()
+            .map(|(k, v)| Ok((text(*k)?.to_string(), value(v, &text)?)))
+            .collect::<Result<_, WireError>>()?,
+    };
+    let total: usize = payload.groups.iter().map(|g| g.deltas.len()).sum();
+    // Each event once in the batch, and once more for the stable sort's scratch space.
+    budget::charge(total.saturating_mul(2 * EVENT_COST)).map_err(|_| too_much.clone())?;
+    let mut events = Vec::with_capacity(total);
+    for g in payload.groups.iter() {
+        decode_group(g, &text, &mut events).map_err(|e| match e {
+            GroupError::Wire(e) => e,
+            GroupError::Exceeded => too_much.clone(),
+        })?;
+    }
+    // Groups are stored apart; the batch reads back in time order (stable within a group).
+    events.sort_by_key(|e| e.recorded_at_ms);
+    Ok(Batch { meta, events })
+}
+
+/// Counts and lengths against each other before anything is built from them: the events
+/// against the limit and the expected count, every column against its group's events, and
+/// each key once per group and in the device context.
+fn check_shape(
+    payload: &Payload<&str>,
+    limits: Limits,
+    expected: Option<u32>,
+) -> Result<(), WireError> {
     let total: usize = payload.groups.iter().map(|g| g.deltas.len()).sum();
     if total > limits.max_events {
         return Err(WireError::TooManyEvents {
             limit: limits.max_events,
         });
     }
-    let strings = &payload.strings;
-    let text = |i: u32| {
-        strings
-            .get(i as usize)
-            .cloned()
-            .ok_or_else(|| WireError::Malformed(format!("string index {i} out of range")))
-    };
-    let meta = BatchMeta {
-        app_id: text(payload.meta.app_id)?,
-        install: payload.meta.install.map(text).transpose()?,
-        sdk_version: text(payload.meta.sdk)?,
-        created_at_ms: payload.meta.created_at_ms,
-        device: payload
-            .meta
-            .device
-            .iter()
-            .map(|(k, v)| Ok((text(*k)?, value(v, &text)?)))
-            .collect::<Result<_, WireError>>()?,
-    };
-    let mut events = Vec::with_capacity(total);
-    for g in &payload.groups {
-        events.extend(decode_group(g, &text)?);
+    if let Some(expected) = expected {
+        if total != expected as usize {
+            return Err(WireError::Malformed(format!(
+                "the header declares {expected} events, the payload holds {total}"
+            )));
+        }
     }
-    // Groups are stored apart; the batch reads back in time order (stable within a group).
-    events.sort_by_key(|e| e.recorded_at_ms);
-    Ok(Batch { meta, events })
+    for g in payload.groups.iter() {
+        let mut keys = BTreeSet::new();
+        for column in g.columns.iter() {
+            if column.cells.len() != g.deltas.len() {
+                return Err(WireError::Malformed(format!(
+                    "a column has {} cells for {} events",
+                    column.cells.len(),
+                    g.deltas.len()
+                )));
+            }
+            if !keys.insert(column.key) {
+                return Err(WireError::Malformed(format!(
+                    "string {} is a key of two columns of one group",
+                    column.key
+                )));
+            }
+        }
+    }
+    let mut device_keys = BTreeSet::new();
+    if !payload
+        .meta
+        .device
+        .iter()
+        .all(|(k, _)| device_keys.insert(*k))
+    {
+        return Err(WireError::Malformed(
+            "a device context key appears twice".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Groups events by (name, category, basis), in order of first appearance, each group in time
@@ -221,7 +321,7 @@ fn decimal(values: &[Option<ValueRef>]) -> Option<Cells> {
                 }
             })
             .collect();
-        scaled.map(|v| Cells::Decimal(scale, v))
+        scaled.map(|v| Cells::Decimal(scale, v.into()))
     })
 }
 
@@ -247,7 +347,7 @@ fn cell(value: ValueRef, strings: &mut Interner) -> Cell {
 
 fn value(
     cell: &Cell,
-    text: &impl Fn(u32) -> Result<String, WireError>,
+    text: &impl Fn(u32) -> Result<Arc<str>, WireError>,
 ) -> Result<WireValue, WireError> {
     Ok(match cell {
         Cell::Bool(b) => WireValue::Bool(*b),
@@ -261,10 +361,30 @@ fn value(
     })
 }
 
+enum GroupError {
+    Wire(WireError),
+    Exceeded,
+}
+
+impl From<WireError> for GroupError {
+    fn from(e: WireError) -> GroupError {
+        GroupError::Wire(e)
+    }
+}
+
+/// What one event costs to build, beyond the strings it shares; and what its properties cost:
+/// a map node (a B-tree leaf holds eleven entries) for its first property and every eighth
+/// after (nodes are at least half full), charged before the node can be allocated.
+const EVENT_COST: usize = std::mem::size_of::<WireEvent>();
+const NODE_COST: usize = 11 * std::mem::size_of::<(Arc<str>, WireValue)>() + 16;
+const PROPERTIES_PER_NODE: usize = 8;
+
+/// Appends the group's events to `events` (whose room, and the events' cost, are charged).
 fn decode_group(
     g: &Group,
-    text: &impl Fn(u32) -> Result<String, WireError>,
-) -> Result<Vec<WireEvent>, WireError> {
+    text: &impl Fn(u32) -> Result<Arc<str>, WireError>,
+    events: &mut Vec<WireEvent>,
+) -> Result<(), GroupError> {
     let name = text(g.name)?;
     let category = *Category::ALL
         .get(g.category as usize)
@@ -272,10 +392,10 @@ fn decode_group(
     let basis = match g.basis {
         0 => Basis::Consent,
         1 => Basis::Essential,
-        other => return Err(WireError::Malformed(format!("unknown basis {other}"))),
+        other => return Err(WireError::Malformed(format!("unknown basis {other}")).into()),
     };
+    let first = events.len();
     let mut at = g.first_ms;
-    let mut events = Vec::with_capacity(g.deltas.len());
     for (i, delta) in g.deltas.iter().enumerate() {
         at = if i == 0 {
             at
@@ -284,40 +404,38 @@ fn decode_group(
                 .ok_or_else(|| WireError::Malformed("time overflows".into()))?
         };
         events.push(WireEvent {
-            name: name.clone(),
+            name: Arc::clone(&name),
             category,
             basis,
             recorded_at_ms: at,
             properties: Default::default(),
         });
     }
-    for column in &g.columns {
-        if column.cells.len() != events.len() {
-            return Err(WireError::Malformed(format!(
-                "a column has {} cells for {} events",
-                column.cells.len(),
-                events.len()
-            )));
-        }
+    for column in g.columns.iter() {
         let key = text(column.key)?;
-        for (i, event) in events.iter_mut().enumerate() {
+        for (i, event) in events[first..].iter_mut().enumerate() {
             let cell = match &column.cells {
-                Cells::Bool(v) => v[i].map(Cell::Bool),
-                Cells::Int(v) => v[i].map(Cell::Int),
-                Cells::Double(v) => v[i].map(Cell::Double),
+                Cells::Bool(v) => v.0[i].map(Cell::Bool),
+                Cells::Int(v) => v.0[i].map(Cell::Int),
+                Cells::Double(v) => v.0[i].map(Cell::Double),
                 Cells::Decimal(scale, v) => {
-                    v[i].map(|n| Cell::Double(n as f64 / 10f64.powi(i32::from(*scale))))
+                    v.0[i].map(|n| Cell::Double(n as f64 / 10f64.powi(i32::from(*scale))))
                 }
-                Cells::Text(v) => v[i].map(Cell::Text),
-                Cells::Location(v) => v[i].map(|(lat, lon)| Cell::Location(lat, lon)),
-                Cells::Mixed(v) => v[i].clone(),
+                Cells::Text(v) => v.0[i].map(Cell::Text),
+                Cells::Location(v) => v.0[i].map(|(lat, lon)| Cell::Location(lat, lon)),
+                Cells::Mixed(v) => v.0[i].clone(),
             };
             if let Some(cell) = cell {
-                event.properties.insert(key.clone(), value(&cell, text)?);
+                if event.properties.len() % PROPERTIES_PER_NODE == 0 {
+                    budget::charge(NODE_COST).map_err(|_| GroupError::Exceeded)?;
+                }
+                event
+                    .properties
+                    .insert(Arc::clone(&key), value(&cell, text)?);
             }
         }
     }
-    Ok(events)
+    Ok(())
 }
 
 /// The batch's string table: each distinct string once, by first use.

@@ -1,4 +1,5 @@
-//! The MessagePack layout of a batch payload (schema 1), before compression.
+//! The MessagePack layout of a batch payload (schemas 1 and 2, which differ only in what the
+//! install pseudonym is), before compression.
 //!
 //! Row-shaped events repeat every key and most values; telemetry batches are a few event
 //! kinds recorded many times. So events are grouped by (name, category, basis), each group
@@ -8,14 +9,18 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The whole payload.
+use super::budget::Bounded;
+
+/// The whole payload. `S` is an owned string when encoding and a string borrowed from the
+/// inflated bytes when decoding, so the table is not copied before its lengths are checked.
+/// Every array is [`Bounded`]: decoding charges its elements before it builds them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(super) struct Payload {
+pub(super) struct Payload<S> {
     pub schema: u16,
     pub meta: Meta,
     /// Every string the batch uses, once.
-    pub strings: Vec<String>,
-    pub groups: Vec<Group>,
+    pub strings: Bounded<S>,
+    pub groups: Bounded<Group>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,7 +30,7 @@ pub(super) struct Meta {
     pub sdk: u32,
     pub created_at_ms: u64,
     /// Device context, once per batch: (key, value) pairs.
-    pub device: Vec<(u32, Cell)>,
+    pub device: Bounded<(u32, Cell)>,
 }
 
 /// Events sharing a name, category and basis.
@@ -38,8 +43,8 @@ pub(super) struct Group {
     pub basis: u8,
     pub first_ms: u64,
     /// Each event's time minus the previous one's (the first is 0).
-    pub deltas: Vec<u64>,
-    pub columns: Vec<Column>,
+    pub deltas: Bounded<u64>,
+    pub columns: Bounded<Column>,
 }
 
 /// One property key's values, one cell per event of the group (`None` where absent).
@@ -53,15 +58,15 @@ pub(super) struct Column {
 /// otherwise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) enum Cells {
-    Bool(Vec<Option<bool>>),
-    Int(Vec<Option<i64>>),
-    Double(Vec<Option<f64>>),
+    Bool(Bounded<Option<bool>>),
+    Int(Bounded<Option<i64>>),
+    Double(Bounded<Option<f64>>),
     /// Doubles that are all exact with `scale` decimals (prices, ratios), stored as integers
     /// times 10^scale: 2–3 bytes instead of 9, and the same f64 back on decoding.
-    Decimal(u8, Vec<Option<i64>>),
-    Text(Vec<Option<u32>>),
-    Location(Vec<Option<(f64, f64)>>),
-    Mixed(Vec<Option<Cell>>),
+    Decimal(u8, Bounded<Option<i64>>),
+    Text(Bounded<Option<u32>>),
+    Location(Bounded<Option<(f64, f64)>>),
+    Mixed(Bounded<Option<Cell>>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

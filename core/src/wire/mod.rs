@@ -3,32 +3,43 @@
 //! decoding inflates under a hard output limit and checks every index and length, so hostile
 //! bytes yield a typed error, never a panic or unbounded memory. See `docs/wire-format.md`.
 
+mod budget;
 mod codec;
 mod compress;
+mod deletion;
 pub mod dictionary;
+pub mod hostile;
 mod layout;
 pub mod sample;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use codec::{decode, encode, encode_minimized, pack};
+pub use codec::{decode, decode_expecting, encode, encode_minimized, pack};
+pub use deletion::{
+    decode_deletion, encode_deletion, DeletionPayload, Proof, DELETION_SCHEMA, MAX_PROOFS,
+};
 
 use crate::consent::{Basis, Category};
 use crate::minimize::{Minimized, MinimizedValue};
 
-/// The schema version this code writes and reads.
-pub const SCHEMA: u16 = 1;
+/// The schema version this code writes; it also reads schema 1. The layout is the same; in
+/// schema 2 the install pseudonym is the hash of the install's deletion token for its period
+/// (see [`crate::transform::DeletionToken::pseudonym`]), so a deletion request can prove it.
+pub const SCHEMA: u16 = 2;
 
-/// A property value on the wire.
+/// A property value on the wire. Text is shared: a decoded batch holds each distinct string
+/// once however many events refer to it, so what decoding builds is bounded by the payload's
+/// own size, not by the references it makes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum WireValue {
     Bool(bool),
     Int(i64),
     Double(f64),
-    Text(String),
+    Text(Arc<str>),
     Location { lat: f64, lon: f64 },
 }
 
@@ -37,11 +48,11 @@ pub enum WireValue {
 /// a `Minimized`, which only minimization may construct.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WireEvent {
-    pub name: String,
+    pub name: Arc<str>,
     pub category: Category,
     pub basis: Basis,
     pub recorded_at_ms: u64,
-    pub properties: BTreeMap<String, WireValue>,
+    pub properties: BTreeMap<Arc<str>, WireValue>,
 }
 
 /// What a batch says about itself.
@@ -63,20 +74,35 @@ pub struct Batch {
     pub events: Vec<WireEvent>,
 }
 
-/// Bounds on what decoding accepts.
+/// Bounds on what decoding accepts. Memory for one decode stays under `max_inflated` (the
+/// inflated payload) plus `max_built` (everything built from it: tables, cells, events),
+/// however the payload is crafted; `docs/server.md` gives the whole server's bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// The most bytes inflating may produce: an inflate bomb stops here.
     pub max_inflated: usize,
     pub max_events: usize,
+    /// The most bytes decoding may build from the inflated payload.
+    pub max_built: usize,
+    /// The longest string the payload may hold (a device's text property holds at most 64 KiB).
+    pub max_string: usize,
+}
+
+impl Limits {
+    /// Limits for `max_inflated` bytes inflated, building at most four times that.
+    pub fn for_inflated(max_inflated: usize, max_events: usize) -> Limits {
+        Limits {
+            max_inflated,
+            max_events,
+            max_built: max_inflated.saturating_mul(4),
+            max_string: 64 << 10,
+        }
+    }
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits {
-            max_inflated: 16 << 20,
-            max_events: 100_000,
-        }
+        Limits::for_inflated(4 << 20, 10_000)
     }
 }
 
@@ -92,6 +118,8 @@ pub enum WireError {
     UnknownSchema(u16),
     #[error("the batch holds more than {limit} events")]
     TooManyEvents { limit: usize },
+    #[error("decoding the batch would build more than {limit} bytes")]
+    TooMuchBuilt { limit: usize },
     #[error("could not encode the batch: {0}")]
     Encode(String),
 }
@@ -106,17 +134,17 @@ impl From<&Minimized> for WireEvent {
                     MinimizedValue::Bool(b) => WireValue::Bool(*b),
                     MinimizedValue::Int(i) => WireValue::Int(*i),
                     MinimizedValue::Double(d) => WireValue::Double(*d),
-                    MinimizedValue::Text(t) => WireValue::Text(t.clone()),
+                    MinimizedValue::Text(t) => WireValue::Text(t.as_str().into()),
                     MinimizedValue::Location { lat, lon } => WireValue::Location {
                         lat: *lat,
                         lon: *lon,
                     },
                 };
-                (k.clone(), value)
+                (k.as_str().into(), value)
             })
             .collect();
         WireEvent {
-            name: m.name().to_owned(),
+            name: m.name().into(),
             category: m.category(),
             basis: m.basis(),
             recorded_at_ms: m.recorded_at_ms(),
@@ -192,7 +220,7 @@ impl EncodeEvent for WireEvent {
         self.recorded_at_ms
     }
     fn keys(&self) -> impl Iterator<Item = &str> {
-        self.properties.keys().map(String::as_str)
+        self.properties.keys().map(|k| &**k)
     }
     fn value(&self, key: &str) -> Option<ValueRef<'_>> {
         self.properties.get(key).map(ValueRef::from)

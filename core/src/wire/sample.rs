@@ -27,25 +27,25 @@ pub fn session(seed: u64, events: usize) -> Batch {
 }
 
 fn meta(rng: &mut Rng, start: u64) -> BatchMeta {
-    let text = |s: &str| WireValue::Text(s.to_owned());
+    let text = |s: &str| WireValue::Text(s.into());
     let (brand, model) = [
         ("google", "Pixel 9"),
         ("samsung", "SM-S921B"),
         ("xiaomi", "2311DRK48G"),
     ][rng.below(3) as usize];
     let device = BTreeMap::from([
-        ("brand".to_owned(), text(brand)),
-        ("model".to_owned(), text(model)),
-        ("os".to_owned(), text("Android")),
-        ("os_version".to_owned(), text("15")),
-        ("app_version".to_owned(), text("4.12.0")),
-        ("locale".to_owned(), text("de-DE")),
-        ("time_zone".to_owned(), text("Europe/Berlin")),
-        ("cpu_arch".to_owned(), text("arm64")),
-        ("ram".to_owned(), WireValue::Int(8_589_934_592)),
-        ("storage_total".to_owned(), WireValue::Int(137_438_953_472)),
-        ("screen_width".to_owned(), WireValue::Int(1080)),
-        ("screen_height".to_owned(), WireValue::Int(2424)),
+        ("brand".into(), text(brand)),
+        ("model".into(), text(model)),
+        ("os".into(), text("Android")),
+        ("os_version".into(), text("15")),
+        ("app_version".into(), text("4.12.0")),
+        ("locale".into(), text("de-DE")),
+        ("time_zone".into(), text("Europe/Berlin")),
+        ("cpu_arch".into(), text("arm64")),
+        ("ram".into(), WireValue::Int(8_589_934_592)),
+        ("storage_total".into(), WireValue::Int(137_438_953_472)),
+        ("screen_width".into(), WireValue::Int(1080)),
+        ("screen_height".into(), WireValue::Int(2424)),
     ]);
     BatchMeta {
         app_id: "com.example.shop".into(),
@@ -69,43 +69,43 @@ const URLS: [&str; 5] = [
 ];
 
 fn event(rng: &mut Rng, at: u64, session: &str) -> WireEvent {
-    let text = |s: &str| WireValue::Text(s.to_owned());
+    let text = |s: &str| WireValue::Text(s.into());
     let screen = SCREENS[rng.below(SCREENS.len() as u64) as usize];
     let roll = rng.below(100);
     let (name, category, mut properties) = match roll {
         0..=39 => ("screen_view", Category::Analytics, BTreeMap::from([
-            ("screen".to_owned(), text(screen)),
-            ("load_ms".to_owned(), WireValue::Int(40 + rng.below(900) as i64)),
-            ("first".to_owned(), WireValue::Bool(rng.below(4) == 0)),
+            ("screen".into(), text(screen)),
+            ("load_ms".into(), WireValue::Int(40 + rng.below(900) as i64)),
+            ("first".into(), WireValue::Bool(rng.below(4) == 0)),
         ])),
         40..=64 => ("tap", Category::Analytics, BTreeMap::from([
-            ("screen".to_owned(), text(screen)),
-            ("target".to_owned(), text(TARGETS[rng.below(TARGETS.len() as u64) as usize])),
+            ("screen".into(), text(screen)),
+            ("target".into(), text(TARGETS[rng.below(TARGETS.len() as u64) as usize])),
         ])),
         65..=84 => {
             let status = [200, 200, 200, 200, 200, 200, 304, 404, 500][rng.below(9) as usize];
             ("http_request", Category::Diagnostics, BTreeMap::from([
-                ("method".to_owned(), text(if rng.below(5) == 0 { "POST" } else { "GET" })),
-                ("url".to_owned(), text(URLS[rng.below(URLS.len() as u64) as usize])),
-                ("status".to_owned(), WireValue::Int(status)),
-                ("duration_ms".to_owned(), WireValue::Int(30 + rng.below(1_500) as i64)),
-                ("bytes_received".to_owned(), WireValue::Int(200 + rng.below(80_000) as i64)),
+                ("method".into(), text(if rng.below(5) == 0 { "POST" } else { "GET" })),
+                ("url".into(), text(URLS[rng.below(URLS.len() as u64) as usize])),
+                ("status".into(), WireValue::Int(status)),
+                ("duration_ms".into(), WireValue::Int(30 + rng.below(1_500) as i64)),
+                ("bytes_received".into(), WireValue::Int(200 + rng.below(80_000) as i64)),
             ]))
         }
         85..=94 => ("purchase", Category::Analytics, BTreeMap::from([
-            ("items".to_owned(), WireValue::Int(1 + rng.below(4) as i64)),
-            ("price".to_owned(), WireValue::Double((199 + rng.below(20_000)) as f64 / 100.0)),
-            ("currency".to_owned(), text("EUR")),
-            ("result".to_owned(), text(if rng.below(10) == 0 { "error" } else { "success" })),
+            ("items".into(), WireValue::Int(1 + rng.below(4) as i64)),
+            ("price".into(), WireValue::Double((199 + rng.below(20_000)) as f64 / 100.0)),
+            ("currency".into(), text("EUR")),
+            ("result".into(), text(if rng.below(10) == 0 { "error" } else { "success" })),
         ])),
         95..=98 => ("network_change", Category::Diagnostics, BTreeMap::from([
-            ("connection".to_owned(), text(if rng.below(2) == 0 { "wifi" } else { "cellular" })),
-            ("metered".to_owned(), WireValue::Bool(rng.below(2) == 0)),
+            ("connection".into(), text(if rng.below(2) == 0 { "wifi" } else { "cellular" })),
+            ("metered".into(), WireValue::Bool(rng.below(2) == 0)),
         ])),
         _ => ("crash", Category::Diagnostics, BTreeMap::from([
-            ("kind".to_owned(), text("java.lang.IllegalStateException")),
-            ("message".to_owned(), text("Fragment ProductFragment{a3f9c2e} not attached to a context.")),
-            ("frames".to_owned(), text(concat!(
+            ("kind".into(), text("java.lang.IllegalStateException")),
+            ("message".into(), text("Fragment ProductFragment{a3f9c2e} not attached to a context.")),
+            ("frames".into(), text(concat!(
                 "at androidx.fragment.app.Fragment.requireContext(Fragment.java:972)\n",
                 "at com.example.shop.ui.ProductFragment.onPriceLoaded(ProductFragment.kt:118)\n",
                 "at com.example.shop.data.PriceRepository$load$1.invokeSuspend(PriceRepository.kt:54)\n",
@@ -114,12 +114,12 @@ fn event(rng: &mut Rng, at: u64, session: &str) -> WireEvent {
                 "at android.os.Looper.loop(Looper.java:317)\n",
                 "at android.app.ActivityThread.main(ActivityThread.java:8705)",
             ))),
-            ("thread".to_owned(), text("main")),
+            ("thread".into(), text("main")),
         ])),
     };
-    properties.insert("session".to_owned(), text(session));
+    properties.insert("session".into(), text(session));
     WireEvent {
-        name: name.to_owned(),
+        name: name.into(),
         category,
         basis: Basis::Consent,
         recorded_at_ms: at,

@@ -102,7 +102,7 @@ fn value_strategy() -> impl Strategy<Value = WireValue> {
         any::<bool>().prop_map(WireValue::Bool),
         any::<i64>().prop_map(WireValue::Int),
         (-1e12f64..1e12).prop_map(WireValue::Double),
-        "\\PC{0,12}".prop_map(WireValue::Text),
+        "\\PC{0,12}".prop_map(|t: String| WireValue::Text(t.into())),
         (-90.0f64..90.0, -180.0f64..180.0).prop_map(|(lat, lon)| WireValue::Location { lat, lon }),
     ]
 }
@@ -120,7 +120,7 @@ fn event_strategy() -> impl Strategy<Value = WireEvent> {
         ),
     )
         .prop_map(|(name, c, essential, at, props)| WireEvent {
-            name: name.to_owned(),
+            name: name.into(),
             category: Category::ALL[c],
             basis: if essential {
                 Basis::Essential
@@ -128,7 +128,7 @@ fn event_strategy() -> impl Strategy<Value = WireEvent> {
                 Basis::Consent
             },
             recorded_at_ms: at,
-            properties: props.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            properties: props.into_iter().map(|(k, v)| (k.into(), v)).collect(),
         })
 }
 
@@ -157,7 +157,7 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
-        let _ = decode(&bytes, Limits { max_inflated: 1 << 16, max_events: 1000 });
+        let _ = decode(&bytes, Limits::for_inflated(1 << 16, 1000));
     }
 }
 

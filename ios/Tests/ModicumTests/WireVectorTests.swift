@@ -64,7 +64,8 @@ final class WireVectorTests: XCTestCase {
 
     private func decode(_ payload: Any?) throws -> [String: Any] {
         let fields = try XCTUnwrap(payload as? [Any?])
-        XCTAssertEqual(fields[0] as? Int64, 1, "schema")
+        // Schema 2 has schema 1's layout; its install pseudonym is a deletion token's hash.
+        XCTAssertEqual(fields[0] as? Int64, 2, "schema")
         let meta = try XCTUnwrap(fields[1] as? [Any?])
         let strings = try XCTUnwrap(fields[2] as? [String])
         func text(_ index: Any?) throws -> String { strings[Int(try XCTUnwrap(index as? Int64))] }

@@ -5,12 +5,13 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use flate2::write::DeflateEncoder;
 use flate2::{Compression, Decompress, FlushDecompress};
-use modicum_core::envelope::{self, Aead, CollectorKey};
-use modicum_core::wire::{self, dictionary, sample, Batch};
+use modicum_core::envelope::{self, Aead, CollectorKey, Purpose};
+use modicum_core::transform::{DeletionToken, InstallSecret, Pseudonymizer};
+use modicum_core::wire::{self, dictionary, sample, Batch, DeletionPayload, Proof};
 use modicum_server::keys::{KeyPair, KeyRing};
 use modicum_server::service::{self, RunningServer, ServerConfig};
 use modicum_server::store::{SqliteStore, Store};
@@ -36,15 +37,77 @@ pub fn start(tweak: impl FnOnce(&mut ServerConfig)) -> (RunningServer, Arc<Sqlit
     (service::spawn(config).unwrap(), store)
 }
 
-pub fn install(n: u64) -> String {
-    format!("p1_{n:032x}")
+/// The server's clock, in ms: batches are made now, inside the freshness window.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
 }
 
-/// A minimized session of `events` events from install `n`.
+/// Install `n`'s pseudonymizer, as its device holds it.
+fn device(n: u64) -> Pseudonymizer {
+    let mut secret = [0x5a; 32];
+    secret[..8].copy_from_slice(&n.to_le_bytes());
+    Pseudonymizer::new(
+        &InstallSecret::from_bytes(secret),
+        Duration::from_secs(30 * 86_400),
+    )
+    .unwrap()
+}
+
+/// When the tests' installs send: one pseudonym period for all of them.
+const PERIOD_MS: u64 = 1_795_300_000_000;
+
+/// Install `n`'s pseudonym (one period of it, the same in every test).
+pub fn install(n: u64) -> String {
+    device(n).install_pseudonym(PERIOD_MS)
+}
+
+/// The token only install `n` can make, proving `install(n)` is its own.
+pub fn token(n: u64) -> DeletionToken {
+    device(n).deletion_token(PERIOD_MS)
+}
+
+/// A minimized session of `events` events from install `n`, made now.
 pub fn good(n: u64, events: usize) -> Batch {
     let mut batch = sample::session(n, events);
+    let shift = now_ms().saturating_sub(batch.meta.created_at_ms);
+    batch.meta.created_at_ms += shift;
+    for event in &mut batch.events {
+        event.recorded_at_ms += shift;
+    }
     batch.meta.install = Some(install(n));
     batch
+}
+
+/// A deletion request proving each `(pseudonym, token)`, sealed to `pair` as the device seals
+/// one.
+pub fn deletion(pair: &KeyPair, proofs: Vec<(String, DeletionToken)>) -> Vec<u8> {
+    let payload = DeletionPayload {
+        requested_at_ms: now_ms(),
+        proofs: proofs
+            .into_iter()
+            .map(|(install_pseudonym, token)| Proof {
+                install_pseudonym,
+                token,
+            })
+            .collect(),
+    };
+    let bytes = wire::encode_deletion(&payload).unwrap();
+    let key = CollectorKey::from_public_bytes(pair.public_bytes()).unwrap();
+    let count = payload.proofs.len() as u32;
+    envelope::seal_for(Purpose::Deletion, &key, Aead::Aes128Gcm, &bytes, count, 1)
+        .unwrap()
+        .bytes
+}
+
+/// The deletion request install `n`'s device sends: its pseudonym and its token.
+pub fn deletion_of(ns: &[u64]) -> Vec<u8> {
+    deletion(
+        &current(),
+        ns.iter().map(|&n| (install(n), token(n))).collect(),
+    )
 }
 
 /// Seals a payload (already compressed) as the device does, declaring `count` events.
@@ -115,11 +178,7 @@ fn agent() -> ureq::Agent {
 
 /// Sends a request; every answer the service gives, errors included, must be JSON.
 pub fn send(url: &str, method: &str, path: &str, body: &[u8]) -> Answer {
-    let content_type = if path.ends_with("deletions") {
-        "application/json"
-    } else {
-        "application/octet-stream"
-    };
+    let content_type = "application/octet-stream";
     let agent = agent();
     let response = match method {
         "POST" => agent

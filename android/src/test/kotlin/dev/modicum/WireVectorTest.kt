@@ -125,7 +125,8 @@ class WireVectorTest {
     @Suppress("UNCHECKED_CAST")
     private fun decodePayload(payload: Any?): Map<String, Any?> {
         val (schema, meta, strings, groups) = payload as List<Any?>
-        assertEquals(1L, schema)
+        // Schema 2 has schema 1's layout; its install pseudonym is a deletion token's hash.
+        assertEquals(2L, schema)
         val table = strings as List<String>
         fun text(index: Any?) = table[(index as Long).toInt()]
         val (appId, install, sdk, created, device) = meta as List<Any?>
@@ -216,7 +217,7 @@ class WireVectorTest {
                     0xdd -> list(be(4).toInt())
                     0xde -> map(be(2).toInt())
                     0xdf -> map(be(4).toInt())
-                    else -> error("MessagePack type 0x${b.toString(16)} is not used by schema 1")
+                    else -> error("MessagePack type 0x${b.toString(16)} is not used by schema 2")
                 }
             }
         }
