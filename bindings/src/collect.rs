@@ -111,23 +111,20 @@ pub struct DeviceInfo {
     pub network_type: Option<String>,
 }
 
-/// The longest one bulk call waits for room in the core's queue, in all.
-const BATCH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
 #[uniffi::export]
 impl ModicumCore {
     /// Records many custom events in one call: what the facades use to cross the FFI in bulk,
-    /// off the app's thread. When the core's queue is full it waits for room, up to
-    /// `BATCH_WAIT` for the whole call, rather than drop what the app already handed over. An
-    /// invalid event is reported, never fatal to the others.
+    /// off the app's thread (the core's `record_many`, which waits a bounded time for room in
+    /// its queue). An event that does not convert is refused alone, and counted.
     pub fn record_batch(&self, events: Vec<crate::CustomEvent>) -> BatchRecordOutcome {
-        let deadline = std::time::Instant::now() + BATCH_WAIT;
         let mut outcome = BatchRecordOutcome {
             queued: 0,
             not_queued: 0,
             rejected: Vec::new(),
         };
-        for (index, event) in events.into_iter().enumerate() {
+        let mut indices = Vec::with_capacity(events.len());
+        let mut converted = Vec::with_capacity(events.len());
+        for (index, event) in (0u32..).zip(events) {
             // An event refused before the core sees it is still counted, under its category
             // (analytics when that is what is wrong with it).
             let category = event
@@ -135,26 +132,29 @@ impl ModicumCore {
                 .as_deref()
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(modicum_core::Category::Analytics);
-            let recorded = match crate::modicum::core_event(event) {
-                Ok(event) => self
-                    .inner
-                    .record_waiting(event, deadline)
-                    .map_err(ModicumError::from),
+            match crate::modicum::core_event(event) {
+                Ok(event) => {
+                    indices.push(index);
+                    converted.push(event);
+                }
                 Err(error) => {
                     self.inner
                         .note_dropped(category, modicum_core::DropReason::Invalid, 1);
-                    Err(error)
+                    outcome.rejected.push(RejectedEvent { index, error });
                 }
-            };
+            }
+        }
+        for (index, recorded) in indices.into_iter().zip(self.inner.record_many(converted)) {
             match recorded {
                 Ok(true) => outcome.queued += 1,
                 Ok(false) => outcome.not_queued += 1,
                 Err(error) => outcome.rejected.push(RejectedEvent {
-                    index: index as u32,
-                    error,
+                    index,
+                    error: error.into(),
                 }),
             }
         }
+        outcome.rejected.sort_by_key(|r| r.index);
         outcome
     }
 
@@ -208,7 +208,9 @@ impl ModicumCore {
                 values: &r.values,
             })
             .collect();
-        Ok(self.inner.record_sensor_samples(&sensor, &samples)? as u32)
+        let closed = self.inner.record_sensor_samples(&sensor, &samples)?;
+        // A count: past u32::MAX (it cannot be, for one call's readings) it saturates.
+        Ok(u32::try_from(closed).unwrap_or(u32::MAX))
     }
 
     /// Sets the device context attached to each batch from now on.

@@ -69,3 +69,9 @@ impl From<CoreError> for ModicumError {
         }
     }
 }
+
+impl From<modicum_core::wire::UnknownCategory> for ModicumError {
+    fn from(e: modicum_core::wire::UnknownCategory) -> ModicumError {
+        ModicumError::UnknownCategory { name: e.name }
+    }
+}

@@ -73,10 +73,10 @@ impl PlatformProviders {
         }
         providers.device = self
             .device
-            .map(|d| Arc::new(Device(d)) as Arc<dyn CoreDeviceProvider>);
+            .map(|d| -> Arc<dyn CoreDeviceProvider> { Arc::new(Device(d)) });
         providers.network = self
             .network
-            .map(|n| Arc::new(Network(n)) as Arc<dyn CoreNetworkProvider>);
+            .map(|n| -> Arc<dyn CoreNetworkProvider> { Arc::new(Network(n)) });
         providers
     }
 }

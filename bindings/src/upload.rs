@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use modicum_core::upload as core;
+use modicum_core::upload::WaitReason;
 
 use crate::{ModicumCore, ModicumError};
 
@@ -33,13 +34,27 @@ pub struct UploadRequest {
     pub body: Vec<u8>,
 }
 
+/// Why an upload waits: the core's own enum, crossing as a Kotlin and Swift enum (uniffi's
+/// remote-type support: this mirrors its variants, the core's definition is the one compiled).
+#[uniffi::remote(Enum)]
+pub enum WaitReason {
+    InFlight,
+    Backoff,
+    RetryAfter,
+    NoNetwork,
+    Unmetered,
+    LowBattery,
+    CrossBorderConsent,
+    NoEndpoint,
+}
+
 #[derive(Debug, Clone, uniffi::Enum)]
 pub enum NextUpload {
     /// Send this, then report the outcome with `upload_finished`.
     Send { request: UploadRequest },
     /// Ask again after `retry_in_ms`, or when conditions change (`None`).
     Wait {
-        reason: String,
+        reason: WaitReason,
         retry_in_ms: Option<u64>,
     },
     /// Nothing waits to be uploaded.
@@ -66,7 +81,7 @@ pub struct UploadReport {
     pub splits: u32,
     pub dropped_events: u64,
     /// Why it stopped, if something still waits.
-    pub waiting: Option<String>,
+    pub waiting: Option<WaitReason>,
 }
 
 /// Sends one request; the platform implements it. An exception it throws counts as a network
@@ -134,16 +149,9 @@ impl ModicumCore {
             delivered_events: report.delivered_events,
             splits: report.splits,
             dropped_events: report.dropped_events,
-            waiting: report.waiting.map(wait_name),
+            waiting: report.waiting,
         })
     }
-}
-
-fn wait_name(reason: core::WaitReason) -> String {
-    serde_json::to_value(reason)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("{reason:?}"))
 }
 
 impl From<UploadConditions> for core::Conditions {
@@ -178,8 +186,8 @@ impl From<core::NextUpload> for NextUpload {
                 request: request.into(),
             },
             core::NextUpload::Wait { reason, retry_in } => NextUpload::Wait {
-                reason: wait_name(reason),
-                retry_in_ms: retry_in.map(|d| d.as_millis() as u64),
+                reason,
+                retry_in_ms: retry_in.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             },
             core::NextUpload::Idle => NextUpload::Idle,
         }

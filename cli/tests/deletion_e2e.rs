@@ -54,7 +54,7 @@ fn a_devices_deletion_is_proven_and_takes_only_its_data() {
     let store = Arc::new(SqliteStore::in_memory().unwrap());
     let mut config = ServerConfig::new(
         KeyRing::new([KeyPair::derive(b"deletion e2e collector")]),
-        Arc::clone(&store) as Arc<dyn Store>,
+        Arc::<SqliteStore>::clone(&store),
     );
     config.addr = "127.0.0.1:0".parse().unwrap();
     let server = service::spawn(config).unwrap();

@@ -56,8 +56,8 @@ fn every_event_arrives_exactly_once_through_faults() {
             for i in 0..EVENTS {
                 m.record(
                     Event::new("step")
-                        .with("device", Value::Int(d as i64))
-                        .with("seq", Value::Int(i as i64))
+                        .with("device", Value::Int(i64::try_from(d).unwrap()))
+                        .with("seq", Value::Int(i64::try_from(i).unwrap()))
                         .with("note", Value::Text(format!("{i} {}", "x".repeat(i % 40)))),
                 )
                 .unwrap();
@@ -79,7 +79,7 @@ fn every_event_arrives_exactly_once_through_faults() {
 
     // The collector comes up on the same address, misbehaving at first.
     let store = Arc::new(SqliteStore::in_memory().unwrap());
-    let mut config = ServerConfig::new(KeyRing::new([pair]), Arc::clone(&store) as Arc<dyn Store>);
+    let mut config = ServerConfig::new(KeyRing::new([pair]), Arc::<SqliteStore>::clone(&store));
     config.addr = addr;
     config.max_body = 1_000;
     config.faults = Some(Arc::new(FaultPlan::script([

@@ -17,7 +17,9 @@ fn monotonic_ns() -> u64 {
         tv_nsec: 0,
     };
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    let seconds = u64::try_from(ts.tv_sec).expect("a monotonic clock is not negative");
+    let nanos = u64::try_from(ts.tv_nsec).expect("nanoseconds are not negative");
+    seconds * 1_000_000_000 + nanos
 }
 
 fn child(dir: &str) {
@@ -64,18 +66,18 @@ fn main() {
     }
     to_handler.sort_unstable();
     to_durable.sort_unstable();
-    let pct = |v: &[u64], p: f64| v[((v.len() - 1) as f64 * p) as usize] as f64 / 1000.0;
+    let pct = |v: &[u64], per_mille: usize| v[(v.len() - 1) * per_mille / 1000] as f64 / 1000.0;
     println!("fatal signal -> durable record, {RUNS} crashing child processes:");
     println!(
         "  fault -> handler entered   p50 {:>8.1} µs   p90 {:>8.1} µs   max {:>8.1} µs",
-        pct(&to_handler, 0.5),
-        pct(&to_handler, 0.9),
-        pct(&to_handler, 1.0)
+        pct(&to_handler, 500),
+        pct(&to_handler, 900),
+        pct(&to_handler, 1000)
     );
     println!(
         "  fault -> record durable    p50 {:>8.1} µs   p90 {:>8.1} µs   max {:>8.1} µs",
-        pct(&to_durable, 0.5),
-        pct(&to_durable, 0.9),
-        pct(&to_durable, 1.0)
+        pct(&to_durable, 500),
+        pct(&to_durable, 900),
+        pct(&to_durable, 1000)
     );
 }

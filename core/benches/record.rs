@@ -25,13 +25,22 @@ const BURST: usize = 5_000;
 fn event(i: usize) -> Event {
     Event::new("screen_view")
         .with("screen", Value::Text(format!("step-{}", i % 7)))
-        .with("load_ms", Value::Int((i % 300) as i64))
+        .with(
+            "load_ms",
+            Value::Int(i64::try_from(i % 300).expect("below 300")),
+        )
         .with("ratio", Value::Double(0.25))
         .with("first", Value::Bool(i % 2 == 0))
 }
 
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    sorted[((sorted.len() - 1) as f64 * p) as usize]
+/// A duration in nanoseconds, saturating (no sample lasts 584 years).
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// The value `per_mille` thousandths of the way through `sorted`.
+fn percentile(sorted: &[u64], per_mille: usize) -> u64 {
+    sorted[(sorted.len() - 1) * per_mille / 1000]
 }
 
 /// CPU seconds the worker thread has used (user + system), from /proc: the figure that holds
@@ -69,11 +78,11 @@ fn main() {
     let mut overhead: Vec<u64> = (0..100_000)
         .map(|_| {
             let t = Instant::now();
-            t.elapsed().as_nanos() as u64
+            nanos(t.elapsed())
         })
         .collect();
     overhead.sort_unstable();
-    let clock = percentile(&overhead, 0.5);
+    let clock = percentile(&overhead, 500);
 
     let cpu_before = worker_cpu_seconds();
     // The app builds its events; building them is not `record`'s cost, nor the pipeline's.
@@ -87,7 +96,7 @@ fn main() {
         for e in events {
             let t = Instant::now();
             let ok = modicum.record(e).expect("valid");
-            samples.push((t.elapsed().as_nanos() as u64).saturating_sub(clock));
+            samples.push(nanos(t.elapsed()).saturating_sub(clock));
             queued += usize::from(ok);
         }
         modicum.seal_now(Duration::from_secs(30)).expect("seal");
@@ -96,10 +105,10 @@ fn main() {
     let worker_cpu = cpu_before.zip(worker_cpu_seconds()).map(|(a, b)| b - a);
     samples.sort_unstable();
     println!("record() at the caller, {} calls in bursts of {BURST} (clock overhead {clock} ns subtracted):", samples.len());
-    println!("  p50   {:>6} ns", percentile(&samples, 0.50));
-    println!("  p90   {:>6} ns", percentile(&samples, 0.90));
-    println!("  p99   {:>6} ns", percentile(&samples, 0.99));
-    println!("  p99.9 {:>6} ns", percentile(&samples, 0.999));
+    println!("  p50   {:>6} ns", percentile(&samples, 500));
+    println!("  p90   {:>6} ns", percentile(&samples, 900));
+    println!("  p99   {:>6} ns", percentile(&samples, 990));
+    println!("  p99.9 {:>6} ns", percentile(&samples, 999));
     println!("  max   {:>6} ns", samples.last().copied().unwrap_or(0));
     println!(
         "record -> minimized -> journal -> sealed outbox batches: {queued} events in {:.2} s = {:.0} events/s (worker on one core; {} dropped on a full queue; {} batches)",

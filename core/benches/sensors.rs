@@ -34,7 +34,7 @@ fn ingest(c: &mut Criterion) {
         let tmp = tempfile::tempdir().unwrap();
         let modicum = Modicum::start(Config::new(tmp.path().join("s"), "dev.bench")).unwrap();
         modicum.set_consent(Category::Sensors, true).unwrap();
-        let values: Vec<[f64; 3]> = (0..1000).map(|i| [i as f64 * 0.01, 1.0, 0.5]).collect();
+        let values: Vec<[f64; 3]> = (0..1000).map(|i| [f64::from(i) * 0.01, 1.0, 0.5]).collect();
         let mut t = 0u64;
         b.iter(|| {
             for _ in 0..SAMPLES / 1000 {

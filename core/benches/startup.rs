@@ -25,7 +25,10 @@ fn main() {
             m.record(
                 Event::new("screen_view")
                     .with("screen", Value::Text(format!("step-{}", i % 7)))
-                    .with("load_ms", Value::Int((i % 300) as i64)),
+                    .with(
+                        "load_ms",
+                        Value::Int(i64::try_from(i % 300).expect("below 300")),
+                    ),
             )
             .expect("valid");
         }

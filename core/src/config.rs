@@ -1,3 +1,4 @@
+use modicum_wire::check_app_id;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
@@ -24,6 +25,10 @@ pub struct Config {
     pub durability_window: Duration,
     /// How many events may wait for the worker; beyond that `record` drops and counts.
     pub queue_capacity: usize,
+    /// The longest one [`crate::Modicum::record_many`] call waits, in all, for room in that
+    /// queue before it drops (and counts) what is left: what the platform facades' bulk
+    /// hand-overs wait, off the app's thread.
+    pub bulk_record_wait: Duration,
     /// How long an event may stay on the device before it is deleted unsent.
     pub retention: Duration,
     /// Shorter retention for some categories (never longer than `retention`).
@@ -52,8 +57,6 @@ pub struct Config {
 /// The longest any event stays on the device by default: 90 days.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 24 * 60 * 60);
 
-const MAX_APP_ID_BYTES: usize = 255;
-
 impl Config {
     pub fn new(storage_dir: impl Into<PathBuf>, app_id: impl Into<String>) -> Config {
         Config {
@@ -63,6 +66,7 @@ impl Config {
             pseudonym_rotation: DEFAULT_ROTATION,
             durability_window: Duration::from_secs(1),
             queue_capacity: 10_000,
+            bulk_record_wait: Duration::from_secs(2),
             retention: DEFAULT_RETENTION,
             retention_by_category: BTreeMap::new(),
             collector: None,
@@ -139,25 +143,6 @@ fn validate_app_id(app_id: &str) -> Result<(), Error> {
     check_app_id(app_id).map_err(|reason| Error::InvalidConfig {
         reason: format!("app_id {reason}"),
     })
-}
-
-/// Whether `app_id` is one the SDK accepts (a package name or bundle id), and if not, why:
-/// the collector holds what arrives to the same rule.
-pub fn check_app_id(app_id: &str) -> Result<(), String> {
-    if app_id.is_empty() {
-        return Err("is empty".into());
-    }
-    if app_id.len() > MAX_APP_ID_BYTES {
-        return Err(format!("is longer than {MAX_APP_ID_BYTES} bytes"));
-    }
-    // Package names and bundle ids use this alphabet; anything else is a mistake, not an id.
-    if !app_id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    {
-        return Err("may hold only ASCII letters, digits, '.', '_' and '-'".into());
-    }
-    Ok(())
 }
 
 fn prepare_storage_dir(dir: &Path) -> Result<(), Error> {

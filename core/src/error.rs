@@ -27,3 +27,9 @@ pub enum Error {
     #[error("storage directory `{}` is unusable: {reason}", path.display())]
     StorageUnusable { path: PathBuf, reason: String },
 }
+
+impl From<modicum_wire::UnknownCategory> for Error {
+    fn from(e: modicum_wire::UnknownCategory) -> Error {
+        Error::UnknownCategory { name: e.name }
+    }
+}

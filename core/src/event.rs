@@ -253,7 +253,7 @@ mod tests {
     fn property_count_is_bounded() {
         let mut event = Event::new("e");
         for i in 0..=MAX_PROPERTIES {
-            event = event.with(format!("k{i}"), Value::Int(i as i64));
+            event = event.with(format!("k{i}"), Value::Int(i64::try_from(i).unwrap()));
         }
         assert_eq!(
             rejects(event),

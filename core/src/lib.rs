@@ -8,10 +8,11 @@
 //! [`minimize()`]. Only a `Minimized` value is ever held, and only `minimize` can make one, so
 //! raw input cannot reach storage by accident.
 
+mod at_rest;
+pub mod clock;
 pub mod collect;
 mod config;
 pub mod consent;
-pub mod envelope;
 mod error;
 mod event;
 pub mod journal;
@@ -19,23 +20,34 @@ pub mod minimize;
 pub mod outbox;
 pub mod policy;
 mod runtime;
-mod scrub;
 pub mod secret_store;
 pub mod storage;
 pub mod transform;
 pub mod upload;
-pub mod wire;
 
-pub use config::{check_app_id, Config};
+pub use config::Config;
 pub use consent::{AgeBand, Basis, Category, Consent, Decision};
 pub use error::Error;
+pub use modicum_wire::check_app_id;
+/// The wire format and the envelope, from `modicum-wire`: what the device writes is what a
+/// collector reads.
+pub use modicum_wire::{self as wire, envelope};
+
 pub use event::{Event, Property, Value, MAX_NAME_BYTES, MAX_PROPERTIES, MAX_TEXT_BYTES};
 pub use minimize::{minimize, Minimized, Trace};
+pub use modicum_scrub::{
+    identifier_in_number, scrub, scrub_report, scrub_with, Families, PiiKind, Scrubbed, Span,
+    UnknownFamily,
+};
 pub use policy::{DataClass, Policy};
 pub use runtime::{
     DropReason, HttpMetric, Ledger, LedgerEntry, Modicum, Providers, Recovered, SensorSample,
 };
-pub use scrub::{
-    identifier_in_number, scrub, scrub_report, scrub_with, Families, PiiKind, Scrubbed, Span,
-    UnknownFamily,
-};
+// What a Rust app names to start, configure uploads and run the pull-upload loop, at the root
+// so `use modicum_core::{...}` is enough.
+pub use collect::device::DeviceInfo;
+pub use envelope::CollectorKey;
+pub use upload::{Conditions, Endpoint, NextUpload, UploadOutcome, UploadRequest, WaitReason};
+
+#[cfg(test)]
+mod batch_tests;

@@ -3,8 +3,10 @@
 //! and tests use [`FileSecretStore`].
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
+
+use crate::storage::{write_atomic, Filesystem};
 
 /// Keeps named secrets. Implementations must be safe to call from any thread.
 pub trait SecretStore: Send + Sync {
@@ -72,9 +74,7 @@ impl SecretStore for FileSecretStore {
     fn save(&self, name: &str, secret: &[u8]) -> io::Result<()> {
         let path = self.path(name)?;
         fs::create_dir_all(&self.dir)?;
-        write_private(&path.with_extension("tmp"), secret)?;
-        fs::rename(path.with_extension("tmp"), &path)?;
-        sync_dir(&self.dir)
+        write_atomic(&Filesystem, &path, secret)
     }
 
     fn delete(&self, name: &str) -> io::Result<()> {
@@ -83,16 +83,6 @@ impl SecretStore for FileSecretStore {
             _ => sync_dir(&self.dir),
         }
     }
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 /// Makes a rename or removal in `dir` durable.

@@ -85,8 +85,14 @@ impl Storage for Filesystem {
         Ok(fs::metadata(path)?.len())
     }
 
+    /// Created readable by the app alone (0600 on Unix): everything the core writes is the
+    /// user's data or a key to it.
     fn create(&self, path: &Path) -> io::Result<Box<dyn WriteFile>> {
-        Ok(Box::new(RealFile(fs::File::create(path)?)))
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        Ok(Box::new(RealFile(options.open(path)?)))
     }
 
     fn append(&self, path: &Path) -> io::Result<Box<dyn WriteFile>> {
@@ -164,6 +170,12 @@ mod tests {
         write_atomic(&Filesystem, &path, b"two").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two");
         assert_eq!(Filesystem.list(tmp.path()).unwrap(), vec!["state.json"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "readable by the app alone");
+        }
         assert!(remove_if_present(&Filesystem, &path).unwrap());
         assert!(!remove_if_present(&Filesystem, &path).unwrap());
         assert_eq!(read_if_present(&Filesystem, &path).unwrap(), None);

@@ -135,7 +135,9 @@ fn http_metrics_keep_only_the_url_template_and_follow_diagnostics_consent() {
 fn sensor_samples_become_windows_and_raw_samples_need_their_own_consent() {
     let tmp = tempfile::tempdir().unwrap();
     let (_, m) = start(tmp.path());
-    let samples: Vec<[f64; 3]> = (0..3_000).map(|i| [i as f64 % 7.0, 1.0, -1.0]).collect();
+    let samples: Vec<[f64; 3]> = (0..3_000)
+        .map(|i| [f64::from(i) % 7.0, 1.0, -1.0])
+        .collect();
     let batch: Vec<SensorSample> = samples
         .iter()
         .enumerate()

@@ -41,7 +41,7 @@ fn deflate(packed: &[u8]) -> Vec<u8> {
     compress.set_dictionary(dictionary::SCHEMA_1).unwrap();
     let mut out = Vec::with_capacity(packed.len() + 64);
     loop {
-        let consumed = compress.total_in() as usize;
+        let consumed = usize::try_from(compress.total_in()).unwrap();
         out.reserve(4096);
         let status = compress
             .compress_vec(&packed[consumed..], &mut out, FlushCompress::Finish)

@@ -13,7 +13,9 @@ fn sealed_batches_open_with_an_independent_implementation() {
     let (private, key) = collector(b"modicum interop test collector key material");
     for aead in [Aead::Aes128Gcm, Aead::ChaCha20Poly1305] {
         for len in [0usize, 1, 1000, 100_000] {
-            let payload: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            let payload: Vec<u8> = (0..len)
+                .map(|i| u8::try_from(i * 31 % 251).unwrap())
+                .collect();
             let sealed = envelope::seal(&key, aead, &payload, 7, 1_795_000_000_000).expect("seals");
             assert_eq!(
                 open(&private, &sealed.bytes).expect("opens"),

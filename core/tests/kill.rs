@@ -37,7 +37,7 @@ fn start(dir: &str) -> Modicum {
     config.durability_window = Duration::from_secs(60);
     // Small batches, so kills land in the middle of batching rounds too.
     config.collector = Some(collector().1);
-    config.batch_max_events = BATCH_EVENTS as usize;
+    config.batch_max_events = usize::try_from(BATCH_EVENTS).unwrap();
     Modicum::start(config).expect("starts")
 }
 
@@ -118,7 +118,7 @@ fn sigkill_at_random_moments_never_loses_a_flushed_event() {
     let dir = dir.to_str().expect("utf-8 path").to_owned();
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64)
+        .map_or(1, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
         | 1;
     eprintln!("kill moments seed: {seed}");
     let mut moments = Moments(seed);

@@ -144,7 +144,7 @@ fn answer() -> impl Strategy<Value = Answer> {
 fn simple_op() -> impl Strategy<Value = Op> {
     prop_oneof![
         10 => (category(), proptest::option::of(0u8..3), any::<bool>(), any::<bool>(),
-               proptest::option::of(0u8..RATIOS.len() as u8))
+               proptest::option::of(0u8..u8::try_from(RATIOS.len()).unwrap()))
             .prop_map(|(category, install, place, note, ratio)| Op::Record {
                 category, install, place, note, ratio
             }),
@@ -306,7 +306,7 @@ impl World {
         config.batch_max_events = 4;
         config.batch_max_age = Duration::from_secs(3600);
         config.durability_window = Duration::from_secs(3600);
-        config.upload.home_region = HOME.into();
+        config.upload.home_region = Some(HOME.into());
         let endpoint = |region: &str| Endpoint {
             region: region.into(),
             url: format!("http://127.0.0.1:9/{region}"),
@@ -327,7 +327,7 @@ impl World {
         *self.keys.faults.lock().unwrap() = Some(Arc::clone(&self.faults));
         let providers = Providers {
             secrets: Arc::new(LifeKeys(Arc::clone(&self.keys))),
-            clock: Arc::clone(&self.clock) as Arc<dyn Clock>,
+            clock: Arc::<StepClock>::clone(&self.clock),
             device: None,
             network: None,
             storage: Arc::new(FaultyStorage(Arc::clone(&self.faults))),
@@ -879,7 +879,7 @@ fn main() {
     let seed = env_u64("MODICUM_MODEL_SEED").unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
     });
     let (private, key) = support::collector(b"model test");
     let mut seed_bytes = [0u8; 32];
@@ -907,7 +907,7 @@ fn main() {
             500
         };
         let config = RunnerConfig {
-            cases: cases as u32,
+            cases: u32::try_from(cases).unwrap(),
             failure_persistence: None,
             max_shrink_iters: 2_000,
             ..RunnerConfig::default()

@@ -136,7 +136,7 @@ fn setup(tweak: impl FnOnce(&mut Config)) -> (tempfile::TempDir, Modicum, Collec
 
 fn record(m: &Modicum, name: &str, n: usize) {
     for i in 0..n {
-        m.record(Event::new(name).with("i", Value::Int(i as i64)))
+        m.record(Event::new(name).with("i", Value::Int(i64::try_from(i).unwrap())))
             .unwrap();
     }
 }
@@ -223,7 +223,10 @@ fn too_large_batches_split_until_they_fit_and_a_lone_giant_is_dropped() {
     for i in 0..400 {
         m.record(Event::new("tap").with("i", Value::Int(i)).with(
             "note",
-            Value::Text(format!("note {i} {}", "z".repeat(i as usize % 13))),
+            Value::Text(format!(
+                "note {i} {}",
+                "z".repeat(usize::try_from(i).unwrap() % 13)
+            )),
         ))
         .unwrap();
     }
@@ -322,7 +325,7 @@ fn low_battery_and_metered_networks_hold_what_may_wait() {
 #[test]
 fn data_waits_at_home_without_cross_border_consent() {
     let (_tmp, m, collector) = setup(|c| {
-        c.upload.home_region = "eu".into();
+        c.upload.home_region = Some("eu".into());
         c.upload.endpoints = vec![Endpoint {
             region: "us".into(),
             url: "http://127.0.0.1:9".into(),
@@ -397,7 +400,7 @@ fn a_deletion_request_goes_first_even_with_every_consent_withdrawn() {
 
 /// Collectors in two regions, the home one and one abroad that only `cross_border` opens.
 fn two_regions(config: &mut Config) {
-    config.upload.home_region = "cn".into();
+    config.upload.home_region = Some("cn".into());
     config.upload.endpoints = vec![Endpoint {
         region: "eu".into(),
         url: "http://127.0.0.1:9/eu".into(),

@@ -9,19 +9,20 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use modicum_core::envelope::{self, Aead, CollectorKey, Purpose};
-use modicum_core::transform::{DeletionToken, InstallSecret, Pseudonymizer};
-use modicum_core::wire::{self, sample, Batch, DeletionPayload, Proof, MAX_PROOFS};
 use modicum_server::keys::{KeyPair, KeyRing};
 use modicum_server::service::{self, RunningServer, ServerConfig};
 use modicum_server::store::SqliteStore;
+use modicum_wire::envelope::{self, Aead, CollectorKey, Purpose};
+use modicum_wire::DeletionToken;
+use modicum_wire::{self as wire, sample, Batch, DeletionPayload, Proof, MAX_PROOFS};
+use ring::hmac;
 
 const SEED: &[u8] = b"ingest bench collector";
 
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn key() -> CollectorKey {
@@ -32,14 +33,11 @@ fn key() -> CollectorKey {
 fn batch(n: u64) -> Vec<u8> {
     let mut secret = [0x11; 32];
     secret[..8].copy_from_slice(&n.to_le_bytes());
-    let device = Pseudonymizer::new(
-        &InstallSecret::from_bytes(secret),
-        Duration::from_secs(30 * 86_400),
-    )
-    .expect("a pseudonymizer");
+    let device = hmac::Key::new(hmac::HMAC_SHA256, &secret);
+    let period = now_ms() / (Duration::from_secs(30 * 86_400).as_secs() * 1_000);
     let mut batch: Batch = sample::session(n, 100);
     batch.meta.created_at_ms = now_ms();
-    batch.meta.install = Some(device.install_pseudonym(now_ms()));
+    batch.meta.install = Some(DeletionToken::derive(&device, period).pseudonym());
     let payload = wire::encode(&batch).expect("encodes");
     envelope::seal(&key(), Aead::Aes128Gcm, &payload, 100, now_ms())
         .expect("seals")
@@ -64,7 +62,7 @@ fn forged_deletion() -> Vec<u8> {
         &key(),
         Aead::Aes128Gcm,
         &bytes,
-        MAX_PROOFS as u32,
+        u32::try_from(MAX_PROOFS).expect("MAX_PROOFS fits a u32"),
         1,
     )
     .expect("seals")
@@ -115,8 +113,9 @@ fn ingest(url: &str, bodies: &[Vec<u8>]) -> Vec<Duration> {
     times
 }
 
-fn at(times: &[Duration], quantile: f64) -> f64 {
-    let i = ((times.len() as f64 * quantile) as usize).min(times.len() - 1);
+/// The time at `per_mille` thousandths of the way through the sorted `times`.
+fn at(times: &[Duration], per_mille: usize) -> f64 {
+    let i = (times.len() * per_mille / 1_000).min(times.len() - 1);
     times[i].as_secs_f64() * 1e3
 }
 
@@ -151,8 +150,8 @@ fn run(label: &str, flood: Option<bool>, batches: usize) {
     println!(
         "{label:<58} median {:>6.2} ms  p99 {:>6.2} ms  {:>6.0} batches/s  \
          ({} deletion requests sent, {} answered 429, {} unproven claims)",
-        at(&times, 0.5),
-        at(&times, 0.99),
+        at(&times, 500),
+        at(&times, 990),
         times.len() as f64 / took.as_secs_f64(),
         sent.load(Ordering::Relaxed),
         stats.rate_limited,

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use modicum_core::wire::Limits;
+use modicum_wire::Limits;
 
 use crate::faults::FaultPlan;
 use crate::keys::KeyRing;

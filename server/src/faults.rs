@@ -40,11 +40,14 @@ impl FaultPlan {
     /// Faults at `rate` (0 to 1) of requests: 500s, 503s with a one-second Retry-After, and
     /// short delays, drawn deterministically from `seed`.
     pub fn random(seed: u64, rate: f64) -> FaultPlan {
+        // Clamped to 0..=1000 first (NaN casts to 0): the cast cannot truncate or lose a sign.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let per_mille = (rate.clamp(0.0, 1.0) * 1000.0) as u64;
         FaultPlan {
             script: Mutex::default(),
             random: Some(Mutex::new(Random {
                 state: mix(seed),
-                per_mille: (rate.clamp(0.0, 1.0) * 1000.0) as u64,
+                per_mille,
             })),
         }
     }

@@ -23,6 +23,7 @@ pub mod listener;
 pub mod open;
 pub mod rate;
 mod rejection;
+mod running;
 pub mod service;
 pub mod stats;
 pub mod store;

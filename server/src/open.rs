@@ -3,15 +3,10 @@
 //! Every failure is a [`Rejection`], never a panic, and memory stays bounded by the body,
 //! `limits.max_inflated` and `limits.max_built`.
 
-use hpke::aead::{AesGcm128, ChaCha20Poly1305};
-use hpke::kdf::HkdfSha256;
-use hpke::kem::X25519HkdfSha256;
-use hpke::{Deserializable, Kem, OpModeR};
-use modicum_core::envelope::{self, Aead, Header, Purpose, HEADER_LEN};
-use modicum_core::wire::{self, Batch, DeletionPayload, Limits, WireError};
-
-use crate::keys::{KeyPair, KeyRing};
 use crate::Rejection;
+use modicum_wire::collector::{self, KeyRing, OpenError};
+use modicum_wire::envelope::{Header, Purpose};
+use modicum_wire::{self as wire, Batch, DeletionPayload, Limits, WireError};
 
 /// A batch opened and decoded; ids in lowercase hex.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,50 +64,22 @@ fn open_envelope(
     body: &[u8],
     purpose: Purpose,
 ) -> Result<(Header, Vec<u8>), Rejection> {
-    // Parse errors (truncated, wrong magic, unknown version or AEAD, length mismatch) all mean
-    // the bytes are not an envelope this server can read.
-    let (header, ciphertext) =
-        Header::parse(body).map_err(|e| Rejection::malformed(e.to_string()))?;
-    let pair = keys
-        .get(header.key_id)
-        .ok_or_else(|| Rejection::UnknownKey {
-            key_id: header.key_id.to_string(),
-        })?;
-    let info = envelope::info_for(purpose, header.key_id, header.batch_id);
-    let payload = decrypt(pair, &header, &info, &body[..HEADER_LEN], ciphertext)?;
-    Ok((header, payload))
-}
-
-/// HPKE base mode, single shot: the whole header is the associated data, so changing any
-/// header byte fails here too.
-fn decrypt(
-    pair: &KeyPair,
-    header: &Header,
-    info: &[u8],
-    aad: &[u8],
-    ciphertext: &[u8],
-) -> Result<Vec<u8>, Rejection> {
-    let enc = <X25519HkdfSha256 as Kem>::EncappedKey::from_bytes(&header.enc)
-        .map_err(|_| Rejection::Tampered)?;
-    let mode = OpModeR::Base;
-    let private = pair.private();
-    match header.aead {
-        Aead::Aes128Gcm => hpke::single_shot_open::<AesGcm128, HkdfSha256, X25519HkdfSha256>(
-            &mode, private, &enc, info, ciphertext, aad,
-        ),
-        Aead::ChaCha20Poly1305 => {
-            hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
-                &mode, private, &enc, info, ciphertext, aad,
-            )
-        }
-    }
-    .map_err(|_| Rejection::Tampered)
+    collector::open_envelope(keys, body, purpose).map_err(|e| match e {
+        // Truncated, wrong magic, unknown version or AEAD, length mismatch: the bytes are not
+        // an envelope this server can read.
+        OpenError::Malformed(e) => Rejection::malformed(e.to_string()),
+        OpenError::UnknownKey(key_id) => Rejection::UnknownKey {
+            key_id: key_id.to_string(),
+        },
+        OpenError::Tampered => Rejection::Tampered,
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use modicum_core::envelope::{seal, CollectorKey};
-    use modicum_core::wire::sample;
+    use modicum_wire::collector::KeyPair;
+    use modicum_wire::envelope::{seal, Aead, CollectorKey, HEADER_LEN};
+    use modicum_wire::sample;
 
     use super::*;
 
@@ -181,19 +148,15 @@ mod tests {
 
     #[test]
     fn a_deletion_request_opens_only_as_one_and_a_batch_only_as_a_batch() {
-        use modicum_core::envelope::seal_for;
-        use modicum_core::transform::{InstallSecret, Pseudonymizer};
-        use modicum_core::wire::{encode_deletion, Proof};
+        use modicum_wire::envelope::seal_for;
+        use modicum_wire::DeletionToken;
+        use modicum_wire::{encode_deletion, Proof};
+        use ring::hmac;
 
         let pair = KeyPair::derive(b"open test");
         let ring = KeyRing::new([KeyPair::derive(b"open test")]);
         let key = CollectorKey::from_public_bytes(pair.public_bytes()).unwrap();
-        let p = Pseudonymizer::new(
-            &InstallSecret::from_bytes([3; 32]),
-            std::time::Duration::from_secs(86_400),
-        )
-        .unwrap();
-        let token = p.deletion_token(0);
+        let token = DeletionToken::derive(&hmac::Key::new(hmac::HMAC_SHA256, &[3; 32]), 0);
         let payload = DeletionPayload {
             requested_at_ms: 5,
             proofs: vec![Proof {

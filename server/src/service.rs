@@ -13,9 +13,7 @@
 //! duplicate check, opening, verification, the install's rate and the store. See
 //! `docs/server.md` for the limits and the memory bound they give.
 
-use std::future::Future;
-use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -24,18 +22,19 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use modicum_core::envelope::{Header, HEADER_LEN};
-use modicum_core::wire::{Limits, MAX_PROOFS};
+use modicum_wire::envelope::{Header, HEADER_LEN};
+use modicum_wire::{Limits, MAX_PROOFS};
 use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use crate::config::{ServerConfig, DEFAULT_PORT};
+pub use crate::running::{serve, spawn, RunningServer};
 pub use crate::stats::{Stats, StatsSnapshot};
 
 use crate::body::{deadline, drain_limit, read_limited, BodyError, Reading, Received};
 use crate::faults::{Fault, FaultPlan};
 use crate::keys::KeyRing;
-use crate::listener::{self, Connections, Peer, STOP_GRACE};
+use crate::listener::{Connections, Peer};
 use crate::open::{open_batch, open_deletion, OpenedDeletion};
 use crate::rate::RateLimiter;
 use crate::store::{Inserted, Store};
@@ -74,7 +73,7 @@ pub fn router(config: ServerConfig, stats: Arc<Stats>) -> Router {
     build(config, stats).0
 }
 
-fn build(config: ServerConfig, stats: Arc<Stats>) -> (Router, Connections) {
+pub(crate) fn build(config: ServerConfig, stats: Arc<Stats>) -> (Router, Connections) {
     let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     let connections = Connections {
         max: config.max_connections,
@@ -129,7 +128,11 @@ fn error(status: StatusCode, kind: &str, reason: &str) -> Response {
 }
 
 fn with_retry_after(mut response: Response, wait: Duration) -> Response {
-    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    // Whole seconds, rounded up, at least one.
+    let seconds = wait
+        .as_secs()
+        .saturating_add(u64::from(wait.subsec_nanos() > 0))
+        .max(1);
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -474,99 +477,4 @@ async fn deletions(State(shared): State<Arc<Shared>>, request: Request) -> Respo
         })
         .await;
     applied.unwrap_or_else(|response| response)
-}
-
-/// Serves in the foreground until `shutdown` completes, then finishes the requests in
-/// progress (for `modicum serve`, which stops on Ctrl-C).
-pub async fn serve(
-    config: ServerConfig,
-    stats: Arc<Stats>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    let (app, connections) = build(config, Arc::clone(&stats));
-    listener::run(listener, app, connections, stats, shutdown).await
-}
-
-/// A server running on a thread of its own, with its own tokio runtime: for the demo and
-/// tests, which are not async. Stops when dropped.
-pub struct RunningServer {
-    addr: SocketAddr,
-    stats: Arc<Stats>,
-    stop: Option<tokio::sync::watch::Sender<bool>>,
-    thread: Option<std::thread::JoinHandle<io::Result<()>>>,
-}
-
-/// Binds `config.addr` (port 0 picks a free port) and serves on a background thread; returns
-/// once the socket is listening, so a client may connect at once.
-pub fn spawn(config: ServerConfig) -> io::Result<RunningServer> {
-    let listener = std::net::TcpListener::bind(config.addr)?;
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("modicum-server")
-        .enable_all()
-        .build()?;
-    let stats = Arc::new(Stats::default());
-    let (app, connections) = build(config, Arc::clone(&stats));
-    let served = Arc::clone(&stats);
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let thread = std::thread::Builder::new()
-        .name("modicum-server".into())
-        .spawn(move || {
-            let result = runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener)?;
-                listener::run(listener, app, connections, served, async move {
-                    let _ = stopped.wait_for(|&stop| stop).await;
-                })
-                .await
-            });
-            runtime.shutdown_timeout(STOP_GRACE);
-            result
-        })?;
-    Ok(RunningServer {
-        addr,
-        stats,
-        stop: Some(stop),
-        thread: Some(thread),
-    })
-}
-
-impl RunningServer {
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://127.0.0.1:port`, without a trailing slash.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    pub fn stats(&self) -> StatsSnapshot {
-        self.stats.snapshot()
-    }
-
-    /// Stops accepting, lets the requests in progress finish (for up to 5 s), and waits for
-    /// the thread.
-    pub fn stop(mut self) -> io::Result<()> {
-        self.shut_down()
-    }
-
-    fn shut_down(&mut self) -> io::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(true);
-        }
-        match self.thread.take().map(|t| t.join()) {
-            Some(Ok(result)) => result,
-            Some(Err(_)) => Err(io::Error::other("the server thread panicked")),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for RunningServer {
-    fn drop(&mut self) {
-        let _ = self.shut_down();
-    }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use modicum_core::Basis;
+use modicum_wire::Basis;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::open::Opened;
@@ -138,10 +138,11 @@ impl SqliteStore {
 
     /// Installs whose data was deleted on proof.
     pub fn tombstone_count(&self) -> Result<u64, StoreError> {
-        let count: i64 = self
+        // rusqlite checks the range: a negative count would be an error, not a wrapped one.
+        let count: u64 = self
             .db()
             .query_row("SELECT COUNT(*) FROM tombstones", [], |row| row.get(0))?;
-        Ok(count as u64)
+        Ok(count)
     }
 
     /// Every deletion that deleted something, oldest first: the record that requests were
@@ -210,7 +211,8 @@ impl Store for SqliteStore {
                 meta.sdk_version,
                 int(meta.created_at_ms),
                 int(received_at_ms),
-                opened.batch.events.len() as i64,
+                // At most `Limits::max_events`, far below i64::MAX.
+                i64::try_from(opened.batch.events.len()).unwrap_or(i64::MAX),
                 json(&meta.device)?,
             ],
         )?;
@@ -290,15 +292,15 @@ impl Store for SqliteStore {
     fn events_by_category(&self) -> Result<BTreeMap<String, u64>, StoreError> {
         let db = self.db();
         let mut query = db.prepare("SELECT category, COUNT(*) FROM events GROUP BY category")?;
-        let rows = query.query_map([], |row| Ok((row.get(0)?, row.get::<_, i64>(1)? as u64)))?;
+        let rows = query.query_map([], |row| Ok((row.get(0)?, row.get::<_, u64>(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn batch_count(&self) -> Result<u64, StoreError> {
-        let count: i64 = self
+        let count: u64 = self
             .db()
             .query_row("SELECT COUNT(*) FROM batches", [], |row| row.get(0))?;
-        Ok(count as u64)
+        Ok(count)
     }
 
     fn contains_text(&self, needle: &str) -> Result<bool, StoreError> {
@@ -353,7 +355,7 @@ impl Store for SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use modicum_core::wire::{sample, WireValue};
+    use modicum_wire::{sample, WireValue};
 
     use super::*;
 

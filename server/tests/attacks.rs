@@ -5,14 +5,14 @@
 
 mod support;
 
-use modicum_core::wire::{hostile, WireValue};
 use modicum_server::store::Store;
+use modicum_wire::{hostile, WireValue};
 use support::{current, good, now_ms, post, seal, seal_payload, start, still_serves};
 
 /// A batch of `events` events all referring to one string of `len` bytes, sealed.
 fn shared_string_bomb(events: usize, len: usize) -> Vec<u8> {
     let payload = hostile::shared_string(events, len).unwrap();
-    seal_payload(&current(), &payload, events as u32)
+    seal_payload(&current(), &payload, u32::try_from(events).unwrap())
 }
 
 #[test]

@@ -4,8 +4,8 @@
 
 mod support;
 
-use modicum_core::transform::DeletionToken;
 use modicum_server::store::Store;
+use modicum_wire::DeletionToken;
 use support::{
     current, deletion, deletion_of, good, install, post, seal, start, still_serves, token,
 };
@@ -173,7 +173,7 @@ fn a_flood_of_deletion_requests_is_limited_and_stores_nothing() {
         200
     );
     // Each request names the most pseudonyms one may, none of them proven.
-    let names: Vec<(String, DeletionToken)> = (0..modicum_core::wire::MAX_PROOFS as u64)
+    let names: Vec<(String, DeletionToken)> = (0..modicum_wire::MAX_PROOFS as u64)
         .map(|n| (format!("p1_{n:032x}"), token(n)))
         .collect();
     let flood = deletion(&current(), names);

@@ -8,11 +8,11 @@
 
 use std::io::Write;
 
-use modicum_core::envelope::{self, Aead, CollectorKey};
-use modicum_core::wire::{self, sample, Limits};
 use modicum_server::keys::{KeyPair, KeyRing};
 use modicum_server::open::{open_batch, open_deletion};
 use modicum_server::verify::{verify, Rules};
+use modicum_wire::envelope::{self, Aead, CollectorKey};
+use modicum_wire::{self as wire, sample, Limits};
 
 /// The core's counting allocator (the memory limit the target holds to) and iteration count.
 #[path = "../../core/tests/support/fuzzing.rs"]

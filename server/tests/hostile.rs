@@ -8,10 +8,10 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use modicum_core::envelope::HEADER_LEN;
-use modicum_core::wire::{self, WireValue};
 use modicum_server::keys::KeyPair;
 use modicum_server::store::Store;
+use modicum_wire::envelope::HEADER_LEN;
+use modicum_wire::{self as wire, WireValue};
 use support::{
     current, deflate, good, good_body, inflate, post, seal, seal_payload, send, start,
     still_serves, zeros_bomb,
@@ -40,7 +40,7 @@ fn each_hostile_body_gets_its_status_and_the_server_keeps_serving() {
     let cut_msgpack = seal_payload(&current(), &deflate(&packed[..packed.len() / 2]), 30);
     let wrong_shape = seal_payload(&current(), &deflate(b"\x93\x01\x02\x03"), 0);
     let noise: Vec<u8> = (0..4096u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13).to_le_bytes()[0])
         .collect();
     let random_msgpack = seal_payload(&current(), &deflate(&noise), 1);
     let not_deflate = seal_payload(&current(), b"\x93\xa5hello\x01\x02", 1);

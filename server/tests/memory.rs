@@ -11,10 +11,10 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use modicum_core::wire::hostile;
 use modicum_server::keys::KeyRing;
 use modicum_server::service::ServerConfig;
-use modicum_server::store::{SqliteStore, Store};
+use modicum_server::store::SqliteStore;
+use modicum_wire::hostile;
 use support::{current, good, seal, seal_payload, send, zeros_bomb};
 
 /// Set in the child's environment: the child serves instead of attacking.
@@ -45,7 +45,7 @@ fn serve_as_the_child() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("ingest.sqlite3")).unwrap();
     let mut config = ServerConfig::new(
-        KeyRing::new([support::current(), support::previous()]),
+        KeyRing::new([current(), support::previous()]),
         std::sync::Arc::new(store),
     );
     config.addr = "127.0.0.1:0".parse().unwrap();
@@ -184,7 +184,7 @@ fn hostile_traffic_stays_within_the_documented_memory_bound() {
     let grown = peak(pid).saturating_sub(baseline);
     let mut config = ServerConfig::new(
         KeyRing::new([]),
-        std::sync::Arc::new(SqliteStore::in_memory().unwrap()) as std::sync::Arc<dyn Store>,
+        std::sync::Arc::new(SqliteStore::in_memory().unwrap()),
     );
     limits(&mut config);
     let bound = config.memory_bound() as u64;

@@ -6,14 +6,14 @@ mod support;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use modicum_core::envelope::{self, Aead, CollectorKey};
-use modicum_core::wire::{self, Batch, BatchMeta, Limits, WireEvent, WireValue};
-use modicum_core::{Basis, Category};
 use modicum_server::keys::{read_public, KeyPair, KeyRing};
 use modicum_server::open::open_batch;
 use modicum_server::service::{self, ServerConfig};
 use modicum_server::store::{Inserted, SqliteStore, Store};
 use modicum_server::verify::{verify, Rules};
+use modicum_wire::envelope::{self, Aead, CollectorKey};
+use modicum_wire::{self as wire, Batch, BatchMeta, Limits, WireEvent, WireValue};
+use modicum_wire::{Basis, Category};
 use support::{current, good, install, now_ms, post, previous, seal, start};
 
 /// Every kind of value, a generalized address, and a second category and basis.
@@ -110,7 +110,8 @@ fn through_the_library_with_keys_from_files() {
         (handmade(), Aead::ChaCha20Poly1305),
     ] {
         let payload = wire::encode(&batch).unwrap();
-        let sealed = envelope::seal(&key, aead, &payload, batch.events.len() as u32, 9).unwrap();
+        let count = u32::try_from(batch.events.len()).unwrap();
+        let sealed = envelope::seal(&key, aead, &payload, count, 9).unwrap();
         let opened = open_batch(&ring, &sealed.bytes, Limits::default()).unwrap();
         assert_eq!(opened.batch, batch);
         assert_eq!(opened.batch_id, sealed.id.to_string());

@@ -215,7 +215,7 @@ fn a_request_answered_408_keeps_its_slot_until_its_work_ends() {
         most_at_once: Mutex::new(0),
     });
     let (server, _) = start(|c| {
-        c.store = Arc::clone(&slow) as Arc<dyn Store>;
+        c.store = Arc::<Slow>::clone(&slow);
         c.max_in_flight = 1;
         c.request_timeout = Duration::from_millis(300);
     });

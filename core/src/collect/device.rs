@@ -78,7 +78,7 @@ impl DeviceInfo {
             ),
             (
                 "screen_density_dpi",
-                int(self.screen_density.map(|d| d.max(0.0).round() as u64)),
+                int(self.screen_density.map(whole_dpi)),
                 DeviceScreen,
             ),
             ("locale", text(&self.locale), DeviceBasic),
@@ -101,4 +101,12 @@ impl DeviceInfo {
                 |event, (key, value, class)| event.with_class(key, value, class),
             )
     }
+}
+
+/// A screen density from the platform, in whole dpi: negative and NaN read as 0, and anything
+/// past u32::MAX (no screen's) as u32::MAX.
+// Clamped to 0..=u32::MAX before the cast (NaN became 0): it cannot truncate or lose a sign.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn whole_dpi(density: f64) -> u64 {
+    density.max(0.0).min(f64::from(u32::MAX)).round() as u64
 }

@@ -25,22 +25,7 @@ pub trait NetworkProvider: Send + Sync {
     fn network(&self) -> NetworkState;
 }
 
-/// Wall-clock time in milliseconds since the Unix epoch; tests and simulations pass their own.
-pub trait Clock: Send + Sync {
-    fn now_ms(&self) -> u64;
-}
-
-/// The system clock.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64)
-    }
-}
+pub use crate::clock::{Clock, SystemClock};
 
 /// Providers for a Linux host: uname, /proc/meminfo, statvfs, /sys/class/net, the time zone
 /// and locale of the environment.
@@ -74,7 +59,7 @@ pub mod host {
                 cpu_arch: Some(std::env::consts::ARCH.to_owned()),
                 cpu_cores: std::thread::available_parallelism()
                     .ok()
-                    .map(|n| n.get() as u32),
+                    .map(|n| u32::try_from(n.get()).unwrap_or(u32::MAX)),
                 ram_bytes: mem_total(),
                 storage_total_bytes: total,
                 storage_free_bytes: free,
@@ -157,8 +142,18 @@ pub mod host {
         if unsafe { libc::statvfs(path.as_ptr(), &mut s) } != 0 {
             return None;
         }
-        let block = s.f_frsize as u64;
-        Some((s.f_blocks as u64 * block, s.f_bavail as u64 * block))
+        let block = widen(s.f_frsize);
+        Some((
+            widen(s.f_blocks).saturating_mul(block),
+            widen(s.f_bavail).saturating_mul(block),
+        ))
+    }
+
+    /// statvfs's fields as u64: they are u64 on 64-bit Linux and narrower on some 32-bit
+    /// targets, where an `as` would be a trivial cast on the one and `u64::from` a useless
+    /// conversion on the other.
+    fn widen<T: Into<u64>>(n: T) -> u64 {
+        n.into()
     }
 
     fn mem_total() -> Option<u64> {

@@ -111,7 +111,7 @@ pub struct Aggregator {
 impl Aggregator {
     pub fn new(window: Duration) -> Aggregator {
         Aggregator {
-            window_ms: (window.as_millis() as u64).max(1),
+            window_ms: u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1),
             sensors: Vec::new(),
         }
     }
@@ -264,7 +264,7 @@ mod tests {
     fn memory_is_fixed_at_ten_kilohertz() {
         let mut agg = Aggregator::new(Duration::from_secs(60));
         let id = agg.sensor("accel", 3).unwrap();
-        let size = std::mem::size_of_val(&agg.sensors[0]);
+        let size = size_of_val(&agg.sensors[0]);
         let capacity = agg.sensors.capacity();
         let mut closed = 0;
         // Ten minutes at 10 kHz: six million samples, ten windows.
@@ -279,7 +279,7 @@ mod tests {
         }
         assert_eq!(closed, 9);
         assert_eq!(agg.close_all().len(), 1);
-        assert_eq!(std::mem::size_of_val(&agg.sensors[0]), size);
+        assert_eq!(size_of_val(&agg.sensors[0]), size);
     }
 
     #[test]

@@ -5,14 +5,13 @@
 //! protections for minors and children that no grant can lift.
 
 mod age;
-mod category;
 mod permit;
 mod state;
 mod store;
 
 pub use age::AgeBand;
-pub use category::Category;
-pub use permit::{Basis, Permit, Permits};
+pub use modicum_wire::{Basis, Category};
+pub use permit::{Permit, Permits};
 pub use state::{Change, Consent, Decision, HISTORY_CAPACITY};
 pub use store::{ConsentStore, Loaded};
 

@@ -1,15 +1,4 @@
-use serde::{Deserialize, Serialize};
-
-use super::{AgeBand, Category};
-
-/// Why processing is allowed: the user's consent, or the app's declaration of essential
-/// processing. Reports show the basis so essential processing is never mistaken for consent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Basis {
-    Consent,
-    Essential,
-}
+use super::{AgeBand, Basis, Category};
 
 /// Proof that processing for a category was allowed when it was checked. Only
 /// [`super::Consent::permit`] makes one, so code that needs consent takes a `Permit` instead

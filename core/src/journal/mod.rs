@@ -14,7 +14,6 @@
 //!   counted, and records after them are still read.
 
 mod entry;
-mod key;
 pub mod record;
 
 use std::io;
@@ -23,11 +22,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-pub use key::{DataKey, Nonces, DATA_KEY_NAME};
+pub use crate::at_rest::{DataKey, Nonces, DATA_KEY_NAME};
 
 use crate::consent::Category;
 use crate::minimize::Minimized;
-use crate::storage::{Storage, WriteFile};
+use crate::storage::{write_atomic, Storage, WriteFile};
 use entry::{StoredEvent, StoredEventRef};
 
 const SEGMENT_PREFIX: &str = "segment-";
@@ -68,7 +67,7 @@ pub struct Contents {
 pub struct Journal {
     storage: Arc<dyn Storage>,
     dir: PathBuf,
-    key: DataKey,
+    key: Arc<DataKey>,
     active: Box<dyn WriteFile>,
     active_seq: u64,
     nonces: Nonces,
@@ -115,8 +114,9 @@ impl Journal {
     pub fn open(
         storage: Arc<dyn Storage>,
         dir: &Path,
-        key: DataKey,
+        key: impl Into<Arc<DataKey>>,
     ) -> io::Result<(Journal, Contents)> {
+        let key = key.into();
         storage.create_dir_all(dir)?;
         let (segments, contents) = read_segments(storage.as_ref(), dir, &key)?;
         let next = segments.last().map_or(1, |s| s + 1);
@@ -222,7 +222,6 @@ impl Journal {
     pub fn replace(&mut self, events: &[Minimized]) -> io::Result<()> {
         self.sync()?;
         let seq = self.active_seq + 1;
-        let tmp = self.dir.join(format!("{SEGMENT_PREFIX}{seq:016}.tmp"));
         let mut nonces = self.key.nonces()?;
         let head = EntryRef::Segment {
             supersedes: self.active_seq,
@@ -232,13 +231,7 @@ impl Journal {
             let entry = EntryRef::Event(StoredEventRef::from(event));
             append_sealed_entry(&mut bytes, &self.key, &mut nonces, seq, &entry)?;
         }
-        {
-            let mut file = self.storage.create(&tmp)?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-        }
-        self.storage.rename(&tmp, &segment_path(&self.dir, seq))?;
-        self.storage.sync_dir(&self.dir)?;
+        write_atomic(self.storage.as_ref(), &segment_path(&self.dir, seq), &bytes)?;
         self.active = self.storage.append(&segment_path(&self.dir, seq))?;
         self.active_seq = seq;
         self.nonces = nonces;
@@ -249,7 +242,8 @@ impl Journal {
     /// Deletes every segment and starts over, empty, under `key`. With the old key already
     /// destroyed, nothing the deleted files held could be read even if the bytes survived on
     /// the flash (crypto-shredding).
-    pub fn wipe(&mut self, key: DataKey) -> io::Result<()> {
+    pub fn wipe(&mut self, key: impl Into<Arc<DataKey>>) -> io::Result<()> {
+        let key = key.into();
         remove_segments_up_to(self.storage.as_ref(), &self.dir, u64::MAX)?;
         self.key = key;
         self.active_seq += 1;
@@ -326,17 +320,6 @@ impl Journal {
             &self.dir,
             last.min(self.active_seq.saturating_sub(1)),
         )
-    }
-
-    /// Encrypts `plain` under the data key, bound to `context`, for keeping outside the journal
-    /// (a batch's opening key): whatever the key shreds goes with it.
-    pub fn wrap(&mut self, context: &[u8], plain: &[u8]) -> io::Result<Vec<u8>> {
-        self.key.seal(&mut self.nonces, context, plain)
-    }
-
-    /// Decrypts what [`Journal::wrap`] made; `None` under another key or context.
-    pub fn unwrap(&self, context: &[u8], wrapped: &[u8]) -> Option<Vec<u8>> {
-        self.key.open(context, wrapped)
     }
 
     /// Bytes the journal takes on disk.

@@ -39,7 +39,9 @@ pub fn frame_appending<E>(
         return Err(e);
     }
     let payload = start + HEADER_LEN;
-    let len = (out.len() - payload) as u32;
+    // A payload past u32::MAX claims u32::MAX, above MAX_PAYLOAD: readers skip it as damage,
+    // as they do any record over MAX_PAYLOAD, rather than read a truncated length.
+    let len = u32::try_from(out.len() - payload).unwrap_or(u32::MAX);
     let crc = checksum(&len.to_le_bytes(), &out[payload..]);
     out[start..start + 4].copy_from_slice(&MAGIC);
     out[start + 4..start + 8].copy_from_slice(&len.to_le_bytes());

@@ -21,8 +21,8 @@ fn events(n: usize) -> Vec<Minimized> {
     };
     (0..n)
         .map(|i| {
-            let event = Event::new(format!("e{i}"))
-                .with("n", Value::Int(i as i64))
+            let event = Event::new(format!("journal-event-{i}"))
+                .with("n", Value::Int(i64::try_from(i).unwrap()))
                 .with("ratio", Value::Double(0.5))
                 .with("ok", Value::Bool(true))
                 .with(
@@ -42,22 +42,35 @@ fn key(dir: &Path) -> DataKey {
     DataKey::load_or_create(&FileSecretStore::new(dir.join("keys"))).unwrap()
 }
 
+/// The journal in `dir`, under the data key kept beside it in `root`.
+fn open(root: &Path, dir: &Path) -> (Journal, Contents) {
+    Journal::open(crate::storage::Filesystem::shared(), dir, key(root)).unwrap()
+}
+
+/// The journal in `dir` with `events` appended and synced.
+fn written(root: &Path, dir: &Path, events: &[Minimized]) -> Journal {
+    let (mut journal, _) = open(root, dir);
+    for e in events {
+        journal.append(e).unwrap();
+    }
+    journal.sync().unwrap();
+    journal
+}
+
 #[test]
 fn what_is_appended_and_synced_reads_back_after_reopening() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("journal");
     let written = events(5);
     {
-        let (mut journal, contents) =
-            Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
+        let (mut journal, contents) = open(tmp.path(), &dir);
         assert!(contents.events.is_empty());
         for e in &written {
             journal.append(e).unwrap();
         }
         journal.sync().unwrap();
     }
-    let (_journal, contents) =
-        Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
+    let (_journal, contents) = open(tmp.path(), &dir);
     assert_eq!(contents.events, written);
     assert_eq!(
         (contents.corrupt, contents.torn_tails, contents.unreadable),
@@ -69,17 +82,20 @@ fn what_is_appended_and_synced_reads_back_after_reopening() {
 fn nothing_readable_is_on_disk() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("journal");
-    let (mut journal, _) =
-        Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
-    journal.append(&events(1)[0]).unwrap();
-    journal.sync().unwrap();
+    let _journal = written(tmp.path(), &dir, &events(1)[..1]);
     for entry in fs::read_dir(&dir).unwrap() {
         let bytes = fs::read(entry.unwrap().path()).unwrap();
+        // Long enough that random ciphertext never holds it by chance (a 2-byte needle did,
+        // once in about 400 runs).
+        let name = b"journal-event-0";
         assert!(
-            !bytes.windows(2).any(|w| w == b"e0"),
+            !bytes.windows(name.len()).any(|w| w == name),
             "the event name is on disk in the clear"
         );
-        assert!(!bytes.windows(5).any(|w| w == b"event"));
+        assert!(
+            !bytes.windows(5).any(|w| w == b"ratio"),
+            "a property key in the clear"
+        );
     }
 }
 
@@ -88,12 +104,7 @@ fn replace_supersedes_even_if_old_segments_survive_a_crash() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("journal");
     let all = events(4);
-    let (mut journal, _) =
-        Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
-    for e in &all {
-        journal.append(e).unwrap();
-    }
-    journal.sync().unwrap();
+    let mut journal = written(tmp.path(), &dir, &all);
     let old: Vec<_> = fs::read_dir(&dir)
         .unwrap()
         .map(|e| {
@@ -109,8 +120,7 @@ fn replace_supersedes_even_if_old_segments_survive_a_crash() {
         fs::write(path, bytes).unwrap();
     }
     drop(journal);
-    let (_journal, contents) =
-        Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
+    let (_journal, contents) = open(tmp.path(), &dir);
     assert_eq!(contents.events, all[2..].to_vec());
 }
 
@@ -120,12 +130,7 @@ fn damage_costs_only_damaged_records_and_is_counted() {
     let dir = tmp.path().join("journal");
     let all = events(6);
     {
-        let (mut journal, _) =
-            Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
-        for e in &all {
-            journal.append(e).unwrap();
-        }
-        journal.sync().unwrap();
+        let _journal = written(tmp.path(), &dir, &all);
     }
     let segment = list_segments(&crate::storage::Filesystem, &dir).unwrap()[0];
     let path = segment_path(&dir, segment);
@@ -137,8 +142,7 @@ fn damage_costs_only_damaged_records_and_is_counted() {
     fs::write(&path, &bytes).unwrap();
     // A foreign file in the folder is ignored.
     fs::write(dir.join("notes.txt"), b"hello").unwrap();
-    let (_journal, contents) =
-        Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
+    let (_journal, contents) = open(tmp.path(), &dir);
     assert_eq!(contents.corrupt, 1);
     assert_eq!(contents.torn_tails, 1);
     assert_eq!(
@@ -154,15 +158,11 @@ fn another_key_reads_nothing_and_counts_it() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("journal");
     {
-        let (mut journal, _) =
-            Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
-        journal.append(&events(1)[0]).unwrap();
-        journal.sync().unwrap();
+        let _journal = written(tmp.path(), &dir, &events(1)[..1]);
     }
     let store = FileSecretStore::new(tmp.path().join("keys"));
     store.delete(DATA_KEY_NAME).unwrap();
-    let (_journal, contents) =
-        Journal::open(crate::storage::Filesystem::shared(), &dir, key(tmp.path())).unwrap();
+    let (_journal, contents) = open(tmp.path(), &dir);
     assert!(contents.events.is_empty());
     assert_eq!(contents.unreadable, 2, "the segment marker and the event");
 }

@@ -4,10 +4,10 @@ use std::borrow::Cow;
 
 use super::{Context, FieldOutcome, MinimizedValue};
 use crate::policy::{Action, DataClass, Generalization};
-use crate::scrub::identifier_in_number;
-use crate::scrub::{scrub_with, Families};
 use crate::transform::{bucket_capacity, coarsen_location, coarsen_time, generalize_ip};
 use crate::Value;
+use modicum_scrub::identifier_in_number;
+use modicum_scrub::{scrub_with, Families};
 
 pub(super) fn apply(
     action: &Action,
@@ -107,7 +107,13 @@ fn number(value: Value, families: Families) -> (Option<MinimizedValue>, FieldOut
 fn integer_part(d: f64) -> Option<u64> {
     let whole = d.abs().trunc();
     // 2^64: every smaller whole double converts exactly.
-    (d.is_finite() && whole < 18_446_744_073_709_551_616.0).then_some(whole as u64)
+    if !(d.is_finite() && whole < 18_446_744_073_709_551_616.0) {
+        return None;
+    }
+    // Whole, not negative and below 2^64 (checked above): the cast is exact.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let n = whole as u64;
+    Some(n)
 }
 
 impl From<Value> for MinimizedValue {

@@ -7,6 +7,7 @@
 
 mod apply;
 mod minimized;
+mod on_wire;
 mod trace;
 
 use std::collections::BTreeMap;

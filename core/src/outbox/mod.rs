@@ -17,6 +17,7 @@
 //! one (staged files without a manifest: their events are still in the journal).
 
 mod entry;
+mod opening;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -25,9 +26,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use entry::{priority, OutboxEntry};
+pub use opening::OpeningKeys;
 
 use crate::consent::Category;
-use crate::journal;
 use crate::storage::{remove_if_present, write_atomic, Storage};
 
 const MANIFEST: &str = "round.manifest";
@@ -78,13 +79,15 @@ pub struct Sealed {
 }
 
 impl Sealed {
-    fn file_bytes(&self) -> Vec<u8> {
+    fn file_bytes(&self) -> io::Result<Vec<u8>> {
+        let wrapped_len = u32::try_from(self.wrapped_opening.len())
+            .map_err(|_| io::Error::other("a wrapped opening key too long for its trailer"))?;
         let mut bytes = Vec::with_capacity(self.bytes.len() + self.wrapped_opening.len() + 8);
         bytes.extend_from_slice(&self.bytes);
         bytes.extend_from_slice(&self.wrapped_opening);
-        bytes.extend_from_slice(&(self.wrapped_opening.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(&wrapped_len.to_be_bytes());
         bytes.extend_from_slice(TRAILER_MAGIC);
-        bytes
+        Ok(bytes)
     }
 }
 
@@ -98,12 +101,13 @@ impl std::fmt::Debug for Outbox {
 }
 
 impl Outbox {
-    /// Opens the outbox in `dir`, finishing or discarding an interrupted round; `journal_dir`
-    /// is where a finished round's journal segments are deleted.
+    /// Opens the outbox in `dir`, finishing or discarding an interrupted round. Finishing one
+    /// calls `release_through` with the last journal segment the round consumed, as
+    /// [`Outbox::commit_round`] does: the outbox never reaches into the journal itself.
     pub fn open(
         storage: Arc<dyn Storage>,
         dir: &Path,
-        journal_dir: &Path,
+        release_through: impl FnOnce(u64) -> io::Result<()>,
     ) -> io::Result<(Outbox, OutboxRecovery)> {
         storage.create_dir_all(dir)?;
         let mut outbox = Outbox {
@@ -116,11 +120,7 @@ impl Outbox {
         if let Some(bytes) = crate::storage::read_if_present(storage, &dir.join(MANIFEST))? {
             match serde_json::from_slice::<Manifest>(&bytes) {
                 Ok(manifest) => {
-                    journal::remove_segments_through(
-                        storage,
-                        journal_dir,
-                        manifest.journal_through,
-                    )?;
+                    release_through(manifest.journal_through)?;
                     outbox.finish(&manifest)?;
                     recovery.finished_round = true;
                 }
@@ -203,7 +203,7 @@ impl Outbox {
             let mut written = Vec::with_capacity(chunk.len());
             for batch in chunk {
                 let name = batch.entry.file_name();
-                let bytes = batch.file_bytes();
+                let bytes = batch.file_bytes()?;
                 let mut file = self
                     .storage
                     .create(&self.dir.join(format!("{name}.{STAGED}")))?;

@@ -62,8 +62,7 @@ fn file_names_carry_the_entry() {
 #[test]
 fn a_committed_round_is_finished_on_open() {
     let (_tmp, outbox_dir, journal) = dirs();
-    let (mut outbox, _) =
-        Outbox::open(crate::storage::Filesystem::shared(), &outbox_dir, &journal).unwrap();
+    let (mut outbox, _) = open(&outbox_dir, &journal).unwrap();
     let sealed = vec![Sealed {
         entry: entry(Category::Analytics, vec![], ID_A),
         bytes: b"batch a".to_vec(),
@@ -73,8 +72,7 @@ fn a_committed_round_is_finished_on_open() {
     let crash = outbox.commit_round(sealed, 2, |_| Err(io::Error::other("crash")));
     assert!(crash.is_err());
     assert!(outbox_dir.join(MANIFEST).exists());
-    let (outbox, recovery) =
-        Outbox::open(crate::storage::Filesystem::shared(), &outbox_dir, &journal).unwrap();
+    let (outbox, recovery) = open(&outbox_dir, &journal).unwrap();
     assert!(recovery.finished_round);
     assert_eq!(
         segments(&journal),
@@ -99,8 +97,7 @@ fn an_uncommitted_round_is_discarded_and_its_events_stay_in_the_journal() {
     .unwrap();
     fs::write(outbox_dir.join(format!("{MANIFEST}.tmp")), b"{\"journal_th").unwrap();
     fs::write(outbox_dir.join("README.txt"), b"not ours").unwrap();
-    let (outbox, recovery) =
-        Outbox::open(crate::storage::Filesystem::shared(), &outbox_dir, &journal).unwrap();
+    let (outbox, recovery) = open(&outbox_dir, &journal).unwrap();
     assert_eq!(
         recovery,
         OutboxRecovery {
@@ -122,8 +119,7 @@ fn a_corrupt_manifest_never_committed() {
     let (_tmp, outbox_dir, journal) = dirs();
     fs::create_dir_all(&outbox_dir).unwrap();
     fs::write(outbox_dir.join(MANIFEST), b"garbage").unwrap();
-    let (_, recovery) =
-        Outbox::open(crate::storage::Filesystem::shared(), &outbox_dir, &journal).unwrap();
+    let (_, recovery) = open(&outbox_dir, &journal).unwrap();
     assert!(!recovery.finished_round);
     assert_eq!(segments(&journal).len(), 3);
 }
@@ -131,8 +127,7 @@ fn a_corrupt_manifest_never_committed() {
 #[test]
 fn a_replacement_is_exactly_once_and_keeps_the_opening_key_beside_the_batch() {
     let (_tmp, outbox_dir, journal) = dirs();
-    let (mut outbox, _) =
-        Outbox::open(crate::storage::Filesystem::shared(), &outbox_dir, &journal).unwrap();
+    let (mut outbox, _) = open(&outbox_dir, &journal).unwrap();
     let old = Sealed {
         entry: entry(Category::Analytics, vec![], ID_A),
         bytes: b"old batch".to_vec(),
@@ -162,12 +157,19 @@ fn a_replacement_is_exactly_once_and_keeps_the_opening_key_beside_the_batch() {
     outbox.replace(&old, vec![half(ID_B)]).unwrap();
     let ids: Vec<String> = outbox.list().into_iter().map(|e| e.id).collect();
     assert_eq!(ids, vec![ID_B.to_owned()]);
-    let (reopened, _) =
-        Outbox::open(crate::storage::Filesystem::shared(), &outbox_dir, &journal).unwrap();
+    let (reopened, _) = open(&outbox_dir, &journal).unwrap();
     let ids: Vec<String> = reopened.list().into_iter().map(|e| e.id).collect();
     assert_eq!(
         ids,
         vec![ID_B.to_owned()],
         "the old batch is gone, the halves stay"
     );
+}
+
+/// Opens the outbox as the runtime does: a finished round releases the journal's segments.
+fn open(outbox_dir: &Path, journal: &Path) -> io::Result<(Outbox, OutboxRecovery)> {
+    let storage = crate::storage::Filesystem::shared();
+    Outbox::open(storage.clone(), outbox_dir, |last| {
+        crate::journal::remove_segments_through(storage.as_ref(), journal, last)
+    })
 }

@@ -28,8 +28,8 @@ use super::{
     Action, Condition, DataClass, Generalization, Policy, PolicyError, PolicyErrors, Rule,
 };
 use crate::consent::{AgeBand, Category};
-use crate::scrub::{Families, PiiKind};
 use crate::transform::TimeUnit;
+use modicum_scrub::{Families, PiiKind};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

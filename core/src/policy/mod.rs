@@ -23,8 +23,8 @@ pub use error::{PolicyError, PolicyErrors};
 pub use rule::{Condition, Rule};
 
 use crate::consent::{Category, Permits};
-use crate::scrub::Families;
 use document::Document;
+use modicum_scrub::Families;
 
 /// A validated policy. Construct it with [`Policy::default`] or from a document.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +92,22 @@ impl Policy {
 
     pub fn from_json(text: &str) -> Result<Policy, PolicyErrors> {
         Document::from_json(text)?.into_policy()
+    }
+
+    /// A policy document as a device reads it, on every platform: JSON only (the mobile
+    /// library has no TOML parser), and a TOML document gets an error that says how to convert
+    /// it rather than a JSON syntax error.
+    pub fn from_device_document(text: &str) -> Result<Policy, crate::Error> {
+        if !text.trim_start().starts_with('{') {
+            return Err(crate::Error::InvalidPolicy {
+                errors: "a policy document on a device is JSON; \
+                         `modicum policy json FILE.toml` converts a TOML one"
+                    .into(),
+            });
+        }
+        Policy::from_json(text).map_err(|errors| crate::Error::InvalidPolicy {
+            errors: errors.to_string(),
+        })
     }
 
     #[cfg(feature = "toml")]

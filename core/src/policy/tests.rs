@@ -323,7 +323,7 @@ fn a_policy_names_the_scrubbing_families_it_runs() {
         policy.families().iter().collect::<Vec<_>>(),
         [crate::PiiKind::Email]
     );
-    assert_eq!(Policy::default().families(), crate::Families::ALL);
+    assert_eq!(Policy::default().families(), Families::ALL);
     // Only what is named runs.
     let text = "ann@example.org 15900001111";
     assert_eq!(

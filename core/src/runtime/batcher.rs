@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use std::io;
 
 use super::ledger::Entry;
-use super::Shared;
+use super::Runtime;
 use crate::consent::Category;
 use crate::envelope::{self, Aead};
 use crate::journal::Journal;
 use crate::minimize::Minimized;
-use crate::outbox::{priority, Outbox, OutboxEntry, Sealed};
+use crate::outbox::{priority, OpeningKeys, Outbox, OutboxEntry, Sealed};
 use crate::transform::Pseudonymizer;
 use crate::wire::{self, BatchMeta};
 
@@ -20,17 +20,26 @@ pub(super) const SDK_VERSION: &str = concat!("modicum/", env!("CARGO_PKG_VERSION
 /// collector key it does nothing. The worker keeps the journal's events in memory, so a round
 /// never reads back and decrypts what it has just written.
 pub(super) fn round(
-    shared: &Shared,
+    shared: &Runtime,
     pseudonymizer: &Pseudonymizer,
     journal: &mut Journal,
     outbox: &mut Outbox,
+    openings: &mut OpeningKeys,
     events: &[Minimized],
 ) -> io::Result<()> {
-    let Some(key) = &shared.config.collector else {
+    if shared.config.collector.is_none() {
         return Ok(());
-    };
+    }
     let through = journal.roll()?;
-    let sealed = seal_round(shared, pseudonymizer, key, journal, outbox, events, through);
+    let sealed = seal_round(
+        shared,
+        pseudonymizer,
+        journal,
+        outbox,
+        openings,
+        events,
+        through,
+    );
     match sealed {
         Ok(()) => journal.rolled_committed(),
         // The rolled segment still holds the events that did not reach the outbox.
@@ -42,14 +51,17 @@ pub(super) fn round(
 /// Seals `events` into batches and commits them to the outbox along with dropping the
 /// journal through segment `through`.
 fn seal_round(
-    shared: &Shared,
+    shared: &Runtime,
     pseudonymizer: &Pseudonymizer,
-    key: &envelope::CollectorKey,
     journal: &mut Journal,
     outbox: &mut Outbox,
+    openings: &mut OpeningKeys,
     events: &[Minimized],
     through: u64,
 ) -> io::Result<()> {
+    let Some(key) = &shared.config.collector else {
+        return Ok(());
+    };
     if events.is_empty() {
         return journal.drop_through(through);
     }
@@ -93,8 +105,8 @@ fn seal_round(
             shared.config.batch_max_events,
             shared.config.batch_max_bytes,
         ) {
-            let payload = wire::encode_minimized(&meta, &chunk).map_err(io::Error::other)?;
-            let count = chunk.len() as u32;
+            let payload = wire::encode_events(&meta, &chunk).map_err(io::Error::other)?;
+            let count = u32::try_from(chunk.len()).map_err(io::Error::other)?;
             let batch = envelope::seal(key, Aead::Aes128Gcm, &payload, count, now)
                 .map_err(io::Error::other)?;
             let entry = OutboxEntry {
@@ -106,8 +118,7 @@ fn seal_round(
                 id: batch.id.to_string(),
                 size: batch.bytes.len() as u64,
             };
-            let wrapped_opening =
-                journal.wrap(&opening_context(&batch.id), &batch.opening.to_bytes())?;
+            let wrapped_opening = openings.wrap(&batch.id, &batch.opening)?;
             sealed.push(Sealed {
                 entry,
                 bytes: batch.bytes,
@@ -122,11 +133,6 @@ fn seal_round(
             .add(entry.category, Entry::Batched, u64::from(entry.events));
     }
     Ok(())
-}
-
-/// What a batch's wrapped opening key is bound to: it unwraps only as that batch's.
-pub(super) fn opening_context(id: &envelope::BatchId) -> Vec<u8> {
-    [&b"modicum/outbox/opening/v1"[..], &id.0].concat()
 }
 
 /// Splits `events` into runs of at most `max_events` events and, by a conservative estimate of
@@ -187,7 +193,7 @@ fn grant_bits(event: &Minimized) -> u16 {
 /// (oldest first). Every evicted event is counted; `events` are the journal's, and lose the
 /// evicted ones.
 pub(super) fn enforce_budget(
-    shared: &Shared,
+    shared: &Runtime,
     journal: &mut Journal,
     outbox: &mut Outbox,
     events: &mut Vec<Minimized>,

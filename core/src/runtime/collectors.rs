@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{Modicum, Shared};
+use super::{Modicum, Runtime};
 use crate::collect::crash::CrashReport;
 use crate::collect::device::DeviceInfo;
 use crate::collect::providers::NetworkState;
@@ -168,7 +168,11 @@ impl Modicum {
                 let mut event = Event::new("sensor_sample")
                     .in_category(Category::SensorsRaw)
                     .with("sensor", Value::Text(clip(sensor)))
-                    .with_class("at_ms", Value::Int(sample.at_ms as i64), DataClass::Custom);
+                    .with_class(
+                        "at_ms",
+                        Value::Int(i64::try_from(sample.at_ms).unwrap_or(i64::MAX)),
+                        DataClass::Custom,
+                    );
                 for (axis, value) in AXES.iter().zip(sample.values) {
                     event = event.with_class(*axis, Value::Double(*value), DataClass::Sensor);
                 }
@@ -249,19 +253,19 @@ fn window_event(window: &WindowSummary) -> Event {
         .with("sensor", Value::Text(clip(&window.sensor)))
         .with_class(
             "start_ms",
-            Value::Int(window.start_ms as i64),
+            Value::Int(i64::try_from(window.start_ms).unwrap_or(i64::MAX)),
             DataClass::Custom,
         )
         .with_class(
             "window_ms",
-            Value::Int(window.window_ms as i64),
+            Value::Int(i64::try_from(window.window_ms).unwrap_or(i64::MAX)),
             DataClass::Custom,
         );
     for (axis, summary) in AXES.iter().zip(&window.axes) {
         event = event
             .with_class(
                 format!("{axis}_count"),
-                Value::Int(summary.count as i64),
+                Value::Int(i64::try_from(summary.count).unwrap_or(i64::MAX)),
                 DataClass::Custom,
             )
             .with_class(
@@ -307,7 +311,7 @@ fn clip(text: &str) -> String {
     text[..end].to_owned()
 }
 
-impl Shared {
+impl Runtime {
     /// The device context as it may leave the device now: minimized under current consent.
     pub(super) fn device_context(
         &self,

@@ -122,7 +122,7 @@ impl Modicum {
     /// Same as [`Modicum::set_consent`] for a category named as a string (from a remote
     /// config, say); an unknown name is an error and changes nothing.
     pub fn set_consent_by_name(&self, category: &str, granted: bool) -> Result<(), Error> {
-        self.set_consent(category.parse()?, granted)
+        self.set_consent(category.parse::<Category>()?, granted)
     }
 
     /// Records that the user agreed to version `version` of the app's terms.

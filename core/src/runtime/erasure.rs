@@ -7,12 +7,14 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::worker::Worker;
 use super::{deletion, DeletionRequest, INSTALL_SECRET_NAME};
 use crate::journal::{DataKey, DATA_KEY_NAME};
+use crate::outbox::OpeningKeys;
 use crate::storage::{read_if_present, remove_if_present, write_atomic};
 use crate::transform::{InstallSecret, Pseudonymizer};
 use crate::wire::Proof;
@@ -53,7 +55,7 @@ impl Worker {
     }
 
     fn erase(&mut self, requested_at_ms: u64) -> io::Result<DeletionRequest> {
-        let shared = std::sync::Arc::clone(&self.shared);
+        let shared = Arc::clone(&self.shared);
         let storage = shared.storage.as_ref();
         let dir = &shared.config.storage_dir;
         let queued = deletion::queued(storage, dir)
@@ -97,7 +99,8 @@ impl Worker {
         self.note(synced);
         // The key goes first: from here on, whatever of the journal survives is unreadable.
         self.shared.secrets.delete(DATA_KEY_NAME)?;
-        let key = DataKey::load_or_create(self.shared.secrets.as_ref())?;
+        let key = Arc::new(DataKey::load_or_create(self.shared.secrets.as_ref())?);
+        self.openings = OpeningKeys::new(Arc::clone(&key))?;
         self.journal.wipe(key)?;
         for entry in self.outbox.list() {
             self.outbox.remove(&entry)?;

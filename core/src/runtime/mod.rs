@@ -18,6 +18,7 @@ mod erasure;
 mod export;
 mod ledger;
 mod regions;
+mod retention;
 mod rights;
 mod start;
 mod uploads;
@@ -27,7 +28,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
 
@@ -62,7 +63,7 @@ pub const INSTALL_SECRET_NAME: &str = "install-secret";
 /// A running instance of the SDK. Every method takes `&self` and is safe to call from any
 /// thread; `record` is safe on a UI thread.
 pub struct Modicum {
-    shared: Arc<Shared>,
+    shared: Arc<Runtime>,
     tx: Sender<Command>,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
@@ -79,9 +80,11 @@ pub enum DropReason {
     Invalid,
 }
 
-/// What the caller's thread and the worker share: the configuration, the consent in force,
-/// the counters, and the platform's providers.
-struct Shared {
+/// One running instance's state, as the caller's threads and the worker both see it: the
+/// configuration, the consent in force (held once, in [`ConsentState`]), the ledger's
+/// counters, recent decisions, the device context and the platform's providers. What only the
+/// worker touches (journal, outbox, pending events) lives in the worker instead.
+struct Runtime {
     config: Config,
     storage: Arc<dyn Storage>,
     secrets: Arc<dyn SecretStore>,
@@ -100,7 +103,7 @@ struct Shared {
     sensors: Mutex<crate::collect::sensors::Aggregator>,
 }
 
-impl Shared {
+impl Runtime {
     fn now_ms(&self) -> u64 {
         self.clock.now_ms()
     }
@@ -149,6 +152,19 @@ impl Modicum {
     /// than a timeout, so one bound covers a whole bulk call.
     pub fn record_waiting(&self, event: Event, deadline: Instant) -> Result<bool, Error> {
         self.enqueue(event, Some(deadline))
+    }
+
+    /// Records many events in one call, for bulk callers off the app's thread (the platform
+    /// facades' buffers): when the queue is full it waits for room, up to
+    /// `Config::bulk_record_wait` for the whole call, rather than drop what the app already
+    /// handed over. One result per event, as [`Modicum::record`] gives; an invalid event is
+    /// refused alone.
+    pub fn record_many(&self, events: impl IntoIterator<Item = Event>) -> Vec<Result<bool, Error>> {
+        let deadline = Instant::now() + self.shared.config.bulk_record_wait;
+        events
+            .into_iter()
+            .map(|event| self.record_waiting(event, deadline))
+            .collect()
     }
 
     fn enqueue(&self, event: Event, wait: Option<Instant>) -> Result<bool, Error> {
@@ -224,7 +240,7 @@ impl Modicum {
         conditions: Conditions,
         budget: Duration,
     ) -> Result<UploadReport, Error> {
-        let deadline = std::time::Instant::now() + budget;
+        let deadline = Instant::now() + budget;
         self.seal_now(UPLOAD_CALL_TIMEOUT)?;
         let mut report = UploadReport::default();
         loop {
@@ -240,7 +256,7 @@ impl Modicum {
                     report.dropped_events += delivery.dropped_events;
                 }
                 NextUpload::Wait { reason, retry_in } => {
-                    let now = std::time::Instant::now();
+                    let now = Instant::now();
                     match retry_in {
                         Some(pause) if now + pause < deadline => std::thread::sleep(pause),
                         _ => {
@@ -327,7 +343,7 @@ impl Modicum {
         command: impl FnOnce(Sender<std::io::Result<T>>) -> Command,
     ) -> Result<T, Error> {
         let (reply, answer) = crossbeam_channel::bounded(1);
-        let deadline = std::time::Instant::now() + timeout;
+        let deadline = Instant::now() + timeout;
         self.send(command(reply), timeout)?;
         answer
             .recv_deadline(deadline)
@@ -364,13 +380,6 @@ fn storage_error(e: std::io::Error) -> Error {
     Error::Storage {
         reason: e.to_string(),
     }
-}
-
-/// The system clock's time, for code that runs before or outside a runtime (crash hooks).
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 #[cfg(test)]

@@ -4,20 +4,22 @@
 //! reconcile what is held with the consent in force).
 
 use std::collections::VecDeque;
+use std::io;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use crossbeam_channel::bounded;
+use crossbeam_channel::{bounded, Receiver};
 
 use super::consent::ConsentState;
+use super::ledger::Entry;
 use super::regions::Reached;
-use super::worker::{self, Holdings as WorkerStorage};
-use super::{Ledger, Modicum, Shared, INSTALL_SECRET_NAME, LEDGER_FILE};
+use super::worker::{self, Command, Holdings as WorkerStorage};
+use super::{Ledger, Modicum, Runtime, INSTALL_SECRET_NAME, LEDGER_FILE};
 use crate::collect::providers::{Clock, DeviceInfoProvider, NetworkProvider, SystemClock};
 use crate::consent::{ConsentStore, Loaded};
-use crate::journal::{Contents, DataKey, Journal};
-use crate::outbox::{Outbox, OutboxRecovery};
+use crate::journal::{self, Contents, DataKey, Journal};
+use crate::outbox::{OpeningKeys, Outbox, OutboxRecovery};
 use crate::secret_store::{load_unless_damaged, FileSecretStore, SecretStore};
 use crate::storage::{Filesystem, Storage};
 use crate::transform::{InstallSecret, Pseudonymizer};
@@ -91,7 +93,7 @@ impl Modicum {
             storage,
         } = providers;
         config.validate()?;
-        let unusable = |e: std::io::Error| Error::StorageUnusable {
+        let unusable = |e: io::Error| Error::StorageUnusable {
             path: config.storage_dir.clone(),
             reason: e.to_string(),
         };
@@ -100,7 +102,7 @@ impl Modicum {
         let consent = ConsentState::new(consent_store, consent, &config.policy);
         let sensor_window = config.sensor_window;
         let (tx, rx) = bounded(config.queue_capacity);
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(Runtime {
             consent,
             config,
             storage,
@@ -120,7 +122,7 @@ impl Modicum {
             .name("modicum-worker".into())
             .spawn(move || match open_storage(&worker_shared, consent_loaded) {
                 Ok((opened, recovered)) => worker::run(worker_shared, opened, recovered, rx),
-                Err(e) => worker::refuse_all(worker_shared, e, rx),
+                Err(e) => refuse_all(worker_shared, e, rx),
             })
             .map_err(|e| Error::StorageUnusable {
                 path: shared.config.storage_dir.clone(),
@@ -152,14 +154,14 @@ impl Modicum {
     }
 }
 
-fn load_install_secret(store: &dyn SecretStore) -> std::io::Result<InstallSecret> {
+fn load_install_secret(store: &dyn SecretStore) -> io::Result<InstallSecret> {
     if let Some(bytes) = load_unless_damaged(store, INSTALL_SECRET_NAME)? {
         if let Ok(bytes) = <[u8; 32]>::try_from(bytes.as_slice()) {
             return Ok(InstallSecret::from_bytes(bytes));
         }
     }
     // None yet, or damaged: a new one only makes pseudonyms unlinkable to old ones.
-    let secret = InstallSecret::generate().map_err(std::io::Error::other)?;
+    let secret = InstallSecret::generate().map_err(io::Error::other)?;
     store.save(INSTALL_SECRET_NAME, &secret.to_bytes_for_storage())?;
     Ok(secret)
 }
@@ -167,7 +169,7 @@ fn load_install_secret(store: &dyn SecretStore) -> std::io::Result<InstallSecret
 /// Loads the secrets and opens what the worker works on, on the worker's thread. A failure is
 /// also recorded for [`Modicum::recovered`]; success is recorded by the worker once it has
 /// finished what start leaves to it.
-fn open_storage(shared: &Shared, consent: Loaded) -> std::io::Result<(WorkerStorage, Recovered)> {
+fn open_storage(shared: &Runtime, consent: Loaded) -> io::Result<(WorkerStorage, Recovered)> {
     let opened = (|| {
         let dir = &shared.config.storage_dir;
         let storage = &shared.storage;
@@ -175,11 +177,14 @@ fn open_storage(shared: &Shared, consent: Loaded) -> std::io::Result<(WorkerStor
         shared.ledger.absorb(&saved);
         let secret = load_install_secret(shared.secrets.as_ref())?;
         let pseudonymizer = Pseudonymizer::new(&secret, shared.config.pseudonym_rotation)
-            .map_err(std::io::Error::other)?;
-        let key = DataKey::load_or_create(shared.secrets.as_ref())?;
+            .map_err(io::Error::other)?;
+        let key = Arc::new(DataKey::load_or_create(shared.secrets.as_ref())?);
+        let openings = OpeningKeys::new(Arc::clone(&key))?;
         let journal_dir = dir.join("journal");
         let (outbox, outbox_recovered) =
-            Outbox::open(Arc::clone(storage), &dir.join("outbox"), &journal_dir)?;
+            Outbox::open(Arc::clone(storage), &dir.join("outbox"), |last| {
+                journal::remove_segments_through(storage.as_ref(), &journal_dir, last)
+            })?;
         let (journal, contents) = Journal::open(Arc::clone(storage), &journal_dir, key)?;
         let uploaded_before = saved.handed_out_before();
         let endpoints = shared.config.upload.endpoints.iter();
@@ -193,11 +198,12 @@ fn open_storage(shared: &Shared, consent: Loaded) -> std::io::Result<(WorkerStor
         let opened = WorkerStorage {
             journal,
             outbox,
+            openings,
             pending: contents.events,
             pseudonymizer,
             reached,
         };
-        Ok::<_, std::io::Error>((opened, recovered))
+        Ok::<_, io::Error>((opened, recovered))
     })();
     match opened {
         Ok(opened) => Ok(opened),
@@ -244,6 +250,43 @@ impl Recovered {
             torn_tails: contents.torn_tails,
             unreadable_records: contents.unreadable,
             finished_erasure: false,
+        }
+    }
+}
+
+/// The worker of a runtime whose storage could not be opened: every command is answered with
+/// that error and every event counted as lost to storage, so nothing waits forever and nothing
+/// is lost silently.
+fn refuse_all(shared: Arc<Runtime>, error: io::Error, rx: Receiver<Command>) {
+    let fail = || io::Error::new(error.kind(), error.to_string());
+    while let Ok(command) = rx.recv() {
+        match command {
+            Command::Record(event) => shared.ledger.add(event.category, Entry::DroppedStorage, 1),
+            Command::Flush(ack)
+            | Command::Seal(ack)
+            | Command::Reconcile(ack)
+            | Command::ResetIdentifiers(ack) => {
+                let _ = ack.send(Err(fail()));
+            }
+            Command::InstallPseudonym(reply) => {
+                let _ = reply.send(Err(fail()));
+            }
+            Command::DeleteAll(reply) => {
+                let _ = reply.send(Err(fail()));
+            }
+            Command::Held(reply) => {
+                let _ = reply.send(Err(fail()));
+            }
+            Command::NextUpload(_, reply) => {
+                let _ = reply.send(Err(fail()));
+            }
+            Command::UploadDone(_, _, reply) => {
+                let _ = reply.send(Err(fail()));
+            }
+            Command::Shutdown(ack) => {
+                let _ = ack.send(Err(fail()));
+                return;
+            }
         }
     }
 }

@@ -196,7 +196,7 @@ fn bulk_recording_waits_for_room_instead_of_dropping() {
         .filter(|&i| {
             m.record_waiting(
                 Event::new("e").with("i", Value::Int(i)),
-                std::time::Instant::now() + WAIT,
+                Instant::now() + WAIT,
             )
             .unwrap()
         })
@@ -214,7 +214,7 @@ fn bulk_recording_waits_for_room_instead_of_dropping() {
     assert!(!m
         .record_waiting(
             Event::new("late"),
-            std::time::Instant::now() + Duration::from_millis(1)
+            Instant::now() + Duration::from_millis(1)
         )
         .unwrap());
 }
@@ -439,7 +439,7 @@ fn retention_is_per_category_and_applies_to_sealed_batches_too() {
 fn without_a_collector_the_budget_evicts_journaled_analytics_first() {
     let tmp = tempfile::tempdir().unwrap();
     let mut config = config(tmp.path());
-    config.policy = crate::Policy::default().with_essential("crash reporting");
+    config.policy = Policy::default().with_essential("crash reporting");
     config.storage_budget = 96 * 1024;
     let m = Modicum::start(config).unwrap();
     m.set_consent(Category::Analytics, true).unwrap();
@@ -493,7 +493,7 @@ fn without_a_collector_the_budget_evicts_journaled_analytics_first() {
         .find(|e| e["category"] == "analytics")
         .map(|e| e["properties"]["i"].as_i64().unwrap());
     if let Some(i) = first_kept {
-        assert_eq!(i as u64, evicted(Category::Analytics));
+        assert_eq!(u64::try_from(i).unwrap(), evicted(Category::Analytics));
     }
 }
 

@@ -8,15 +8,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use ring::rand::{SecureRandom, SystemRandom};
 
-use super::batcher::opening_context;
 use super::deletion::{self, Queued};
 use super::ledger::Entry;
 use super::regions::Reached;
-use super::Shared;
+use super::Runtime;
 use crate::consent::Category;
-use crate::envelope::{self, Aead, CollectorKey, Header, OpeningKey, Purpose};
-use crate::journal::Journal;
-use crate::outbox::{Outbox, OutboxEntry, Sealed};
+use crate::envelope::{self, Aead, CollectorKey, Header, Purpose};
+use crate::outbox::{OpeningKeys, Outbox, OutboxEntry, Sealed};
 use crate::upload::{
     Backoff, Hold, NextUpload, Route, UploadOutcome, UploadRequest, Verdict, WaitReason,
     BATCHES_PATH, DELETIONS_PATH,
@@ -55,7 +53,7 @@ impl Uploads {
     /// The next request to send, or why there is none.
     pub(super) fn next(
         &mut self,
-        shared: &Shared,
+        shared: &Runtime,
         outbox: &Outbox,
         reached: &mut Reached,
         conditions: crate::upload::Conditions,
@@ -187,8 +185,8 @@ impl Uploads {
     /// twice, or after a restart) changes nothing.
     pub(super) fn finish(
         &mut self,
-        shared: &Shared,
-        journal: &mut Journal,
+        shared: &Runtime,
+        openings: &mut OpeningKeys,
         outbox: &mut Outbox,
         id: &str,
         outcome: &UploadOutcome,
@@ -220,7 +218,7 @@ impl Uploads {
             Verdict::Split => match flight.target {
                 Target::Batch(entry) => {
                     self.failures = 0;
-                    if entry.events <= 1 || !split(shared, journal, outbox, &entry)? {
+                    if entry.events <= 1 || !split(shared, openings, outbox, &entry)? {
                         delivery.dropped_events =
                             drop_batch(shared, outbox, &entry, Entry::DroppedTooLarge)?;
                     } else {
@@ -246,7 +244,7 @@ impl Uploads {
     }
 
     /// Backs off after a failure, or pauses as long as the collector asked.
-    fn failed(&mut self, shared: &Shared, pause: Option<Duration>) {
+    fn failed(&mut self, shared: &Runtime, pause: Option<Duration>) {
         self.failures = self.failures.saturating_add(1);
         let (delay, reason) = match pause {
             Some(pause) => (pause, WaitReason::RetryAfter),
@@ -268,7 +266,7 @@ impl Uploads {
 
 /// Removes a batch that will never be delivered, counting its events under `why`.
 fn drop_batch(
-    shared: &Shared,
+    shared: &Runtime,
     outbox: &mut Outbox,
     entry: &OutboxEntry,
     why: Entry,
@@ -335,8 +333,8 @@ fn random_u64() -> u64 {
 /// to the collector key, replacing the batch in the outbox. False if the batch cannot be
 /// opened (no opening key, or the data key changed), so it cannot be split.
 fn split(
-    shared: &Shared,
-    journal: &mut Journal,
+    shared: &Runtime,
+    openings: &mut OpeningKeys,
     outbox: &mut Outbox,
     entry: &OutboxEntry,
 ) -> io::Result<bool> {
@@ -349,10 +347,7 @@ fn split(
     let Ok((header, _)) = Header::parse(&sealed) else {
         return Ok(false);
     };
-    let opening = journal
-        .unwrap(&opening_context(&header.batch_id), &wrapped)
-        .and_then(|bytes| OpeningKey::from_bytes(&bytes).ok());
-    let Some(opening) = opening else {
+    let Some(opening) = openings.unwrap(&header.batch_id, &wrapped) else {
         return Ok(false);
     };
     let Ok(payload) = envelope::reopen(&opening, &sealed) else {
@@ -369,12 +364,11 @@ fn split(
             meta: batch.meta.clone(),
             events,
         };
-        let count = half.events.len() as u32;
+        let count = u32::try_from(half.events.len()).map_err(io::Error::other)?;
         let payload = wire::encode(&half).map_err(io::Error::other)?;
         let resealed = envelope::seal(key, Aead::Aes128Gcm, &payload, count, entry.created_ms)
             .map_err(io::Error::other)?;
-        let wrapped_opening =
-            journal.wrap(&opening_context(&resealed.id), &resealed.opening.to_bytes())?;
+        let wrapped_opening = openings.wrap(&resealed.id, &resealed.opening)?;
         halves.push(Sealed {
             entry: OutboxEntry {
                 events: count,

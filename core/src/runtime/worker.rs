@@ -12,12 +12,12 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use super::ledger::Entry;
 use super::regions::Reached;
 use super::uploads::{Delivery, Uploads};
-use super::{batcher, DeletionRequest, Recovered, Shared, TRACE_CAPACITY};
+use super::{batcher, DeletionRequest, Recovered, Runtime, TRACE_CAPACITY};
 use crate::collect::crash;
 use crate::consent::Category;
 use crate::journal::Journal;
 use crate::minimize::{minimize, Context, Minimized};
-use crate::outbox::Outbox;
+use crate::outbox::{OpeningKeys, Outbox};
 use crate::transform::Pseudonymizer;
 use crate::upload::{Conditions, NextUpload, UploadOutcome};
 use crate::Event;
@@ -49,6 +49,7 @@ pub(super) enum Command {
 pub(super) struct Holdings {
     pub journal: Journal,
     pub outbox: Outbox,
+    pub openings: OpeningKeys,
     /// The journal's events, read at start.
     pub pending: Vec<Minimized>,
     pub pseudonymizer: Pseudonymizer,
@@ -61,9 +62,11 @@ pub(super) struct Holdings {
 const ROUND_BATCHES: usize = 16;
 
 pub(super) struct Worker {
-    pub(super) shared: Arc<Shared>,
+    pub(super) shared: Arc<Runtime>,
     pub(super) journal: Journal,
     pub(super) outbox: Outbox,
+    /// The sealed batches' opening keys, wrapped under the same data key as the journal.
+    pub(super) openings: OpeningKeys,
     /// Every event the journal holds, in order: rounds, purges and reads use this copy
     /// instead of reading back and decrypting the journal.
     pub(super) pending: Vec<Minimized>,
@@ -79,7 +82,7 @@ pub(super) struct Worker {
 }
 
 pub(super) fn run(
-    shared: Arc<Shared>,
+    shared: Arc<Runtime>,
     holdings: Holdings,
     mut recovered: Recovered,
     rx: Receiver<Command>,
@@ -87,6 +90,7 @@ pub(super) fn run(
     let Holdings {
         journal,
         outbox,
+        openings,
         pending,
         pseudonymizer,
         reached,
@@ -97,6 +101,7 @@ pub(super) fn run(
         shared,
         journal,
         outbox,
+        openings,
         pending,
         pseudonymizer,
         reached,
@@ -199,7 +204,7 @@ pub(super) fn run(
             Command::UploadDone(id, outcome, reply) => {
                 let done = worker.uploads.finish(
                     &worker.shared,
-                    &mut worker.journal,
+                    &mut worker.openings,
                     &mut worker.outbox,
                     &id,
                     &outcome,
@@ -307,6 +312,7 @@ impl Worker {
             &self.pseudonymizer,
             &mut self.journal,
             &mut self.outbox,
+            &mut self.openings,
             &events,
         );
         if let Err(e) = sealed {
@@ -399,7 +405,7 @@ impl Worker {
 
 /// Minimizes and journals one event; returns it if it was appended.
 fn record(
-    shared: &Shared,
+    shared: &Runtime,
     pseudonymizer: &Pseudonymizer,
     journal: &mut Journal,
     event: Event,
@@ -433,7 +439,7 @@ fn record(
 
 /// Moves what the journal settled into the ledger: durable events are kept, events lost to a
 /// failed write or sync are dropped for storage. True if any were lost.
-fn settle(shared: &Shared, journal: &mut Journal) -> bool {
+fn settle(shared: &Runtime, journal: &mut Journal) -> bool {
     let outcome = journal.take_outcome();
     for category in Category::ALL {
         shared
@@ -449,73 +455,4 @@ fn settle(shared: &Shared, journal: &mut Journal) -> bool {
         .storage_errors
         .fetch_add(outcome.errors, Ordering::Relaxed);
     outcome.lost.iter().any(|&n| n > 0)
-}
-
-impl Worker {
-    /// Drops journaled events and sealed batches older than their category's retention,
-    /// counting every event.
-    fn expire(&mut self) -> io::Result<()> {
-        let shared = &self.shared;
-        let now = shared.now_ms();
-        let expired_at = |category: Category, at: u64| {
-            let retention = u64::try_from(shared.config.retention_for(category).as_millis())
-                .unwrap_or(u64::MAX);
-            at < now.saturating_sub(retention)
-        };
-        for entry in self.outbox.select(|e| expired_at(e.category, e.created_ms)) {
-            self.outbox.remove(&entry)?;
-            shared
-                .ledger
-                .add(entry.category, Entry::Expired, u64::from(entry.events));
-        }
-        let before = self.pending.len();
-        self.pending.retain(|e| {
-            let expired = expired_at(e.category(), e.recorded_at_ms());
-            if expired {
-                shared.ledger.add(e.category(), Entry::Expired, 1);
-            }
-            !expired
-        });
-        if self.pending.len() == before {
-            return Ok(());
-        }
-        self.journal.replace(&self.pending)
-    }
-}
-
-/// The worker of a runtime whose storage could not be opened: every command is answered with
-/// that error and every event counted as lost to storage, so nothing waits forever and nothing
-/// is lost silently.
-pub(super) fn refuse_all(shared: Arc<Shared>, error: io::Error, rx: Receiver<Command>) {
-    let fail = || io::Error::new(error.kind(), error.to_string());
-    while let Ok(command) = rx.recv() {
-        match command {
-            Command::Record(event) => shared.ledger.add(event.category, Entry::DroppedStorage, 1),
-            Command::Flush(ack)
-            | Command::Seal(ack)
-            | Command::Reconcile(ack)
-            | Command::ResetIdentifiers(ack) => {
-                let _ = ack.send(Err(fail()));
-            }
-            Command::InstallPseudonym(reply) => {
-                let _ = reply.send(Err(fail()));
-            }
-            Command::DeleteAll(reply) => {
-                let _ = reply.send(Err(fail()));
-            }
-            Command::Held(reply) => {
-                let _ = reply.send(Err(fail()));
-            }
-            Command::NextUpload(_, reply) => {
-                let _ = reply.send(Err(fail()));
-            }
-            Command::UploadDone(_, _, reply) => {
-                let _ = reply.send(Err(fail()));
-            }
-            Command::Shutdown(ack) => {
-                let _ = ack.send(Err(fail()));
-                return;
-            }
-        }
-    }
 }

@@ -13,7 +13,8 @@ mod time;
 pub use capacity::bucket_capacity;
 pub use ip::generalize_ip;
 pub use location::{coarsen_location, DEFAULT_CELL_M};
-pub use pseudonym::{DeletionToken, InstallSecret, Pseudonymizer, DEFAULT_ROTATION};
+pub use modicum_wire::DeletionToken;
+pub use pseudonym::{InstallSecret, Pseudonymizer, DEFAULT_ROTATION};
 pub use time::{coarsen_time, coarsen_time_ms, TimeUnit};
 
 /// A value a transform cannot work on. The caller drops the field rather than keep it raw.

@@ -5,6 +5,8 @@ use std::time::Duration;
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 
+use modicum_wire::DeletionToken;
+
 use super::TransformError;
 
 /// How long a pseudonym stays the same by default.
@@ -15,63 +17,6 @@ pub const DEFAULT_ROTATION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 const PSEUDONYM_BYTES: usize = 16;
 const PERIOD_LABEL: &[u8] = b"modicum/pseudonym/v1/period";
 const GENERATION_LABEL: &[u8] = b"modicum/pseudonym/v1/generation";
-const DELETION_LABEL: &[u8] = b"modicum/deletion/v1";
-
-/// A proof of ownership for deleting what a collector holds under one install pseudonym: the
-/// pseudonym is a hash of the token (see [`DeletionToken::pseudonym`]), so whoever can show
-/// the token made the pseudonym, and no one else can. Only the install's secret makes it (see
-/// [`Pseudonymizer::deletion_token`]). It is not printed; it leaves the device only inside a
-/// sealed deletion request.
-#[derive(Clone, PartialEq, Eq)]
-pub struct DeletionToken([u8; 32]);
-
-impl fmt::Debug for DeletionToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DeletionToken(..)")
-    }
-}
-
-impl DeletionToken {
-    /// The token as lowercase hex: for the sealed request and the device's queue only.
-    pub fn to_hex_for_request(&self) -> String {
-        hex(&self.0)
-    }
-
-    /// A token as a request carries it: 64 lowercase hex digits, or `None`.
-    pub fn from_hex(text: &str) -> Option<DeletionToken> {
-        let digit = |b: u8| match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'a'..=b'f' => Some(b - b'a' + 10),
-            _ => None,
-        };
-        let bytes = text.as_bytes();
-        if bytes.len() != 64 {
-            return None;
-        }
-        let mut token = [0u8; 32];
-        for (i, pair) in bytes.chunks_exact(2).enumerate() {
-            token[i] = digit(pair[0])? << 4 | digit(pair[1])?;
-        }
-        Some(DeletionToken(token))
-    }
-
-    /// The install pseudonym this token proves: `p1_` and the first 16 bytes of the token's
-    /// SHA-256, lowercase hex. A collector checks a deletion request with this alone; finding a
-    /// token for someone else's pseudonym is finding a SHA-256 preimage.
-    pub fn pseudonym(&self) -> String {
-        let digest = ring::digest::digest(&ring::digest::SHA256, &self.0);
-        format!("p1_{}", hex(&digest.as_ref()[..PSEUDONYM_BYTES]))
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(2 * bytes.len());
-    for byte in bytes {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0xf)]));
-    }
-    out
-}
 
 /// The per-install secret pseudonyms are keyed with. It cannot be printed, cloned or
 /// serialized, and its bytes are overwritten when it is dropped; the only way out is
@@ -199,12 +144,7 @@ impl Pseudonymizer {
     /// hash is the install pseudonym of that period, so a collector can check a token it is
     /// shown, and never learns one from what it stores.
     pub fn deletion_token(&self, now_ms: u64) -> DeletionToken {
-        let mut ctx = hmac::Context::with_key(&self.root);
-        ctx.update(DELETION_LABEL);
-        ctx.update(&(now_ms / self.period_ms).to_be_bytes());
-        let mut token = [0u8; 32];
-        token.copy_from_slice(ctx.sign().as_ref());
-        DeletionToken(token)
+        DeletionToken::derive(&self.root, now_ms / self.period_ms)
     }
 
     /// The install's pseudonym for the period holding `now_ms`: what a batch names its sender
@@ -273,23 +213,14 @@ mod tests {
         // "p1_" + sha256(token)[..16], computed with Python's hmac and hashlib modules.
         let install = with([7; 32]);
         let token = install.deletion_token(3 * DAY_MS + 5);
-        let hex = "53fd7441a676fd811a9079f9f28a6f9f763e8a0442b64a4618c8e0147c867639";
-        assert_eq!(token.to_hex_for_request(), hex);
+        // The same vector as `modicum_wire`'s token test: the device derives what the wire
+        // format specifies (the token's own encoding is tested there).
+        assert_eq!(
+            token.to_hex_for_request(),
+            "53fd7441a676fd811a9079f9f28a6f9f763e8a0442b64a4618c8e0147c867639"
+        );
         assert_eq!(token.pseudonym(), "p1_d31fc53088830c57f7c625de4a8e8d1e");
         assert_eq!(install.install_pseudonym(3 * DAY_MS), token.pseudonym());
-        assert_eq!(DeletionToken::from_hex(hex), Some(token));
-        assert_eq!(
-            format!("{:?}", DeletionToken::from_hex(hex)),
-            "Some(DeletionToken(..))"
-        );
-        for bad in [
-            &hex[1..],
-            &hex.to_uppercase(),
-            &format!("{}g", &hex[1..]),
-            "",
-        ] {
-            assert_eq!(DeletionToken::from_hex(bad), None, "{bad}");
-        }
         // Another install's token for the same period is another token.
         assert_ne!(with([8; 32]).deletion_token(0), install.deletion_token(0));
         // One token a period in the window, newest first, each proving that period's pseudonym.

@@ -20,8 +20,8 @@ impl Backoff {
 
     /// The delay for the `failures`-th consecutive failure, given a uniformly random `u64`.
     pub fn delay(&self, failures: u32, random: u64) -> Duration {
-        let ceiling = self.ceiling(failures).as_millis() as u64;
-        Duration::from_millis(random % (ceiling + 1))
+        let ceiling = u64::try_from(self.ceiling(failures).as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(random % ceiling.saturating_add(1))
     }
 }
 

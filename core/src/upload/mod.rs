@@ -25,8 +25,9 @@ use crate::consent::Category;
 /// How and where batches are uploaded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UploadConfig {
-    /// Where the user's data is meant to stay (for example "eu").
-    pub home_region: String,
+    /// Where the user's data is meant to stay (for example "eu"). `None`: the region of the
+    /// first endpoint, the same default on every platform.
+    pub home_region: Option<String>,
     /// Collector endpoints by region. One in the home region is used; another only with
     /// `cross_border` consent.
     pub endpoints: Vec<Endpoint>,
@@ -44,7 +45,7 @@ pub struct UploadConfig {
 impl Default for UploadConfig {
     fn default() -> UploadConfig {
         UploadConfig {
-            home_region: "default".into(),
+            home_region: None,
             endpoints: Vec::new(),
             backoff_base: Duration::from_secs(5),
             backoff_cap: Duration::from_secs(60 * 60),
@@ -52,6 +53,17 @@ impl Default for UploadConfig {
             pause_on_low_battery: true,
             request_timeout: Duration::from_secs(5 * 60),
         }
+    }
+}
+
+impl UploadConfig {
+    /// Holds every batch for an unmetered network (Wi-Fi, Ethernet) except essential ones
+    /// (crash reports), which, like deletion requests, go on any network.
+    pub fn upload_only_unmetered(&mut self) {
+        self.unmetered_only = Category::ALL
+            .into_iter()
+            .filter(|&c| c != Category::Essential)
+            .collect();
     }
 }
 

@@ -49,6 +49,9 @@ pub fn open_batch(private: &PrivateKey, sealed: &[u8]) -> Batch {
     let payload = open(private, sealed).expect("the batch opens");
     let batch = wire::decode(&payload, Limits::default()).expect("the batch decodes");
     let (header, _) = Header::parse(sealed).expect("header");
-    assert_eq!(batch.events.len() as u32, header.event_count);
+    assert_eq!(
+        u32::try_from(batch.events.len()).unwrap(),
+        header.event_count
+    );
     batch
 }

@@ -103,7 +103,7 @@ final class UploadTests: TemporaryDirectoryTestCase {
         try modicum.sealNow()
         let held = try modicum.uploadPending(conditions: metered)
         XCTAssertEqual(held.requests, 0, "\(held)")
-        XCTAssertEqual(held.waiting, "unmetered")
+        XCTAssertEqual(held.waiting, .unmetered)
         XCTAssertEqual(modicum.pendingBatches, 1)
 
         try modicum.deleteAll()

@@ -9,12 +9,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use flate2::write::DeflateEncoder;
 use flate2::{Compression, Decompress, FlushDecompress};
-use modicum_core::envelope::{self, Aead, CollectorKey, Purpose};
-use modicum_core::transform::{DeletionToken, InstallSecret, Pseudonymizer};
-use modicum_core::wire::{self, dictionary, sample, Batch, DeletionPayload, Proof};
 use modicum_server::keys::{KeyPair, KeyRing};
 use modicum_server::service::{self, RunningServer, ServerConfig};
-use modicum_server::store::{SqliteStore, Store};
+use modicum_server::store::SqliteStore;
+use modicum_wire::envelope::{self, Aead, CollectorKey, Purpose};
+use modicum_wire::DeletionToken;
+use modicum_wire::{self as wire, dictionary, sample, Batch, DeletionPayload, Proof};
+use ring::hmac;
 
 /// The collector's current key, and the one it is rotating away from.
 pub fn current() -> KeyPair {
@@ -30,7 +31,7 @@ pub fn start(tweak: impl FnOnce(&mut ServerConfig)) -> (RunningServer, Arc<Sqlit
     let store = Arc::new(SqliteStore::in_memory().unwrap());
     let mut config = ServerConfig::new(
         KeyRing::new([current(), previous()]),
-        Arc::clone(&store) as Arc<dyn Store>,
+        Arc::<SqliteStore>::clone(&store),
     );
     config.addr = "127.0.0.1:0".parse().unwrap();
     tweak(&mut config);
@@ -39,21 +40,24 @@ pub fn start(tweak: impl FnOnce(&mut ServerConfig)) -> (RunningServer, Arc<Sqlit
 
 /// The server's clock, in ms: batches are made now, inside the freshness window.
 pub fn now_ms() -> u64 {
-    SystemTime::now()
+    let ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
-        .as_millis() as u64
+        .as_millis();
+    u64::try_from(ms).unwrap()
 }
 
 /// Install `n`'s pseudonymizer, as its device holds it.
-fn device(n: u64) -> Pseudonymizer {
+/// Install `n`'s secret, as a device keys its HMACs with it.
+fn device(n: u64) -> hmac::Key {
     let mut secret = [0x5a; 32];
     secret[..8].copy_from_slice(&n.to_le_bytes());
-    Pseudonymizer::new(
-        &InstallSecret::from_bytes(secret),
-        Duration::from_secs(30 * 86_400),
-    )
-    .unwrap()
+    hmac::Key::new(hmac::HMAC_SHA256, &secret)
+}
+
+/// The rotation period holding `PERIOD_MS`, with devices' default 30-day rotation.
+fn period() -> u64 {
+    PERIOD_MS / (Duration::from_secs(30 * 86_400).as_secs() * 1_000)
 }
 
 /// When the tests' installs send: one pseudonym period for all of them.
@@ -61,12 +65,12 @@ const PERIOD_MS: u64 = 1_795_300_000_000;
 
 /// Install `n`'s pseudonym (one period of it, the same in every test).
 pub fn install(n: u64) -> String {
-    device(n).install_pseudonym(PERIOD_MS)
+    token(n).pseudonym()
 }
 
 /// The token only install `n` can make, proving `install(n)` is its own.
 pub fn token(n: u64) -> DeletionToken {
-    device(n).deletion_token(PERIOD_MS)
+    DeletionToken::derive(&device(n), period())
 }
 
 /// A minimized session of `events` events from install `n`, made now.
@@ -96,7 +100,7 @@ pub fn deletion(pair: &KeyPair, proofs: Vec<(String, DeletionToken)>) -> Vec<u8>
     };
     let bytes = wire::encode_deletion(&payload).unwrap();
     let key = CollectorKey::from_public_bytes(pair.public_bytes()).unwrap();
-    let count = payload.proofs.len() as u32;
+    let count = u32::try_from(payload.proofs.len()).unwrap();
     envelope::seal_for(Purpose::Deletion, &key, Aead::Aes128Gcm, &bytes, count, 1)
         .unwrap()
         .bytes
@@ -122,7 +126,7 @@ pub fn seal(pair: &KeyPair, batch: &Batch) -> Vec<u8> {
     seal_payload(
         pair,
         &wire::encode(batch).unwrap(),
-        batch.events.len() as u32,
+        u32::try_from(batch.events.len()).unwrap(),
     )
 }
 

@@ -1,13 +1,13 @@
 //! The Rust panic hook.
 
 use std::backtrace::Backtrace;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
 
 use super::CrashReport;
-use crate::scrub::scrub;
+use crate::storage::{write_atomic, Filesystem};
+use modicum_scrub::scrub;
 
 /// Where the hook writes; the latest `install` wins (one storage directory per process).
 static DIR: Mutex<Option<PathBuf>> = Mutex::new(None);
@@ -52,7 +52,7 @@ fn write_record(info: &std::panic::PanicHookInfo<'_>) {
         message: scrub(&format!("{payload}{location}")).into_owned(),
         frames,
         thread: std::thread::current().name().map(|n| scrub(n).into_owned()),
-        at_ms: crate::runtime::now_ms(),
+        at_ms: crate::clock::now_ms(),
     };
     let _ = write_durably(&dir, &report);
 }
@@ -66,10 +66,6 @@ fn write_durably(dir: &std::path::Path, report: &CrashReport) -> std::io::Result
         std::process::id(),
         SEQ.fetch_add(1, Ordering::Relaxed)
     );
-    let tmp = dir.join(format!("{name}.tmp"));
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(&serde_json::to_vec(report).map_err(std::io::Error::other)?)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, dir.join(name))?;
-    crate::secret_store::sync_dir(dir)
+    let bytes = serde_json::to_vec(report).map_err(std::io::Error::other)?;
+    write_atomic(&Filesystem, &dir.join(name), &bytes)
 }

@@ -48,7 +48,7 @@ pub fn install(dir: &Path) -> io::Result<PathBuf> {
         let aside = dir.join(format!(
             "native-{}-{}.crash",
             std::process::id(),
-            crate::runtime::now_ms()
+            crate::clock::now_ms()
         ));
         std::fs::rename(&path, aside)?;
     }
@@ -128,8 +128,10 @@ fn warm_up_backtrace() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         let mut frames = [std::ptr::null_mut(); 4];
+        // Four fits a c_int; were it not to, asking for no frames is still safe.
+        let size = c_int::try_from(frames.len()).unwrap_or(0);
         // SAFETY: a buffer of the size passed.
-        unsafe { backtrace(frames.as_mut_ptr(), frames.len() as c_int) };
+        unsafe { backtrace(frames.as_mut_ptr(), size) };
     }
 }
 
@@ -223,13 +225,14 @@ unsafe fn write_record(
     r.len = 0;
     r.text(MAGIC);
     r.line("signal");
-    r.decimal(signal as u64);
+    // Signal numbers are positive: the absolute value is the number.
+    r.decimal(u64::from(signal.unsigned_abs()));
     r.line("code");
     let code = (*info).si_code;
     if code < 0 {
         r.text("-");
     }
-    r.decimal(code.unsigned_abs() as u64);
+    r.decimal(u64::from(code.unsigned_abs()));
     r.line("addr");
     r.hex((*info).si_addr() as usize);
     r.line("pc");
@@ -240,7 +243,10 @@ unsafe fn write_record(
     r.decimal(entered_ns);
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        let n = backtrace(frames.as_mut_ptr(), MAX_FRAMES as c_int).max(0) as usize;
+        // MAX_FRAMES fits a c_int; were it not to, asking for no frames is still safe.
+        let size = c_int::try_from(frames.len()).unwrap_or(0);
+        // A negative count (an error) is no frames.
+        let n = usize::try_from(backtrace(frames.as_mut_ptr(), size)).unwrap_or(0);
         for frame in &frames[..n] {
             r.line("frame");
             r.hex(*frame as usize);
@@ -291,12 +297,15 @@ unsafe fn program_counter(context: *mut c_void) -> usize {
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
     {
         let uc = context as *const libc::ucontext_t;
-        return (*uc).uc_mcontext.gregs[libc::REG_RIP as usize] as usize;
+        let rip = (*uc).uc_mcontext.gregs[libc::REG_RIP as usize];
+        // A register's bits, not a signed number: reinterpreted, never truncated (64 bits both).
+        return usize::from_ne_bytes(rip.to_ne_bytes());
     }
     #[cfg(all(target_os = "linux", target_arch = "aarch64"))]
     {
         let uc = context as *const libc::ucontext_t;
-        return (*uc).uc_mcontext.pc as usize;
+        // 64 bits on aarch64, as is usize: the conversion never fails.
+        return usize::try_from((*uc).uc_mcontext.pc).unwrap_or(0);
     }
     #[allow(unreachable_code)]
     0
@@ -317,5 +326,9 @@ fn clock(id: libc::clockid_t) -> u64 {
     };
     // SAFETY: clock_gettime is async-signal-safe and writes the struct passed.
     unsafe { libc::clock_gettime(id, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    // Neither field is negative for these clocks after 1970; a clock before then reads as 0,
+    // and the sum saturates rather than overflow (a panic here would be in a signal handler).
+    let seconds = u64::try_from(ts.tv_sec).unwrap_or(0);
+    let nanos = u64::try_from(ts.tv_nsec).unwrap_or(0);
+    seconds.saturating_mul(1_000_000_000).saturating_add(nanos)
 }

@@ -15,6 +15,7 @@ import dev.modicum.ffi.SecretStore
 import dev.modicum.ffi.UploadConditions
 import dev.modicum.ffi.UploadReport
 import dev.modicum.ffi.Uploader
+import dev.modicum.ffi.WaitReason
 import java.io.File
 
 /**
@@ -303,7 +304,7 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
      * Uploads what is waiting through [uploader] (an [HttpUploader] unless the app has its own),
      * until nothing is left or the next attempt is more than [budgetMillis] away. Call it from a
      * background job (JobScheduler, WorkManager); failures go to [Config.onError] and come back as
-     * an empty report.
+     * an empty report that waits for a backoff, so the job runs again.
      */
     fun uploadPending(
         conditions: UploadConditions = UploadConditions(connected = true, metered = false, batteryLow = false),
@@ -317,7 +318,7 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
             config.onError(e)
             UploadReport(
                 requests = 0u, deliveredBatches = 0u, deliveredEvents = 0uL, splits = 0u, droppedEvents = 0uL,
-                waiting = "upload failed: ${e.message}",
+                waiting = WaitReason.BACKOFF,
             )
         }
     }

@@ -5,6 +5,7 @@ import android.app.job.JobService
 import dev.modicum.HttpUploader
 import dev.modicum.Modicum
 import dev.modicum.ffi.Uploader
+import dev.modicum.ffi.WaitReason
 
 /**
  * The job [UploadScheduler] schedules: uploads what waits through [HttpUploader] under the
@@ -42,12 +43,9 @@ internal class UploadRun(
     fun run(): Boolean =
         try {
             val report = modicum.uploadPending(modicum.core.currentConditions(), uploader, budgetMillis)
-            report.waiting != null && report.waiting != HELD_FOR_UNMETERED
+            report.waiting != null && report.waiting != WaitReason.UNMETERED
         } catch (e: Exception) {
             modicum.config.onError(e)
             true
         }
 }
-
-/** The core's wait reason when only batches held for an unmetered network remain. */
-private const val HELD_FOR_UNMETERED = "unmetered"

@@ -1,3 +1,6 @@
+//! The data key: what encrypts everything the core keeps at rest (journal records, and the
+//! opening keys of sealed batches). Destroying it in the secret store shreds both at once.
+
 use std::io;
 
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
@@ -5,7 +8,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::secret_store::{load_unless_damaged, SecretStore};
 
-/// The name the journal's data key is kept under in the [`SecretStore`].
+/// The name the data key is kept under in the [`SecretStore`].
 pub const DATA_KEY_NAME: &str = "journal-data-key";
 
 /// AES-256: a stored key of any other length is damaged.

@@ -1,12 +1,14 @@
+//! The names a batch carries for why each event was collected: its consent [`Category`] and
+//! its legal [`Basis`]. Devices and collectors read the same names.
+
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
-
 /// A purpose data is processed for. Users grant or deny each one, except [`Category::Essential`],
-/// which only the app can declare (see [`crate::Config::essential`]).
+/// which only the app can declare. Every event on the wire names the category it was recorded
+/// under, by [`Category::name`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(into = "&'static str", try_from = "String")]
 pub enum Category {
@@ -65,14 +67,21 @@ impl fmt::Display for Category {
     }
 }
 
-impl FromStr for Category {
-    type Err = Error;
+/// A name that is not one of [`Category::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown consent category `{name}`")]
+pub struct UnknownCategory {
+    pub name: String,
+}
 
-    fn from_str(name: &str) -> Result<Self, Error> {
+impl FromStr for Category {
+    type Err = UnknownCategory;
+
+    fn from_str(name: &str) -> Result<Self, UnknownCategory> {
         Category::ALL
             .into_iter()
             .find(|c| c.name() == name)
-            .ok_or_else(|| Error::UnknownCategory {
+            .ok_or_else(|| UnknownCategory {
                 name: name.to_owned(),
             })
     }
@@ -85,11 +94,20 @@ impl From<Category> for &'static str {
 }
 
 impl TryFrom<String> for Category {
-    type Error = Error;
+    type Error = UnknownCategory;
 
-    fn try_from(name: String) -> Result<Self, Error> {
+    fn try_from(name: String) -> Result<Self, UnknownCategory> {
         name.parse()
     }
+}
+
+/// Why processing is allowed: the user's consent, or the app's declaration of essential
+/// processing. Reports show the basis so essential processing is never mistaken for consent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    Consent,
+    Essential,
 }
 
 #[cfg(test)]
@@ -108,7 +126,7 @@ mod tests {
     fn unknown_names_are_typed_errors() {
         assert_eq!(
             "Analytics".parse::<Category>(),
-            Err(Error::UnknownCategory {
+            Err(UnknownCategory {
                 name: "Analytics".into()
             })
         );

@@ -1,33 +1,83 @@
-//! The batch payload: what is sealed in an envelope. Encoding groups events into columns
-//! ([`layout`]), writes MessagePack, and deflates with a preset dictionary ([`dictionary`]);
-//! decoding inflates under a hard output limit and checks every index and length, so hostile
-//! bytes yield a typed error, never a panic or unbounded memory. See `docs/wire-format.md`.
+//! Modicum's wire format, shared by devices and collectors: the batch payload (columnar
+//! MessagePack, deflated with a preset [`dictionary`]), the [`envelope`] that seals it with
+//! HPKE (RFC 9180) to a collector's key, the deletion request and its [`DeletionToken`]s, and
+//! the names a batch carries ([`Category`], [`Basis`]). `docs/wire-format.md` is the
+//! specification; this crate is its reference implementation.
+//!
+//! A collector written in Rust needs this crate with its `collector` feature and nothing of the
+//! device's runtime:
+//!
+//! ```
+//! # #[cfg(feature = "collector")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use modicum_wire::collector::{open_envelope, KeyPair, KeyRing};
+//! use modicum_wire::envelope::{seal, Aead, CollectorKey, Purpose};
+//! use modicum_wire::{decode_expecting, encode, sample, Limits};
+//!
+//! // The collector's key pair; apps embed its public half.
+//! let pair = KeyPair::generate()?;
+//! let key = CollectorKey::from_public_bytes(pair.public_bytes())?;
+//! let keys = KeyRing::new([pair]);
+//!
+//! // What a device sends: a payload, sealed.
+//! let batch = sample::session(7, 20);
+//! let sealed = seal(&key, Aead::ChaCha20Poly1305, &encode(&batch)?, 20, batch.meta.created_at_ms)?;
+//!
+//! // What a collector does with the body of a POST.
+//! let (header, payload) = open_envelope(&keys, &sealed.bytes, Purpose::Batch)?;
+//! let opened = decode_expecting(&payload, Limits::default(), Some(header.event_count))?;
+//! assert_eq!(opened, batch);
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "collector"))]
+//! # fn main() {}
+//! ```
+//!
+//! Decoding inflates under a hard output limit and checks every index, length and count before
+//! it builds anything, so hostile bytes yield a typed error, never a panic or unbounded memory
+//! ([`Limits`]).
+//!
+//! Devices POST each sealed batch, as `application/octet-stream`, to `/v1/batches` under the
+//! collector's base URL, and deletion requests (sealed under [`envelope::Purpose::Deletion`],
+//! decoded with [`decode_deletion`]) to `/v1/deletions`. What a device does with each answer:
+//! 2xx and 409 (already stored: batch ids repeat only on retries) mean delivered; 413 makes it
+//! split the batch in two; 408, 429 and 503 (honouring `Retry-After`), other 5xx and network
+//! errors make it retry later with the same batch id; any other 4xx drops the batch for good, counted. A
+//! deletion request proves each pseudonym it names: keep a proof only when
+//! [`DeletionToken::pseudonym`] of its token equals the pseudonym. The reference collector
+//! (`modicum-server`, `docs/server.md`) shows the checks worth making before storing anything.
 
+mod app_id;
 mod budget;
 mod codec;
+#[cfg(feature = "collector")]
+pub mod collector;
 mod compress;
 mod deletion;
 pub mod dictionary;
+pub mod envelope;
 pub mod hostile;
 mod layout;
+mod names;
 pub mod sample;
+mod token;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use codec::{decode, decode_expecting, encode, encode_minimized, pack};
+pub use app_id::{check_app_id, MAX_APP_ID_BYTES};
+pub use codec::{decode, decode_expecting, encode, encode_events, pack};
 pub use deletion::{
     decode_deletion, encode_deletion, DeletionPayload, Proof, DELETION_SCHEMA, MAX_PROOFS,
 };
-
-use crate::consent::{Basis, Category};
-use crate::minimize::{Minimized, MinimizedValue};
+pub use names::{Basis, Category, UnknownCategory};
+pub use token::DeletionToken;
 
 /// The schema version this code writes; it also reads schema 1. The layout is the same; in
 /// schema 2 the install pseudonym is the hash of the install's deletion token for its period
-/// (see [`crate::transform::DeletionToken::pseudonym`]), so a deletion request can prove it.
+/// (see [`DeletionToken::pseudonym`]), so a deletion request can prove it.
 pub const SCHEMA: u16 = 2;
 
 /// A property value on the wire. Text is shared: a decoded batch holds each distinct string
@@ -43,9 +93,8 @@ pub enum WireValue {
     Location { lat: f64, lon: f64 },
 }
 
-/// An event as the collector decodes it. The device only ever encodes minimized events
-/// ([`WireEvent::from`] a [`Minimized`]); the collector reads these without being able to make
-/// a `Minimized`, which only minimization may construct.
+/// An event as a collector decodes it. A device encodes its own minimized events through
+/// [`EncodeEvent`]; a collector reads these.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WireEvent {
     pub name: Arc<str>,
@@ -124,39 +173,10 @@ pub enum WireError {
     Encode(String),
 }
 
-impl From<&Minimized> for WireEvent {
-    fn from(m: &Minimized) -> WireEvent {
-        let properties = m
-            .properties()
-            .iter()
-            .map(|(k, f)| {
-                let value = match f.value() {
-                    MinimizedValue::Bool(b) => WireValue::Bool(*b),
-                    MinimizedValue::Int(i) => WireValue::Int(*i),
-                    MinimizedValue::Double(d) => WireValue::Double(*d),
-                    MinimizedValue::Text(t) => WireValue::Text(t.as_str().into()),
-                    MinimizedValue::Location { lat, lon } => WireValue::Location {
-                        lat: *lat,
-                        lon: *lon,
-                    },
-                };
-                (k.as_str().into(), value)
-            })
-            .collect();
-        WireEvent {
-            name: m.name().into(),
-            category: m.category(),
-            basis: m.basis(),
-            recorded_at_ms: m.recorded_at_ms(),
-            properties,
-        }
-    }
-}
-
-/// A property value as the encoder reads it, borrowed from a [`WireEvent`] or straight from a
-/// [`Minimized`] event, so sealing a batch copies no strings.
+/// A property value as the encoder reads it, borrowed from a [`WireEvent`] or straight from
+/// the sender's own event type, so sealing a batch copies no strings.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum ValueRef<'a> {
+pub enum ValueRef<'a> {
     Bool(bool),
     Int(i64),
     Double(f64),
@@ -179,24 +199,21 @@ impl<'a> From<&'a WireValue> for ValueRef<'a> {
     }
 }
 
-impl<'a> From<&'a MinimizedValue> for ValueRef<'a> {
-    fn from(v: &'a MinimizedValue) -> ValueRef<'a> {
+impl From<ValueRef<'_>> for WireValue {
+    fn from(v: ValueRef<'_>) -> WireValue {
         match v {
-            MinimizedValue::Bool(b) => ValueRef::Bool(*b),
-            MinimizedValue::Int(i) => ValueRef::Int(*i),
-            MinimizedValue::Double(d) => ValueRef::Double(*d),
-            MinimizedValue::Text(t) => ValueRef::Text(t),
-            MinimizedValue::Location { lat, lon } => ValueRef::Location {
-                lat: *lat,
-                lon: *lon,
-            },
+            ValueRef::Bool(b) => WireValue::Bool(b),
+            ValueRef::Int(i) => WireValue::Int(i),
+            ValueRef::Double(d) => WireValue::Double(d),
+            ValueRef::Text(t) => WireValue::Text(t.into()),
+            ValueRef::Location { lat, lon } => WireValue::Location { lat, lon },
         }
     }
 }
 
-/// What the encoder needs of an event: both a decoded [`WireEvent`] and a [`Minimized`] one
-/// provide it.
-pub(crate) trait EncodeEvent {
+/// What the encoder needs of an event. [`WireEvent`] provides it; a device implements it for
+/// its own event type so [`encode_events`] reads events in place.
+pub trait EncodeEvent {
     fn name(&self) -> &str;
     fn category(&self) -> Category;
     fn basis(&self) -> Basis;
@@ -224,29 +241,6 @@ impl EncodeEvent for WireEvent {
     }
     fn value(&self, key: &str) -> Option<ValueRef<'_>> {
         self.properties.get(key).map(ValueRef::from)
-    }
-}
-
-impl EncodeEvent for Minimized {
-    fn name(&self) -> &str {
-        Minimized::name(self)
-    }
-    fn category(&self) -> Category {
-        Minimized::category(self)
-    }
-    fn basis(&self) -> Basis {
-        Minimized::basis(self)
-    }
-    fn recorded_at_ms(&self) -> u64 {
-        Minimized::recorded_at_ms(self)
-    }
-    fn keys(&self) -> impl Iterator<Item = &str> {
-        self.properties().keys().map(String::as_str)
-    }
-    fn value(&self, key: &str) -> Option<ValueRef<'_>> {
-        self.properties()
-            .get(key)
-            .map(|f| ValueRef::from(f.value()))
     }
 }
 

@@ -96,8 +96,8 @@ pub struct OpeningKey {
     base_nonce: [u8; hpke::NONCE_LEN],
 }
 
-impl std::fmt::Debug for OpeningKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for OpeningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("OpeningKey(..)")
     }
 }

@@ -95,7 +95,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Bounded<T> {
             }
 
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Bounded<T>, A::Error> {
-                let each = std::mem::size_of::<T>().max(1);
+                let each = size_of::<T>().max(1);
                 let stated = seq.size_hint().unwrap_or(0);
                 charge(stated.saturating_mul(each)).map_err(|_| A::Error::custom(EXCEEDED))?;
                 let mut out = Vec::with_capacity(stated);

@@ -6,12 +6,12 @@
 //! `[schema, requested_at_ms, [[install_pseudonym, token_hex], …]]`. Each token proves the
 //! request comes from the install that made the data under that pseudonym: the pseudonym is
 //! the token's hash, so the collector checks each proof by hashing, and deletes only what is
-//! proven (see [`crate::transform::DeletionToken::pseudonym`] and `docs/wire-format.md`).
+//! proven (see [`DeletionToken::pseudonym`] and `docs/wire-format.md`).
 
 use serde::{Deserialize, Serialize};
 
 use super::WireError;
-use crate::transform::DeletionToken;
+use crate::DeletionToken;
 
 /// The deletion payload's schema version.
 pub const DELETION_SCHEMA: u16 = 1;
@@ -99,14 +99,13 @@ pub fn decode_deletion(bytes: &[u8], expected: u32) -> Result<DeletionPayload, W
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transform::{InstallSecret, Pseudonymizer};
+    use ring::hmac;
 
-    fn payload(n: usize) -> DeletionPayload {
-        let secret = InstallSecret::from_bytes([7; 32]);
-        let p = Pseudonymizer::new(&secret, std::time::Duration::from_secs(86_400)).unwrap();
+    fn payload(n: u64) -> DeletionPayload {
+        let secret = hmac::Key::new(hmac::HMAC_SHA256, &[7; 32]);
         let proofs = (0..n)
-            .map(|i| {
-                let token = p.deletion_token(i as u64 * 86_400_000);
+            .map(|period| {
+                let token = DeletionToken::derive(&secret, period);
                 Proof {
                     install_pseudonym: token.pseudonym(),
                     token,
@@ -129,7 +128,7 @@ mod tests {
             Err(WireError::Malformed(m)) if m.contains("declares 5")
         ));
         assert_eq!(
-            decode_deletion(&bytes, MAX_PROOFS as u32 + 1),
+            decode_deletion(&bytes, u32::try_from(MAX_PROOFS).unwrap() + 1),
             Err(WireError::TooManyEvents { limit: MAX_PROOFS })
         );
     }

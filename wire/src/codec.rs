@@ -13,19 +13,12 @@ use super::{
     dictionary, Batch, BatchMeta, EncodeEvent, Limits, ValueRef, WireError, WireEvent, WireValue,
     SCHEMA,
 };
-use crate::consent::{Basis, Category};
-use crate::minimize::Minimized;
+use crate::{Basis, Category};
 
 /// Encodes and compresses `batch` (schema 1).
 pub fn encode(batch: &Batch) -> Result<Vec<u8>, WireError> {
     let events: Vec<&WireEvent> = batch.events.iter().collect();
     encode_events(&batch.meta, &events)
-}
-
-/// Encodes and compresses minimized events with `meta`, as [`encode`] would the same events
-/// converted to [`WireEvent`]s, without copying them.
-pub fn encode_minimized(meta: &BatchMeta, events: &[&Minimized]) -> Result<Vec<u8>, WireError> {
-    encode_events(meta, events)
 }
 
 /// The MessagePack payload of `batch` before compression (docs/wire-format.md section 5): for
@@ -35,7 +28,12 @@ pub fn pack(batch: &Batch) -> Result<Vec<u8>, WireError> {
     pack_events(&batch.meta, &events)
 }
 
-fn encode_events<E: EncodeEvent>(meta: &BatchMeta, events: &[&E]) -> Result<Vec<u8>, WireError> {
+/// Encodes and compresses `events` with `meta`, as [`encode`] would the same events as
+/// [`WireEvent`]s, reading them in place (a device passes its own event type).
+pub fn encode_events<E: EncodeEvent>(
+    meta: &BatchMeta,
+    events: &[&E],
+) -> Result<Vec<u8>, WireError> {
     deflate(&pack_events(meta, events)?, dictionary::SCHEMA_1)
 }
 
@@ -56,6 +54,11 @@ fn pack_events<E: EncodeEvent>(meta: &BatchMeta, events: &[&E]) -> Result<Vec<u8
         .into_iter()
         .map(|events| column_group(&events, &mut strings))
         .collect();
+    if strings.overflowed {
+        return Err(WireError::Encode(
+            "more distinct strings than a u32 index holds".into(),
+        ));
+    }
     let payload = Payload {
         schema: SCHEMA,
         meta,
@@ -111,7 +114,7 @@ fn decode_packed(packed: &[u8], limits: Limits, expected: Option<u32>) -> Result
                 limits.max_string
             )));
         }
-        budget::charge(s.len() + std::mem::size_of::<Arc<str>>()).map_err(|_| too_much.clone())?;
+        budget::charge(s.len() + size_of::<Arc<str>>()).map_err(|_| too_much.clone())?;
         table.push(Arc::<str>::from(*s));
     }
     let text = |i: u32| {
@@ -314,10 +317,16 @@ fn decimal(values: &[Option<ValueRef>]) -> Option<Cells> {
                 None => Some(None),
                 Some(d) => {
                     let n = (d * factor).round();
+                    let in_range = n.abs() < 9.0e15; // false for NaN and the infinities
+                    if !in_range {
+                        return None;
+                    }
+                    // `n` is whole and |n| < 9e15 < 2^63 (checked above): the cast is exact.
+                    #[allow(clippy::cast_possible_truncation)]
+                    let i = n as i64;
                     // Bits, not `==`: -0.0 equals 0.0 but would come back as +0.0.
-                    let exact =
-                        n.abs() < 9.0e15 && ((n as i64) as f64 / factor).to_bits() == d.to_bits();
-                    exact.then_some(Some(n as i64))
+                    let exact = (i as f64 / factor).to_bits() == d.to_bits();
+                    exact.then_some(Some(i))
                 }
             })
             .collect();
@@ -375,8 +384,8 @@ impl From<WireError> for GroupError {
 /// What one event costs to build, beyond the strings it shares; and what its properties cost:
 /// a map node (a B-tree leaf holds eleven entries) for its first property and every eighth
 /// after (nodes are at least half full), charged before the node can be allocated.
-const EVENT_COST: usize = std::mem::size_of::<WireEvent>();
-const NODE_COST: usize = 11 * std::mem::size_of::<(Arc<str>, WireValue)>() + 16;
+const EVENT_COST: usize = size_of::<WireEvent>();
+const NODE_COST: usize = 11 * size_of::<(Arc<str>, WireValue)>() + 16;
 const PROPERTIES_PER_NODE: usize = 8;
 
 /// Appends the group's events to `events` (whose room, and the events' cost, are charged).
@@ -444,6 +453,8 @@ struct Interner {
     table: Vec<String>,
     /// FxHash: the keys are the batch's own strings, not input an attacker picks to collide.
     index: FxHashMap<String, u32>,
+    /// Set when a string did not fit the u32 indices: the batch is refused, not truncated.
+    overflowed: bool,
 }
 
 impl Interner {
@@ -451,7 +462,10 @@ impl Interner {
         if let Some(&i) = self.index.get(s) {
             return i;
         }
-        let i = self.table.len() as u32;
+        let Ok(i) = u32::try_from(self.table.len()) else {
+            self.overflowed = true;
+            return u32::MAX;
+        };
         self.table.push(s.to_owned());
         self.index.insert(s.to_owned(), i);
         i

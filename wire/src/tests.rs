@@ -19,7 +19,7 @@ fn a_sample_session_round_trips() {
 fn wire_bytes_are_at_most_60_percent_of_json_gzip() {
     for events in [100, 500] {
         let batch = sample::session(11, events);
-        let ours = encode(&batch).unwrap().len() + crate::envelope::HEADER_LEN + 16;
+        let ours = encode(&batch).unwrap().len() + envelope::HEADER_LEN + 16;
         let theirs = gzip_len(&sample::as_json_rows(&batch));
         let ratio = ours as f64 / theirs as f64;
         assert!(
@@ -159,44 +159,4 @@ proptest! {
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
         let _ = decode(&bytes, Limits::for_inflated(1 << 16, 1000));
     }
-}
-
-#[test]
-fn minimized_events_encode_as_their_wire_form_does() {
-    use crate::consent::Consent;
-    use crate::minimize::{minimize, Context};
-    use crate::transform::{InstallSecret, Pseudonymizer, DEFAULT_ROTATION};
-    use crate::{Category, Event, Policy, Value};
-
-    let policy = Policy::default();
-    let mut consent = Consent::default();
-    consent.set(Category::Analytics, true, 0).unwrap();
-    let pseudonymizer =
-        Pseudonymizer::new(&InstallSecret::from_bytes([9; 32]), DEFAULT_ROTATION).unwrap();
-    let minimized: Vec<Minimized> = (0..50)
-        .filter_map(|i| {
-            let event = Event::new(if i % 3 == 0 { "tap" } else { "screen_view" })
-                .with("screen", Value::Text(format!("step-{}", i % 4)))
-                .with("n", Value::Int(i))
-                .with("ratio", Value::Double(f64::from(i as u8) / 4.0))
-                .with("first", Value::Bool(i % 2 == 0));
-            let cx = Context {
-                permits: consent.permits(&policy),
-                policy: &policy,
-                pseudonymizer: &pseudonymizer,
-                now_ms: 1_000 + (i as u64 * 7) % 40,
-            };
-            minimize(event, &cx).0
-        })
-        .collect();
-    assert_eq!(minimized.len(), 50);
-    let meta = sample::session(1, 1).meta;
-    let refs: Vec<&Minimized> = minimized.iter().collect();
-    let direct = encode_minimized(&meta, &refs).unwrap();
-    let converted = Batch {
-        meta: meta.clone(),
-        events: minimized.iter().map(WireEvent::from).collect(),
-    };
-    assert_eq!(direct, encode(&converted).unwrap());
-    assert_eq!(decode(&direct, Limits::default()).unwrap().events.len(), 50);
 }

@@ -100,7 +100,7 @@ fn bench(c: &mut Criterion) {
     ] {
         group.throughput(Throughput::Bytes(text.len() as u64));
         group.bench_function(name, |b| {
-            b.iter(|| modicum_core::scrub(black_box(&text)).len())
+            b.iter(|| modicum_scrub::scrub(black_box(&text)).len())
         });
     }
     group.finish();
@@ -113,7 +113,7 @@ fn bench(c: &mut Criterion) {
     ] {
         group.throughput(Throughput::Bytes(text.len() as u64));
         group.bench_function(name, |b| {
-            b.iter(|| modicum_core::scrub(black_box(&text)).len())
+            b.iter(|| modicum_scrub::scrub(black_box(&text)).len())
         });
     }
     group.finish();

@@ -96,7 +96,7 @@ pub fn duplicate_key(in_device: bool) -> Result<Vec<u8>, WireError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{decode, decode_expecting, Limits};
+    use crate::{decode, decode_expecting, Limits};
 
     #[test]
     fn each_is_small_and_refused() {

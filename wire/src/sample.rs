@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::{Batch, BatchMeta, WireEvent, WireValue};
-use crate::consent::{Basis, Category};
+use crate::{Basis, Category};
 
 /// `events` events of one session, seeded by `seed`.
 pub fn session(seed: u64, events: usize) -> Batch {
@@ -28,11 +28,11 @@ pub fn session(seed: u64, events: usize) -> Batch {
 
 fn meta(rng: &mut Rng, start: u64) -> BatchMeta {
     let text = |s: &str| WireValue::Text(s.into());
-    let (brand, model) = [
+    let (brand, model) = rng.pick(&[
         ("google", "Pixel 9"),
         ("samsung", "SM-S921B"),
         ("xiaomi", "2311DRK48G"),
-    ][rng.below(3) as usize];
+    ]);
     let device = BTreeMap::from([
         ("brand".into(), text(brand)),
         ("model".into(), text(model)),
@@ -70,30 +70,30 @@ const URLS: [&str; 5] = [
 
 fn event(rng: &mut Rng, at: u64, session: &str) -> WireEvent {
     let text = |s: &str| WireValue::Text(s.into());
-    let screen = SCREENS[rng.below(SCREENS.len() as u64) as usize];
+    let screen = rng.pick(&SCREENS);
     let roll = rng.below(100);
     let (name, category, mut properties) = match roll {
         0..=39 => ("screen_view", Category::Analytics, BTreeMap::from([
             ("screen".into(), text(screen)),
-            ("load_ms".into(), WireValue::Int(40 + rng.below(900) as i64)),
+            ("load_ms".into(), WireValue::Int(40 + rng.below_i64(900))),
             ("first".into(), WireValue::Bool(rng.below(4) == 0)),
         ])),
         40..=64 => ("tap", Category::Analytics, BTreeMap::from([
             ("screen".into(), text(screen)),
-            ("target".into(), text(TARGETS[rng.below(TARGETS.len() as u64) as usize])),
+            ("target".into(), text(rng.pick(&TARGETS))),
         ])),
         65..=84 => {
-            let status = [200, 200, 200, 200, 200, 200, 304, 404, 500][rng.below(9) as usize];
+            let status = rng.pick(&[200, 200, 200, 200, 200, 200, 304, 404, 500]);
             ("http_request", Category::Diagnostics, BTreeMap::from([
                 ("method".into(), text(if rng.below(5) == 0 { "POST" } else { "GET" })),
-                ("url".into(), text(URLS[rng.below(URLS.len() as u64) as usize])),
+                ("url".into(), text(rng.pick(&URLS))),
                 ("status".into(), WireValue::Int(status)),
-                ("duration_ms".into(), WireValue::Int(30 + rng.below(1_500) as i64)),
-                ("bytes_received".into(), WireValue::Int(200 + rng.below(80_000) as i64)),
+                ("duration_ms".into(), WireValue::Int(30 + rng.below_i64(1_500))),
+                ("bytes_received".into(), WireValue::Int(200 + rng.below_i64(80_000))),
             ]))
         }
         85..=94 => ("purchase", Category::Analytics, BTreeMap::from([
-            ("items".into(), WireValue::Int(1 + rng.below(4) as i64)),
+            ("items".into(), WireValue::Int(1 + rng.below_i64(4))),
             ("price".into(), WireValue::Double((199 + rng.below(20_000)) as f64 / 100.0)),
             ("currency".into(), text("EUR")),
             ("result".into(), text(if rng.below(10) == 0 { "error" } else { "success" })),
@@ -153,16 +153,17 @@ pub fn as_json_rows(batch: &Batch) -> Vec<u8> {
 
 fn iso8601(ms: u64) -> String {
     let (days, rest) = (ms / 86_400_000, ms % 86_400_000);
-    // Civil date from days since 1970-01-01 (proleptic Gregorian).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
+    // Civil date from days since 1970-01-01 (proleptic Gregorian). Unsigned throughout: the
+    // days are never negative, so neither is any step below.
+    let z = days + 719_468;
+    let era = z / 146_097;
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let year = yoe + era * 400 + u64::from(month <= 2);
     let (h, m, s, milli) = (
         rest / 3_600_000,
         rest / 60_000 % 60,
@@ -185,5 +186,19 @@ impl Rng {
 
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
+    }
+
+    /// [`Rng::below`] as an i64, for `n` up to `i64::MAX`.
+    fn below_i64(&mut self, n: i64) -> i64 {
+        let n = n.unsigned_abs();
+        // Below `n`, which came from an i64: it always fits, so the fallback is never taken.
+        i64::try_from(self.below(n)).unwrap_or(0)
+    }
+
+    /// One of `items`, uniformly (the same draw as `below(items.len())`).
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        let i = self.below(items.len() as u64);
+        // Below `items.len()`, a usize: it always fits, so the fallback is never taken.
+        items[usize::try_from(i).unwrap_or(0)]
     }
 }

@@ -11,7 +11,8 @@ pub(super) fn deflate(data: &[u8], dictionary: &[u8]) -> Result<Vec<u8>, WireErr
         .map_err(|e| WireError::Encode(e.to_string()))?;
     let mut out = Vec::with_capacity(data.len() / 3 + 64);
     loop {
-        let consumed = compress.total_in() as usize;
+        // Bytes of `data` consumed so far, so never above `data.len()`: saturating is exact.
+        let consumed = usize::try_from(compress.total_in()).unwrap_or(data.len());
         if out.len() == out.capacity() {
             out.reserve(out.capacity().max(1024));
         }
@@ -33,7 +34,8 @@ pub(super) fn inflate(data: &[u8], dictionary: &[u8], limit: usize) -> Result<Ve
         .map_err(|e| WireError::Deflate(e.to_string()))?;
     let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(limit).max(64));
     loop {
-        let consumed = decompress.total_in() as usize;
+        // Bytes of `data` consumed so far, so never above `data.len()`: saturating is exact.
+        let consumed = usize::try_from(decompress.total_in()).unwrap_or(data.len());
         if out.len() == out.capacity() {
             if out.len() >= limit {
                 return Err(WireError::TooLarge { limit });

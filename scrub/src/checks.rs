@@ -184,11 +184,8 @@ pub(super) fn jp_my_number(digits: &[u8]) -> bool {
     let sum: u32 = digits[..11]
         .iter()
         .rev()
-        .enumerate()
-        .map(|(i, &d)| {
-            let n = i as u32 + 1;
-            u32::from(d) * if n <= 6 { n + 1 } else { n - 5 }
-        })
+        .zip(1u32..)
+        .map(|(&d, n)| u32::from(d) * if n <= 6 { n + 1 } else { n - 5 })
         .sum();
     let remainder = sum % 11;
     let check = if remainder <= 1 { 0 } else { 11 - remainder };
@@ -201,10 +198,12 @@ pub(super) fn br_cpf(digits: &[u8]) -> bool {
         return false;
     }
     let check = |n: usize| {
+        // Weights n + 1 down to 2 from the left, so 2 up from the right.
         let sum: u32 = digits[..n]
             .iter()
-            .enumerate()
-            .map(|(i, &d)| u32::from(d) * (n as u32 + 1 - i as u32))
+            .rev()
+            .zip(2u32..)
+            .map(|(&d, weight)| u32::from(d) * weight)
             .sum();
         (sum * 10 % 11 % 10) as u8
     };
