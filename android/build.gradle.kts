@@ -17,11 +17,12 @@ plugins {
 }
 
 val repoRoot = rootDir.parentFile
-val abis = mapOf(
-    "arm64-v8a" to "aarch64-linux-android",
-    "armeabi-v7a" to "armv7-linux-androideabi",
-    "x86_64" to "x86_64-linux-android",
-)
+val abis =
+    mapOf(
+        "arm64-v8a" to "aarch64-linux-android",
+        "armeabi-v7a" to "armv7-linux-androideabi",
+        "x86_64" to "x86_64-linux-android",
+    )
 val jniLibsDir = layout.buildDirectory.dir("jniLibs")
 val generatedDir = layout.buildDirectory.dir("generated/uniffi")
 
@@ -72,9 +73,26 @@ val uniffiBindings by tasks.registering(Exec::class) {
     dependsOn(cargoNdk)
     workingDir = repoRoot
     commandLine(
-        "cargo", "run", "--release", "-p", "modicum-ffi", "--features", "bindgen", "--bin", "uniffi-bindgen", "--",
-        "generate", jniLibsDir.get().file("arm64-v8a/libmodicum_ffi.so").asFile.path,
-        "--language", "kotlin", "--no-format", "--out-dir", generatedDir.get().asFile.path,
+        "cargo",
+        "run",
+        "--release",
+        "-p",
+        "modicum-ffi",
+        "--features",
+        "bindgen",
+        "--bin",
+        "uniffi-bindgen",
+        "--",
+        "generate",
+        jniLibsDir
+            .get()
+            .file("arm64-v8a/libmodicum_ffi.so")
+            .asFile.path,
+        "--language",
+        "kotlin",
+        "--no-format",
+        "--out-dir",
+        generatedDir.get().asFile.path,
     )
 }
 

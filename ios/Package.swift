@@ -11,7 +11,8 @@ import PackageDescription
 // The Rust core: the XCFramework that ios/build-xcframework.sh builds on macOS, for apps;
 // otherwise a host-built libmodicum_ffi found by the linker (the Linux tests).
 let xcframework = "build/ModicumFFI.xcframework"
-let core: Target = FileManager.default.fileExists(atPath: "\(Context.packageDirectory)/\(xcframework)")
+let core: Target =
+    FileManager.default.fileExists(atPath: "\(Context.packageDirectory)/\(xcframework)")
     ? .binaryTarget(name: "modicum_ffiFFI", path: xcframework)
     : .systemLibrary(name: "modicum_ffiFFI", path: "Sources/modicum_ffiFFI")
 
@@ -19,7 +20,7 @@ let package = Package(
     name: "Modicum",
     platforms: [.iOS(.v15), .macOS(.v12)],
     products: [
-        .library(name: "Modicum", targets: ["Modicum"]),
+        .library(name: "Modicum", targets: ["Modicum"])
     ],
     targets: [
         core,

@@ -14,6 +14,14 @@ lib_dir=$(cd "$1" && pwd)
 bindgen=$2
 
 eval "$("$repo_root/tests/lib/setup-kotlin.sh")"
+
+# A gate like cargo fmt and clippy: every committed Kotlin file passes ktlint (`-F` fixes most).
+echo "ktlint (committed Kotlin sources)" >&2
+kotlin_files=()
+while IFS= read -r file; do kotlin_files+=("$repo_root/$file"); done \
+  < <(git -C "$repo_root" ls-files 'android/*.kt' 'android/*.kts')
+java -cp "$KTLINT_JARS/*" com.pinterest.ktlint.Main "${kotlin_files[@]}" >&2 \
+  || { echo "ktlint: FAILED (run it with -F to fix what it can)" >&2; exit 1; }
 build="$android/build/host"
 rm -rf "$build"
 mkdir -p "$build/generated" "$build/main" "$build/sample" "$build/test"

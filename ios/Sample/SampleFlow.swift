@@ -12,12 +12,12 @@ struct SampleFlow: Sendable {
     static func start(storageDirectory: URL) throws -> SampleFlow {
         var config = Modicum.Configuration(storageDirectory: storageDirectory, appID: "dev.modicum.sample")
         #if canImport(UIKit) && os(iOS)
-        config.deviceInfo = UIDeviceInfoProvider()
-        config.network = PathNetworkProvider()
-        config.secretStore = KeychainSecretStore()
-        config.reportsCrashes = true
+            config.deviceInfo = UIDeviceInfoProvider()
+            config.network = PathNetworkProvider()
+            config.secretStore = KeychainSecretStore()
+            config.reportsCrashes = true
         #else
-        config.deviceInfo = ProcessInfoDeviceInfoProvider(storageDirectory: storageDirectory)
+            config.deviceInfo = ProcessInfoDeviceInfoProvider(storageDirectory: storageDirectory)
         #endif
         config.onError = { error in print("Modicum: \(error)") }
         return SampleFlow(modicum: try Modicum.start(config: config))

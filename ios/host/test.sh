@@ -25,7 +25,7 @@ cp "$generated/modicum_ffiFFI.h" "$ios/Sources/modicum_ffiFFI/"
 work="$swift_root/work"
 mkdir -p "$work/ios" "$work/lib" "$work/vectors"
 find "$work/ios" -mindepth 1 -maxdepth 1 ! -name .build -exec rm -rf {} +
-cp -r "$ios/Package.swift" "$ios/Sources" "$ios/Tests" "$ios/Bench" "$ios/Sample" "$work/ios/"
+cp -r "$ios/Package.swift" "$ios/.swift-format" "$ios/Sources" "$ios/Tests" "$ios/Bench" "$ios/Sample" "$work/ios/"
 cp "$lib_dir/libmodicum_ffi.so" "$work/lib/"
 cp "$repo_root"/tests/vectors/*.json "$work/vectors/"
 
@@ -50,6 +50,11 @@ chroot "$swift_root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 
   MODICUM_COLLECTOR_URL="http://127.0.0.1:$port" MODICUM_COLLECTOR_PUB="$(cat "$collector/collector.pub")" \
   MODICUM_COLLECTOR_DB=/work/collector/ingest.sqlite3 MODICUM_CLI=/work/lib/modicum \
   bash -c 'set -e; cd /work/ios; link="-Xlinker -L/work/lib -Xlinker -rpath -Xlinker /work/lib"
+    # A gate like cargo fmt: the toolchain'"'"'s swift-format, with ios/.swift-format, on every
+    # Swift file but the generated bindings (`swift-format format -i` fixes what it finds).
+    find Package.swift Sources Tests Bench Sample -name "*.swift" -not -path "*/Generated/*" -print0 \
+      | xargs -0 /usr/libexec/swift/bin/swift-format lint --strict \
+      || { echo "swift-format: FAILED"; exit 1; }
     swift test --disable-sandbox --disable-swift-testing $link 2>&1
     # The integration flow of the sample app, built and run as its command-line entry.
     swift build --disable-sandbox --product ModicumSample $link 2>&1

@@ -5,6 +5,7 @@
 #   KOTLINC=<path to kotlinc>
 #   KOTLIN_STDLIB=<path to kotlin-stdlib.jar>
 #   JARS=<folder of jars>
+#   KTLINT_JARS=<folder of ktlint's jars (android/host/ktlint/pom.xml)>
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -37,6 +38,17 @@ if [ ! -f "$jars/.complete" ]; then
   touch "$jars/.complete"
 fi
 
+ktlint_pom="$repo_root/android/host/ktlint/pom.xml"
+ktlint_jars="$MODICUM_CACHE/jvm/ktlint-$(sha256sum "$ktlint_pom" | cut -c1-16)"
+if [ ! -f "$ktlint_jars/.complete" ]; then
+  command -v mvn >/dev/null || apt_install maven
+  step "resolve ktlint from Maven Central ($ktlint_pom)"
+  rm -rf "$ktlint_jars"
+  mvn -B -q -f "$ktlint_pom" dependency:copy-dependencies -DoutputDirectory="$ktlint_jars" >&2
+  touch "$ktlint_jars/.complete"
+fi
+
 echo "KOTLINC=$kotlin_home/bin/kotlinc"
 echo "KOTLIN_STDLIB=$kotlin_home/lib/kotlin-stdlib.jar"
 echo "JARS=$jars"
+echo "KTLINT_JARS=$ktlint_jars"

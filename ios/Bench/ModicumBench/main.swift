@@ -89,18 +89,20 @@ func run() throws {
     // Buffered: room for every event, so the rate is the core's and nothing is dropped.
     let bufferedDirectory = temporaryDirectory("buffered")
     defer { try? FileManager.default.removeItem(at: bufferedDirectory) }
-    let modicum = try Modicum.start(config: .init(
-        storageDirectory: bufferedDirectory, appID: "dev.modicum.bench", bufferCapacity: events + warmup
-    ))
+    let modicum = try Modicum.start(
+        config: .init(
+            storageDirectory: bufferedDirectory, appID: "dev.modicum.bench", bufferCapacity: events + warmup
+        ))
     try modicum.setConsent(.analytics, granted: true)
     for i in 0..<warmup { try modicum.record("warmup", properties: makeProperties(i)) }
     try modicum.flush(timeoutMillis: 60_000)
     let bufferedBefore = modicum.ledgerJSON()
-    let buffered = withLedger(try measure(
-        overhead: overhead,
-        record: { properties in _ = try modicum.record("screen_view", properties: properties) },
-        flush: { try modicum.flush(timeoutMillis: 60_000) }
-    ), before: bufferedBefore, after: modicum.ledgerJSON())
+    let buffered = withLedger(
+        try measure(
+            overhead: overhead,
+            record: { properties in _ = try modicum.record("screen_view", properties: properties) },
+            flush: { try modicum.flush(timeoutMillis: 60_000) }
+        ), before: bufferedBefore, after: modicum.ledgerJSON())
     let dropped = modicum.droppedEvents
     try modicum.shutdown()
     print("buffered record() (facade):        \(buffered.line), dropped by the buffer \(dropped)")
@@ -111,19 +113,22 @@ func run() throws {
     let core = try ModicumCore.start(config: ModicumConfig(storageDir: naiveDirectory.path, appId: "dev.modicum.bench"))
     try core.setConsent(category: "analytics", granted: true)
     for i in 0..<warmup {
-        _ = try core.recordEvent(event: CustomEvent(name: "warmup", category: nil, properties: makeProperties(i), classes: [:]))
+        _ = try core.recordEvent(
+            event: CustomEvent(name: "warmup", category: nil, properties: makeProperties(i), classes: [:]))
     }
     try core.flush(timeoutMs: 60_000)
     let naiveBefore = core.ledgerJson()
-    let naive = withLedger(try measure(
-        overhead: overhead,
-        record: { properties in
-            _ = try core.recordEvent(event: CustomEvent(
-                name: "screen_view", category: nil, properties: properties, classes: [:]
-            ))
-        },
-        flush: { try core.flush(timeoutMs: 60_000) }
-    ), before: naiveBefore, after: core.ledgerJson())
+    let naive = withLedger(
+        try measure(
+            overhead: overhead,
+            record: { properties in
+                _ = try core.recordEvent(
+                    event: CustomEvent(
+                        name: "screen_view", category: nil, properties: properties, classes: [:]
+                    ))
+            },
+            flush: { try core.flush(timeoutMs: 60_000) }
+        ), before: naiveBefore, after: core.ledgerJson())
     try core.shutdown(timeoutMs: 5_000)
     print("naive record(), one FFI call each: \(naive.line)")
 

@@ -49,7 +49,8 @@ extension Modicum {
             endpoints: [Endpoint] = [], homeRegion: String? = nil,
             deviceInfo: DeviceInfoProvider? = nil, network: NetworkProvider? = nil,
             secretStore: SecretStore? = nil, reportsCrashes: Bool = false,
-            uploadsOnlyWhenUnmetered: Bool = false, bufferCapacity: Int = 10_000, onError: (@Sendable (ModicumError) -> Void)? = nil
+            uploadsOnlyWhenUnmetered: Bool = false, bufferCapacity: Int = 10_000,
+            onError: (@Sendable (ModicumError) -> Void)? = nil
         ) {
             self.storageDirectory = storageDirectory
             self.appID = appID

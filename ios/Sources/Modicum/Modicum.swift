@@ -44,9 +44,9 @@ public final class Modicum: Sendable {
             reporting.reportChanges { [weak modicum] state in modicum?.recordConnectivityChange(state) }
         }
         #if canImport(ObjectiveC)
-        if config.reportsCrashes {
-            CrashHandler(modicum: modicum).installForUncaughtExceptions()
-        }
+            if config.reportsCrashes {
+                CrashHandler(modicum: modicum).installForUncaughtExceptions()
+            }
         #endif
         return modicum
     }
@@ -112,9 +112,10 @@ public final class Modicum: Sendable {
             drops.count(categoryName, .consent)
             return false
         }
-        let taken = buffer.offer(CustomEvent(
-            name: name, category: category?.rawValue, properties: properties, classes: classes
-        ))
+        let taken = buffer.offer(
+            CustomEvent(
+                name: name, category: category?.rawValue, properties: properties, classes: classes
+            ))
         if !taken { drops.count(categoryName, .bufferFull) }
         return taken
     }

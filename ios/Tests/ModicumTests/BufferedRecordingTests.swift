@@ -17,7 +17,9 @@ final class BufferedRecordingTests: TemporaryDirectoryTestCase {
         let refused = Locked(0)
         DispatchQueue.concurrentPerform(iterations: 4) { thread in
             for i in 0..<500 {
-                let taken = (try? modicum.record("tap", properties: ["t": .int(value: Int64(thread)), "i": .int(value: Int64(i))])) ?? false
+                let taken =
+                    (try? modicum.record(
+                        "tap", properties: ["t": .int(value: Int64(thread)), "i": .int(value: Int64(i))])) ?? false
                 if !taken { refused.withLock { $0 += 1 } }
             }
         }
@@ -28,9 +30,10 @@ final class BufferedRecordingTests: TemporaryDirectoryTestCase {
     }
 
     func testAFullBufferDropsAndCountsAndKeepsTheRest() throws {
-        let modicum = try Modicum.start(config: .init(
-            storageDirectory: directory, appID: "dev.modicum.test", bufferCapacity: 16
-        ))
+        let modicum = try Modicum.start(
+            config: .init(
+                storageDirectory: directory, appID: "dev.modicum.test", bufferCapacity: 16
+            ))
         try modicum.setConsent(.analytics, granted: true)
         var taken = 0
         for i in 0..<5_000 {
@@ -45,9 +48,10 @@ final class BufferedRecordingTests: TemporaryDirectoryTestCase {
     /// More than the core's queue holds (10 000), recorded faster than its worker minimizes:
     /// the buffer hands it over in chunks and waits, so nothing it accepted is dropped.
     func testABurstLargerThanTheCoresQueueIsKeptWhole() throws {
-        let modicum = try Modicum.start(config: .init(
-            storageDirectory: directory, appID: "dev.modicum.test", bufferCapacity: 30_000
-        ))
+        let modicum = try Modicum.start(
+            config: .init(
+                storageDirectory: directory, appID: "dev.modicum.test", bufferCapacity: 30_000
+            ))
         try modicum.setConsent(.analytics, granted: true)
         for i in 0..<25_000 {
             XCTAssertTrue(try modicum.record("burst", properties: ["i": .int(value: Int64(i))]))
@@ -71,9 +75,12 @@ final class BufferedRecordingTests: TemporaryDirectoryTestCase {
     }
 
     func testANonPositiveCapacityIsAnInvalidConfig() {
-        XCTAssertThrowsError(try Modicum.start(config: .init(
-            storageDirectory: directory, appID: "dev.modicum.test", bufferCapacity: 0
-        ))) { error in
+        XCTAssertThrowsError(
+            try Modicum.start(
+                config: .init(
+                    storageDirectory: directory, appID: "dev.modicum.test", bufferCapacity: 0
+                ))
+        ) { error in
             guard case .InvalidConfig = error as? ModicumError else { return XCTFail("got \(error)") }
         }
     }

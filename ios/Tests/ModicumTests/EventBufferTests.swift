@@ -75,9 +75,11 @@ final class EventBufferTests: XCTestCase {
         )
         for i in 0..<10 { buffer.offer(event("e\(i)")) }
         buffer.drain()
-        XCTAssertEqual(log.withLock { $0 }, [
-            "sink e0,e1,e2,e3", "settle", "sink e4,e5,e6,e7", "settle", "sink e8,e9",
-        ])
+        XCTAssertEqual(
+            log.withLock { $0 },
+            [
+                "sink e0,e1,e2,e3", "settle", "sink e4,e5,e6,e7", "settle", "sink e8,e9",
+            ])
     }
 
     func testAClosedBufferRefusesAndCounts() {

@@ -22,7 +22,10 @@ final class MinimizeVectorsTests: XCTestCase {
             } else {
                 same = expected is NSNull && actual is NSNull
             }
-            if !same { mismatches.append("\(c["name"] ?? "?"):\n  expected \(String(describing: expected))\n  actual   \(actual)") }
+            if !same {
+                mismatches.append(
+                    "\(c["name"] ?? "?"):\n  expected \(String(describing: expected))\n  actual   \(actual)")
+            }
         }
         XCTAssertEqual(mismatches, [], mismatches.joined(separator: "\n"))
     }
@@ -31,25 +34,28 @@ final class MinimizeVectorsTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modicum-vectors-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let core = try ModicumCore.start(config: ModicumConfig(storageDir: dir.path, appId: "dev.modicum.vectors"))
-        let age: AgeBand = switch c["age"] as? String {
-        case "minor": .minor
-        case "child": .child
-        default: .adult
-        }
+        let age: AgeBand =
+            switch c["age"] as? String {
+            case "minor": .minor
+            case "child": .child
+            default: .adult
+            }
         try core.setAge(age: age, guardianConsent: c["guardian_consent"] as? Bool ?? false)
         for grant in c["grants"] as? [String] ?? [] {
             try core.setConsent(category: grant, granted: true)
         }
         _ = try core.recordEvent(event: try event(try XCTUnwrap(c["event"] as? [String: Any])))
         try core.flush(timeoutMs: 10_000)
-        let held = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(core.heldEventsJson().utf8)) as? [[String: Any]])
+        let held = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(core.heldEventsJson().utf8)) as? [[String: Any]])
         guard let one = held.first else { return NSNull() }
         XCTAssertEqual(held.count, 1)
         var properties = one["properties"] as? [String: Any] ?? [:]
         for (key, value) in properties {
             if let s = value as? String, isPseudonym(s) { properties[key] = "<pseudonym>" }
         }
-        return ["category": one["category"] ?? NSNull(), "basis": one["basis"] ?? NSNull(), "properties": properties] as NSDictionary
+        return ["category": one["category"] ?? NSNull(), "basis": one["basis"] ?? NSNull(), "properties": properties]
+            as NSDictionary
     }
 
     /// Pseudonyms differ per install: compared by shape, as the vectors write them.

@@ -4,7 +4,8 @@ import XCTest
 
 final class ModicumTests: TemporaryDirectoryTestCase {
     private func start() throws -> Modicum {
-        try Modicum.start(config: .init(storageDirectory: directory.appendingPathComponent("store"), appID: "dev.modicum.test"))
+        try Modicum.start(
+            config: .init(storageDirectory: directory.appendingPathComponent("store"), appID: "dev.modicum.test"))
     }
 
     private func held(_ modicum: Modicum) throws -> [[String: Any]] {
@@ -18,9 +19,11 @@ final class ModicumTests: TemporaryDirectoryTestCase {
 
         try modicum.setConsent(.analytics, granted: true)
         XCTAssertEqual(modicum.permittedCategories, ["analytics"])
-        let kept = try modicum.record("checkout", properties: [
-            "items": 3, "total": 12.5, "express": true, "note": "mail me at ann@example.org",
-        ])
+        let kept = try modicum.record(
+            "checkout",
+            properties: [
+                "items": 3, "total": 12.5, "express": true, "note": "mail me at ann@example.org",
+            ])
         XCTAssertTrue(kept)
 
         let events = try held(modicum)
@@ -53,10 +56,11 @@ final class ModicumTests: TemporaryDirectoryTestCase {
 
     func testBadInputIsATypedErrorThrownAtOnceOrReportedFromTheBulkPath() throws {
         let reported = Locked([ModicumError]())
-        let modicum = try Modicum.start(config: .init(
-            storageDirectory: directory.appendingPathComponent("store"), appID: "dev.modicum.test",
-            onError: { error in reported.withLock { $0.append(error) } }
-        ))
+        let modicum = try Modicum.start(
+            config: .init(
+                storageDirectory: directory.appendingPathComponent("store"), appID: "dev.modicum.test",
+                onError: { error in reported.withLock { $0.append(error) } }
+            ))
         try modicum.setConsent(.analytics, granted: true)
         XCTAssertThrowsError(try modicum.record("")) { error in
             XCTAssertEqual(error as? ModicumError, .EmptyEventName)
@@ -81,12 +85,14 @@ final class ModicumTests: TemporaryDirectoryTestCase {
         for category in [ConsentCategory.analytics, .diagnostics, .identifiers, .location] {
             try modicum.setConsent(category, granted: true)
         }
-        try modicum.record("session", properties: [
-            "ip": "203.0.113.77",
-            "install": "3f1c9a7e-2b4d-4e8f-9a1b-7c6d5e4f3a2b",
-            "email": "ann@example.org",
-            "where": .location(latitude: 52.520008, longitude: 13.404954),
-        ], classes: ["ip": .networkIp, "install": .idInstall, "email": .contact])
+        try modicum.record(
+            "session",
+            properties: [
+                "ip": "203.0.113.77",
+                "install": "3f1c9a7e-2b4d-4e8f-9a1b-7c6d5e4f3a2b",
+                "email": "ann@example.org",
+                "where": .location(latitude: 52.520008, longitude: 13.404954),
+            ], classes: ["ip": .networkIp, "install": .idInstall, "email": .contact])
         let json = try modicum.heldEventsJSON()
         XCTAssertTrue(json.contains("\"ip\":\"203.0.113.0/24\""), json)
         XCTAssertTrue(json.contains("\"install\":\"p1_"), json)
@@ -142,7 +148,8 @@ final class ModicumTests: TemporaryDirectoryTestCase {
     func testAnInvalidPolicyIsATypedErrorNamingTheRule() throws {
         let policy = #"{"rules": [{"class": "id.hardware", "action": "keep"}]}"#
         let config = Modicum.Configuration(
-            storageDirectory: directory.appendingPathComponent("store"), appID: "dev.modicum.test", policyDocument: policy
+            storageDirectory: directory.appendingPathComponent("store"), appID: "dev.modicum.test",
+            policyDocument: policy
         )
         XCTAssertThrowsError(try Modicum.start(config: config)) { error in
             guard case .InvalidPolicy(let errors) = error as? ModicumError else {
@@ -156,7 +163,8 @@ final class ModicumTests: TemporaryDirectoryTestCase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let file = directory.appendingPathComponent("plain-file")
         try Data("not a directory".utf8).write(to: file)
-        XCTAssertThrowsError(try Modicum.start(config: .init(storageDirectory: file, appID: "dev.modicum.test"))) { error in
+        XCTAssertThrowsError(try Modicum.start(config: .init(storageDirectory: file, appID: "dev.modicum.test"))) {
+            error in
             guard case .StorageUnusable(let path, _) = error as? ModicumError else {
                 return XCTFail("expected StorageUnusable, got \(error)")
             }
@@ -171,10 +179,11 @@ final class ModicumTests: TemporaryDirectoryTestCase {
     }
 
     func testEveryRecordCallIsCountedInTheCoresLedger() throws {
-        let modicum = try Modicum.start(config: .init(
-            storageDirectory: directory.appendingPathComponent("store"), appID: "dev.modicum.test",
-            bufferCapacity: 1
-        ))
+        let modicum = try Modicum.start(
+            config: .init(
+                storageDirectory: directory.appendingPathComponent("store"), appID: "dev.modicum.test",
+                bufferCapacity: 1
+            ))
         var calls: UInt64 = 0
         for _ in 0..<3 {
             try modicum.record("before consent")

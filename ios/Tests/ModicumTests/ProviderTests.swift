@@ -18,7 +18,8 @@ final class ProviderTests: TemporaryDirectoryTestCase {
 
     func testProcessInfoProviderReadsTheRealMachine() throws {
         // The storage directory does not exist yet: its nearest existing parent is measured.
-        let info = try ProcessInfoDeviceInfoProvider(storageDirectory: directory.appendingPathComponent("later")).deviceInfo()
+        let info = try ProcessInfoDeviceInfoProvider(storageDirectory: directory.appendingPathComponent("later"))
+            .deviceInfo()
         XCTAssertGreaterThan(try XCTUnwrap(info.cpuCores), 0)
         XCTAssertGreaterThan(try XCTUnwrap(info.ramBytes), 0)
         let total = try XCTUnwrap(info.storageTotalBytes)
@@ -27,7 +28,7 @@ final class ProviderTests: TemporaryDirectoryTestCase {
         XCTAssertNotNil(info.osVersion)
         XCTAssertFalse(try XCTUnwrap(info.timeZone).isEmpty)
         #if os(Linux)
-        XCTAssertEqual(info.osName, "Linux")
+            XCTAssertEqual(info.osName, "Linux")
         #endif
     }
 
@@ -40,7 +41,8 @@ final class ProviderTests: TemporaryDirectoryTestCase {
 
     func testTheCoreAsksTheDeviceProviderItWasGiven() throws {
         let spy = Spy(ProcessInfoDeviceInfoProvider(storageDirectory: directory))
-        let modicum = try Modicum.start(config: .init(storageDirectory: directory, appID: "dev.modicum.test", deviceInfo: spy))
+        let modicum = try Modicum.start(
+            config: .init(storageDirectory: directory, appID: "dev.modicum.test", deviceInfo: spy))
         try modicum.flush()  // the worker reads the device once its storage is open
         let seen = spy.handedOut.withLock { $0 }
         XCTAssertFalse(seen.isEmpty, "the core never asked for device info")
@@ -49,7 +51,8 @@ final class ProviderTests: TemporaryDirectoryTestCase {
 
     func testConnectivityChangesAreRecordedOnceAndSteerUploads() throws {
         let tracker = ConnectivityTracker()
-        let modicum = try Modicum.start(config: .init(storageDirectory: directory, appID: "dev.modicum.test", network: tracker))
+        let modicum = try Modicum.start(
+            config: .init(storageDirectory: directory, appID: "dev.modicum.test", network: tracker))
         try modicum.setConsent(.diagnostics, granted: true)
         XCTAssertFalse(modicum.currentConditions.connected, "before any reading the network is unknown")
 

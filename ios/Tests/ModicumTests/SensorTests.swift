@@ -17,7 +17,8 @@ final class SensorTests: XCTestCase {
     }
 
     func testBufferedReadingsBecomeWindowsInTheCore() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("modicum-sensors-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "modicum-sensors-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let modicum = try Modicum.start(config: .init(storageDirectory: directory, appID: "dev.modicum.test"))
         try modicum.setConsent(.sensors, granted: true)
@@ -30,6 +31,7 @@ final class SensorTests: XCTestCase {
         buffer.flush()
         let json = try modicum.heldEventsJSON()
         XCTAssertTrue(json.contains("\"name\":\"sensor_window\""), json)
-        XCTAssertFalse(json.contains("\"name\":\"sensor_sample\""), "a raw reading was kept without sensors_raw: \(json)")
+        XCTAssertFalse(
+            json.contains("\"name\":\"sensor_sample\""), "a raw reading was kept without sensors_raw: \(json)")
     }
 }

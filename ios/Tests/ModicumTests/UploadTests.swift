@@ -16,7 +16,7 @@ final class UploadTests: TemporaryDirectoryTestCase {
     private func collector() throws -> Collector {
         let env = ProcessInfo.processInfo.environment
         guard let url = env["MODICUM_COLLECTOR_URL"], let publicHex = env["MODICUM_COLLECTOR_PUB"],
-              let cli = env["MODICUM_CLI"], let db = env["MODICUM_COLLECTOR_DB"]
+            let cli = env["MODICUM_CLI"], let db = env["MODICUM_COLLECTOR_DB"]
         else {
             throw XCTSkip("no collector: run through ios/host/test.sh")
         }
@@ -45,10 +45,11 @@ final class UploadTests: TemporaryDirectoryTestCase {
 
     func testEventsReachTheServerMinimized() throws {
         let collector = try collector()
-        let modicum = try Modicum.start(config: .init(
-            storageDirectory: directory, appID: "dev.modicum.swift", collectorPublicKey: collector.publicKey,
-            endpoints: [Endpoint(region: "eu", url: collector.url)]
-        ))
+        let modicum = try Modicum.start(
+            config: .init(
+                storageDirectory: directory, appID: "dev.modicum.swift", collectorPublicKey: collector.publicKey,
+                endpoints: [Endpoint(region: "eu", url: collector.url)]
+            ))
         try modicum.setConsent(.analytics, granted: true)
         for i in 0..<80 {
             try modicum.record("purchase", properties: ["i": .int(value: Int64(i)), "note": "mail bo@example.com"])
@@ -69,10 +70,11 @@ final class UploadTests: TemporaryDirectoryTestCase {
     func testTheDeviceProvidersReadingsReachTheServer() throws {
         let collector = try collector()
         let provider = ProcessInfoDeviceInfoProvider(storageDirectory: directory, appVersion: "7.3.1-swift-device")
-        let modicum = try Modicum.start(config: .init(
-            storageDirectory: directory, appID: "dev.modicum.swift.device", collectorPublicKey: collector.publicKey,
-            endpoints: [Endpoint(region: "eu", url: collector.url)], deviceInfo: provider
-        ))
+        let modicum = try Modicum.start(
+            config: .init(
+                storageDirectory: directory, appID: "dev.modicum.swift.device", collectorPublicKey: collector.publicKey,
+                endpoints: [Endpoint(region: "eu", url: collector.url)], deviceInfo: provider
+            ))
         try modicum.setConsent(.diagnostics, granted: true)
         try modicum.setConsent(.analytics, granted: true)
         try modicum.record("opened")
@@ -89,10 +91,12 @@ final class UploadTests: TemporaryDirectoryTestCase {
     /// On a metered network the batch waits while the deletion request reaches the server.
     func testOnlyWhenUnmeteredHoldsBatchesButNotTheDeletionRequest() throws {
         let collector = try collector()
-        let modicum = try Modicum.start(config: .init(
-            storageDirectory: directory, appID: "dev.modicum.swift.metered", collectorPublicKey: collector.publicKey,
-            endpoints: [Endpoint(region: "eu", url: collector.url)], uploadsOnlyWhenUnmetered: true
-        ))
+        let modicum = try Modicum.start(
+            config: .init(
+                storageDirectory: directory, appID: "dev.modicum.swift.metered",
+                collectorPublicKey: collector.publicKey,
+                endpoints: [Endpoint(region: "eu", url: collector.url)], uploadsOnlyWhenUnmetered: true
+            ))
         let metered = UploadConditions(connected: true, metered: true, batteryLow: false)
         try modicum.setConsent(.analytics, granted: true)
         // Data reached the collector once (on Wi-Fi), so the erasure owes it a deletion request.

@@ -59,8 +59,10 @@ final class WireVectorTests: XCTestCase {
         }
     }
 
-    private let categories = ["essential", "diagnostics", "analytics", "identifiers", "location",
-                              "location_precise", "sensors", "sensors_raw", "advertising", "cross_border"]
+    private let categories = [
+        "essential", "diagnostics", "analytics", "identifiers", "location",
+        "location_precise", "sensors", "sensors_raw", "advertising", "cross_border",
+    ]
 
     private func decode(_ payload: Any?) throws -> [String: Any] {
         let fields = try XCTUnwrap(payload as? [Any?])
@@ -73,7 +75,9 @@ final class WireVectorTests: XCTestCase {
         for case let group as [Any?] in try XCTUnwrap(fields[3] as? [Any?]) {
             var at = try XCTUnwrap(group[3] as? Int64)
             let deltas = try XCTUnwrap(group[4] as? [Any?]).map { try XCTUnwrap($0 as? Int64) }
-            let times = deltas.enumerated().map { i, d -> Int64 in if i > 0 { at += d }; return at }
+            let times = deltas.enumerated().map { i, d -> Int64 in
+                if i > 0 { at += d }; return at
+            }
             var properties = Array(repeating: [String: Any](), count: times.count)
             for case let column as [Any?] in try XCTUnwrap(group[5] as? [Any?]) {
                 let key = try text(column[0])
@@ -83,11 +87,15 @@ final class WireVectorTests: XCTestCase {
                 case "Decimal":
                     let pair = try XCTUnwrap(cells as? [Any?])
                     let scale = Double(try XCTUnwrap(pair[0] as? Int64))
-                    values = try XCTUnwrap(pair[1] as? [Any?]).map { n in (n as? Int64).map { Double($0) / pow(10, scale) } }
+                    values = try XCTUnwrap(pair[1] as? [Any?]).map { n in
+                        (n as? Int64).map { Double($0) / pow(10, scale) }
+                    }
                 case "Text":
                     values = try XCTUnwrap(cells as? [Any?]).map { i in try i.map(text) }
                 case "Location":
-                    values = try XCTUnwrap(cells as? [Any?]).map { ($0 as? [Any?]).map { ["lat": $0[0]!, "lon": $0[1]!] } }
+                    values = try XCTUnwrap(cells as? [Any?]).map {
+                        ($0 as? [Any?]).map { ["lat": $0[0]!, "lon": $0[1]!] }
+                    }
                 default:
                     values = try XCTUnwrap(cells as? [Any?])
                 }
@@ -96,8 +104,10 @@ final class WireVectorTests: XCTestCase {
             }
             let basis = (group[2] as? Int64) == 1 ? "essential" : "consent"
             for (i, t) in times.enumerated() {
-                events.append(["name": try text(group[0]), "category": categories[Int(try XCTUnwrap(group[1] as? Int64))],
-                               "basis": basis, "recorded_at_ms": t, "properties": properties[i]])
+                events.append([
+                    "name": try text(group[0]), "category": categories[Int(try XCTUnwrap(group[1] as? Int64))],
+                    "basis": basis, "recorded_at_ms": t, "properties": properties[i],
+                ])
             }
         }
         events.sort { ($0["recorded_at_ms"] as! Int64) < ($1["recorded_at_ms"] as! Int64) }
@@ -107,8 +117,10 @@ final class WireVectorTests: XCTestCase {
             device[try text(pair[0])] = kind == "Text" ? try text(value) : try XCTUnwrap(value)
         }
         return [
-            "meta": ["app_id": try text(meta[0]), "install": try meta[1].map(text) ?? NSNull(),
-                     "sdk_version": try text(meta[2]), "created_at_ms": try XCTUnwrap(meta[3] as? Int64), "device": device],
+            "meta": [
+                "app_id": try text(meta[0]), "install": try meta[1].map(text) ?? NSNull(),
+                "sdk_version": try text(meta[2]), "created_at_ms": try XCTUnwrap(meta[3] as? Int64), "device": device,
+            ],
             "events": events,
         ]
     }

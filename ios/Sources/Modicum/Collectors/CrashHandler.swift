@@ -28,40 +28,40 @@ public final class CrashHandler: Sendable {
     }
 
     #if canImport(ObjectiveC)
-    /// The handler the hook calls and the one it chains to. Installed once per process: a
-    /// second install replaces Modicum's handler but keeps the original chain, so Modicum
-    /// never chains to itself.
-    private struct Hook {
-        var handler: CrashHandler?
-        var previous: NSUncaughtExceptionHandler?
-        var installed = false
-    }
-
-    private static let hook = Locked(Hook())
-
-    /// Makes this handler the one uncaught exceptions go through.
-    public func installForUncaughtExceptions() {
-        Self.hook.withLock { hook in
-            if !hook.installed {
-                hook.previous = NSGetUncaughtExceptionHandler()
-                NSSetUncaughtExceptionHandler { exception in CrashHandler.uncaught(exception) }
-                hook.installed = true
-            }
-            hook.handler = self
+        /// The handler the hook calls and the one it chains to. Installed once per process: a
+        /// second install replaces Modicum's handler but keeps the original chain, so Modicum
+        /// never chains to itself.
+        private struct Hook {
+            var handler: CrashHandler?
+            var previous: NSUncaughtExceptionHandler?
+            var installed = false
         }
-    }
 
-    private static func uncaught(_ exception: NSException) {
-        let (handler, previous) = hook.withLock { ($0.handler, $0.previous) }
-        let chain = { previous?(exception) }
-        guard let handler else { return chain() }
-        handler.handle(
-            kind: exception.name.rawValue,
-            message: exception.reason ?? "",
-            frames: exception.callStackSymbols,
-            thread: Thread.isMainThread ? "main" : Thread.current.name.flatMap { $0.isEmpty ? nil : $0 },
-            chain: chain
-        )
-    }
+        private static let hook = Locked(Hook())
+
+        /// Makes this handler the one uncaught exceptions go through.
+        public func installForUncaughtExceptions() {
+            Self.hook.withLock { hook in
+                if !hook.installed {
+                    hook.previous = NSGetUncaughtExceptionHandler()
+                    NSSetUncaughtExceptionHandler { exception in CrashHandler.uncaught(exception) }
+                    hook.installed = true
+                }
+                hook.handler = self
+            }
+        }
+
+        private static func uncaught(_ exception: NSException) {
+            let (handler, previous) = hook.withLock { ($0.handler, $0.previous) }
+            let chain = { previous?(exception) }
+            guard let handler else { return chain() }
+            handler.handle(
+                kind: exception.name.rawValue,
+                message: exception.reason ?? "",
+                frames: exception.callStackSymbols,
+                thread: Thread.isMainThread ? "main" : Thread.current.name.flatMap { $0.isEmpty ? nil : $0 },
+                chain: chain
+            )
+        }
     #endif
 }

@@ -17,7 +17,9 @@ public final class ConnectivityTracker: ConnectivityReporting {
 
     /// Until the first update the network reads as `initial`: disconnected unless told, so
     /// uploads wait rather than guess.
-    public init(initial: NetworkState = NetworkState(connected: false, kind: "none", metered: false, carrier: nil, ip: nil)) {
+    public init(
+        initial: NetworkState = NetworkState(connected: false, kind: "none", metered: false, carrier: nil, ip: nil)
+    ) {
         state = Locked(State(current: initial))
     }
 

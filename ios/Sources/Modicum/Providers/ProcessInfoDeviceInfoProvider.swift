@@ -51,33 +51,33 @@ public final class ProcessInfoDeviceInfoProvider: DeviceInfoProvider {
 
     private static var osName: String {
         #if os(iOS)
-        return "iOS"
+            return "iOS"
         #elseif os(macOS)
-        return "macOS"
+            return "macOS"
         #elseif os(Linux)
-        return "Linux"
+            return "Linux"
         #else
-        return "unknown"
+            return "unknown"
         #endif
     }
 
     private static var cpuArch: String? {
         #if arch(arm64)
-        return "arm64"
+            return "arm64"
         #elseif arch(x86_64)
-        return "x86_64"
+            return "x86_64"
         #else
-        return nil
+            return nil
         #endif
     }
 
     private static var isSimulator: Bool? {
         #if targetEnvironment(simulator)
-        return true
+            return true
         #elseif os(iOS)
-        return false
+            return false
         #else
-        return nil
+            return nil
         #endif
     }
 }

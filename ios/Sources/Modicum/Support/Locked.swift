@@ -1,7 +1,7 @@
 #if canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A value behind a lock. `Synchronization.Mutex` needs iOS 18, so this wraps
@@ -11,27 +11,27 @@ final class Locked<State>: @unchecked Sendable {
     // @unchecked: `state` is only read or written with `lock` held.
     private var state: State
     #if canImport(Darwin)
-    // The lock must not move in memory, so it lives in its own allocation.
-    private let lock: os_unfair_lock_t
+        // The lock must not move in memory, so it lives in its own allocation.
+        private let lock: os_unfair_lock_t
     #else
-    private let lock: UnsafeMutablePointer<pthread_mutex_t>
+        private let lock: UnsafeMutablePointer<pthread_mutex_t>
     #endif
 
     init(_ state: State) {
         self.state = state
         #if canImport(Darwin)
-        lock = .allocate(capacity: 1)
-        lock.initialize(to: os_unfair_lock())
+            lock = .allocate(capacity: 1)
+            lock.initialize(to: os_unfair_lock())
         #else
-        lock = .allocate(capacity: 1)
-        lock.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(lock, nil)
+            lock = .allocate(capacity: 1)
+            lock.initialize(to: pthread_mutex_t())
+            pthread_mutex_init(lock, nil)
         #endif
     }
 
     deinit {
         #if !canImport(Darwin)
-        pthread_mutex_destroy(lock)
+            pthread_mutex_destroy(lock)
         #endif
         lock.deinitialize(count: 1)
         lock.deallocate()
@@ -47,9 +47,9 @@ final class Locked<State>: @unchecked Sendable {
     /// wait on a lock its own thread may already hold.
     func withLockIfAvailable<R>(_ body: (inout State) throws -> R) rethrows -> R? {
         #if canImport(Darwin)
-        guard os_unfair_lock_trylock(lock) else { return nil }
+            guard os_unfair_lock_trylock(lock) else { return nil }
         #else
-        guard pthread_mutex_trylock(lock) == 0 else { return nil }
+            guard pthread_mutex_trylock(lock) == 0 else { return nil }
         #endif
         defer { release() }
         return try body(&state)
@@ -57,17 +57,17 @@ final class Locked<State>: @unchecked Sendable {
 
     private func acquire() {
         #if canImport(Darwin)
-        os_unfair_lock_lock(lock)
+            os_unfair_lock_lock(lock)
         #else
-        pthread_mutex_lock(lock)
+            pthread_mutex_lock(lock)
         #endif
     }
 
     private func release() {
         #if canImport(Darwin)
-        os_unfair_lock_unlock(lock)
+            os_unfair_lock_unlock(lock)
         #else
-        pthread_mutex_unlock(lock)
+            pthread_mutex_unlock(lock)
         #endif
     }
 }

@@ -13,15 +13,27 @@ object RecordBench {
     private const val EVENTS = 200_000
     private const val NAIVE_EVENTS = 20_000
 
-    private fun percentile(sorted: LongArray, p: Double) = sorted[((sorted.size - 1) * p).toInt()]
+    private fun percentile(
+        sorted: LongArray,
+        p: Double,
+    ) = sorted[((sorted.size - 1) * p).toInt()]
 
     private fun props(i: Int) = mapOf("screen" to "step-${i % 7}", "load_ms" to i % 300, "ratio" to 0.25, "first" to (i % 2 == 0))
 
-    private fun report(label: String, samples: LongArray, events: Int, seconds: Double) {
+    private fun report(
+        label: String,
+        samples: LongArray,
+        events: Int,
+        seconds: Double,
+    ) {
         samples.sort()
         println(
             "%-34s p50 %6d ns  p90 %6d ns  p99 %7d ns   %9.0f events/s".format(
-                label, percentile(samples, 0.5), percentile(samples, 0.9), percentile(samples, 0.99), events / seconds,
+                label,
+                percentile(samples, 0.5),
+                percentile(samples, 0.9),
+                percentile(samples, 0.99),
+                events / seconds,
             ),
         )
     }
@@ -30,7 +42,11 @@ object RecordBench {
     fun main(args: Array<String>) {
         val dir = Files.createTempDirectory("modicum-bench").toFile()
         try {
-            val clock = LongArray(100_000) { val t = System.nanoTime(); System.nanoTime() - t }.apply { sort() }
+            val clock =
+                LongArray(100_000) {
+                    val t = System.nanoTime()
+                    System.nanoTime() - t
+                }.apply { sort() }
             val overhead = percentile(clock, 0.5)
             println("clock overhead $overhead ns (subtracted)")
             val events = (0 until EVENTS).map { props(it) }
@@ -55,6 +71,7 @@ object RecordBench {
             Modicum.start(Config(storageDir = File(dir, "naive"), appId = "dev.modicum.bench")).use { m ->
                 m.setConsent(ConsentCategory.ANALYTICS, true)
                 val core = m.core
+
                 fun naive(i: Int) = core.recordEvent(CustomEvent("screen_view", null, events[i].toPropertyValues(), emptyMap()))
                 repeat(5_000) { naive(it) }
                 check(m.flush(60_000)) { "flush did not finish: the figures would be wrong" }

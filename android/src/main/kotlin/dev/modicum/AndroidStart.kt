@@ -28,21 +28,26 @@ import dev.modicum.ffi.PlatformProviders
  * Never throws: a failure to start goes to [Config.onError] and returns null, so telemetry can
  * never stop the app from starting.
  */
-fun Modicum.Companion.start(context: Context, config: Config): Modicum? {
+fun Modicum.Companion.start(
+    context: Context,
+    config: Config,
+): Modicum? {
     val app = context.applicationContext ?: context
     var network: AndroidNetworkProvider? = null
     return try {
         val connection = AndroidNetworkProvider(app).also { network = it }
-        val secrets = when (val storage = config.secretStorage) {
-            SecretStorage.Platform -> KeystoreSecretStore(app)
-            SecretStorage.Files -> null
-            is SecretStorage.Custom -> storage.store
-        }
-        val providers = PlatformProviders(
-            device = AndroidDeviceInfoProvider(app) { connection.network().kind },
-            network = connection,
-            secrets = secrets,
-        )
+        val secrets =
+            when (val storage = config.secretStorage) {
+                SecretStorage.Platform -> KeystoreSecretStore(app)
+                SecretStorage.Files -> null
+                is SecretStorage.Custom -> storage.store
+            }
+        val providers =
+            PlatformProviders(
+                device = AndroidDeviceInfoProvider(app) { connection.network().kind },
+                network = connection,
+                secrets = secrets,
+            )
         val coreConfig = config.toCoreConfig().copy(crashHandlers = installsNativeCrashHandler(config))
         val modicum = Modicum(ModicumCore.startWith(coreConfig, providers), config)
         modicum.attach(connection)
@@ -62,7 +67,11 @@ fun Modicum.Companion.start(context: Context, config: Config): Modicum? {
 }
 
 /** What an Android start adds to a running instance; each part is released by its close. */
-private fun attachPlatform(modicum: Modicum, app: Context, network: AndroidNetworkProvider) {
+private fun attachPlatform(
+    modicum: Modicum,
+    app: Context,
+    network: AndroidNetworkProvider,
+) {
     val config = modicum.config
     connectivityEvents(modicum, network)
     if (config.installCrashHandler) modicum.attach(ModicumCrashHandler.install(modicum))
@@ -81,7 +90,10 @@ private fun attachPlatform(modicum: Modicum, app: Context, network: AndroidNetwo
 }
 
 /** Records each change of the default network as a connectivity event, off the callback's thread. */
-private fun connectivityEvents(modicum: Modicum, network: AndroidNetworkProvider) {
+private fun connectivityEvents(
+    modicum: Modicum,
+    network: AndroidNetworkProvider,
+) {
     val thread = backgroundThread("modicum-network")
     modicum.attach { thread.shutdown() }
     network.reportChangesTo(thread) { state ->
@@ -99,5 +111,7 @@ private fun connectivityEvents(modicum: Modicum, network: AndroidNetworkProvider
  * signal, so only real crashes reach the core. A desktop JVM (Robolectric) also uses SIGSEGV
  * for its own purposes, without that chaining, so there the handler stays out.
  */
-internal fun installsNativeCrashHandler(config: Config, vmName: String? = System.getProperty("java.vm.name")) =
-    config.installCrashHandler && vmName == "Dalvik"
+internal fun installsNativeCrashHandler(
+    config: Config,
+    vmName: String? = System.getProperty("java.vm.name"),
+) = config.installCrashHandler && vmName == "Dalvik"

@@ -45,15 +45,16 @@ internal class Buffer(
     @Volatile
     private var running = true
 
-    private val drainer = Thread({
-        while (running) {
-            LockSupport.parkNanos(DRAIN_INTERVAL_NANOS)
-            drain()
+    private val drainer =
+        Thread({
+            while (running) {
+                LockSupport.parkNanos(DRAIN_INTERVAL_NANOS)
+                drain()
+            }
+        }, "modicum-drain").apply {
+            isDaemon = true
+            start()
         }
-    }, "modicum-drain").apply {
-        isDaemon = true
-        start()
-    }
 
     /** Hands `event` over; false if the buffer is full (counted). Never blocks. */
     fun offer(event: PendingEvent): Boolean {
@@ -68,7 +69,10 @@ internal class Buffer(
     }
 
     /** Counts an event dropped before it reached the core; reported to the core's ledger by the next [drain]. */
-    fun countDrop(category: String, reason: DropReason) {
+    fun countDrop(
+        category: String,
+        reason: DropReason,
+    ) {
         unreported.computeIfAbsent(category to reason) { AtomicLong() }.incrementAndGet()
     }
 

@@ -1,7 +1,9 @@
 package dev.modicum
 
 /** The purposes a user can grant or deny. Nothing is granted until the user says so. */
-enum class ConsentCategory(val wireName: String) {
+enum class ConsentCategory(
+    val wireName: String,
+) {
     DIAGNOSTICS("diagnostics"),
     ANALYTICS("analytics"),
     IDENTIFIERS("identifiers"),

@@ -17,11 +17,12 @@ class HttpUploader(
     private val readTimeoutMillis: Int = 30_000,
 ) : Uploader {
     override fun upload(request: UploadRequest): UploadOutcome {
-        val connection = try {
-            URL(request.url).openConnection() as HttpURLConnection
-        } catch (e: IOException) {
-            return UploadOutcome.NetworkError(e.toString())
-        }
+        val connection =
+            try {
+                URL(request.url).openConnection() as HttpURLConnection
+            } catch (e: IOException) {
+                return UploadOutcome.NetworkError(e.toString())
+            }
         return try {
             connection.requestMethod = "POST"
             connection.doOutput = true

@@ -2,7 +2,6 @@ package dev.modicum
 
 import dev.modicum.ffi.AgeBand
 import dev.modicum.ffi.CrashReport
-import dev.modicum.ffi.CustomEvent
 import dev.modicum.ffi.DataClass
 import dev.modicum.ffi.DropReason
 import dev.modicum.ffi.Endpoint
@@ -55,16 +54,17 @@ data class Config(
      */
     val uploadOnlyUnmetered: Boolean = true,
 ) {
-    internal fun toCoreConfig() = ModicumConfig(
-        storageDir = storageDir.path,
-        appId = appId,
-        policyDocument = policyDocument,
-        pseudonymRotationDays = pseudonymRotationDays?.toUInt(),
-        collectorPublicKey = collectorPublicKey,
-        endpoints = endpoints,
-        homeRegion = homeRegion,
-        uploadOnlyUnmetered = uploadOnlyUnmetered,
-    )
+    internal fun toCoreConfig() =
+        ModicumConfig(
+            storageDir = storageDir.path,
+            appId = appId,
+            policyDocument = policyDocument,
+            pseudonymRotationDays = pseudonymRotationDays?.toUInt(),
+            collectorPublicKey = collectorPublicKey,
+            endpoints = endpoints,
+            homeRegion = homeRegion,
+            uploadOnlyUnmetered = uploadOnlyUnmetered,
+        )
 }
 
 /** Where Modicum keeps its two secrets: the journal's data key and the install secret. */
@@ -76,7 +76,9 @@ sealed interface SecretStorage {
     object Files : SecretStorage
 
     /** The app's own store (a hardware module, a test double). */
-    class Custom(val store: SecretStore) : SecretStorage
+    class Custom(
+        val store: SecretStore,
+    ) : SecretStorage
 }
 
 /**
@@ -86,7 +88,10 @@ sealed interface SecretStorage {
  * (storage, the platform) are never thrown: they go to [Config.onError], and the call returns
  * what says it did not happen (false, null).
  */
-class Modicum internal constructor(internal val core: ModicumCore, internal val config: Config) : AutoCloseable {
+class Modicum internal constructor(
+    internal val core: ModicumCore,
+    internal val config: Config,
+) : AutoCloseable {
     private val buffer = Buffer(core, config.bufferCapacity, config.onError)
 
     /** What the platform layer attached (providers, the crash handler): released first on [close]. */
@@ -123,18 +128,27 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
      * Records an uncaught exception and returns once it is durable. Events still buffered go
      * first, so what led up to the crash is not lost with the process.
      */
-    internal fun recordCrash(report: CrashReport, timeoutMillis: Int): Boolean {
+    internal fun recordCrash(
+        report: CrashReport,
+        timeoutMillis: Int,
+    ): Boolean {
         buffer.drain()
         return core.recordCrash(report, timeoutMillis.toUInt())
     }
 
     /** Records the user's decision for [category]; withdrawing discards what is held for it. */
     @Throws(ModicumException::class)
-    fun setConsent(category: ConsentCategory, granted: Boolean) = setConsent(category.wireName, granted)
+    fun setConsent(
+        category: ConsentCategory,
+        granted: Boolean,
+    ) = setConsent(category.wireName, granted)
 
     /** As [setConsent], for a category named by a string (from a remote config, say). */
     @Throws(ModicumException::class)
-    fun setConsent(categoryName: String, granted: Boolean) = consentChange(Unit) { core.setConsent(categoryName, granted) }
+    fun setConsent(
+        categoryName: String,
+        granted: Boolean,
+    ) = consentChange(Unit) { core.setConsent(categoryName, granted) }
 
     /** Records that the user agreed to [version] of the app's terms. */
     @Throws(ModicumException::class)
@@ -142,7 +156,10 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
 
     /** Sets the user's age band and whether a guardian consented. */
     @Throws(ModicumException::class)
-    fun setAge(age: AgeBand, guardianConsent: Boolean = false) = consentChange(Unit) { core.setAge(age, guardianConsent) }
+    fun setAge(
+        age: AgeBand,
+        guardianConsent: Boolean = false,
+    ) = consentChange(Unit) { core.setAge(age, guardianConsent) }
 
     /** The categories processing is permitted for right now (`essential` if the policy declares it). */
     val permittedCategories: Set<String> get() = permitted
@@ -152,7 +169,10 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
      * first. A change that could not be saved still applies in memory; the failure goes to
      * [Config.onError].
      */
-    private fun <T> consentChange(fallback: T, change: () -> T): T {
+    private fun <T> consentChange(
+        fallback: T,
+        change: () -> T,
+    ): T {
         buffer.drain()
         try {
             return reporting(fallback, change)
@@ -165,7 +185,10 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
      * Runs [action]. A telemetry failure (storage, the platform, a panic in the core) goes to
      * [Config.onError] and gives [fallback]; an error in what the app passed is still thrown.
      */
-    private inline fun <T> reporting(fallback: T, action: () -> T): T =
+    private inline fun <T> reporting(
+        fallback: T,
+        action: () -> T,
+    ): T =
         try {
             action()
         } catch (e: ModicumException) {
@@ -204,26 +227,29 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
     val droppedForFullBuffer: Long get() = buffer.dropped.get()
 
     /** The minimized events held on the device, as a JSON array: what would leave it; null if storage failed. */
-    fun heldEventsJson(): String? = reporting(null) {
-        buffer.drain()
-        core.heldEventsJson()
-    }
+    fun heldEventsJson(): String? =
+        reporting(null) {
+            buffer.drain()
+            core.heldEventsJson()
+        }
 
     /** Seals what was recorded into batches for upload now, rather than when a batch fills; false if storage failed. */
-    fun sealNow(timeoutMillis: Int = 5_000): Boolean = reporting(false) {
-        buffer.drain()
-        core.sealNow(timeoutMillis.toUInt())
-        true
-    }
+    fun sealNow(timeoutMillis: Int = 5_000): Boolean =
+        reporting(false) {
+            buffer.drain()
+            core.sealNow(timeoutMillis.toUInt())
+            true
+        }
 
     /** How many sealed batches wait for upload. */
     val pendingBatches: Int get() = core.pendingBatches().toInt()
 
     /** A readable JSON copy of everything held on the device (the user's right to a copy); null if storage failed. */
-    fun export(): String? = reporting(null) {
-        buffer.drain()
-        core.exportJson()
-    }
+    fun export(): String? =
+        reporting(null) {
+            buffer.drain()
+            core.exportJson()
+        }
 
     /**
      * Erases everything held on the device and queues a deletion request for the collector.
@@ -231,10 +257,11 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
      * all happen, and try again.
      */
     fun deleteAll(): Boolean {
-        val deleted = consentChange(false) {
-            core.deleteAll()
-            true
-        }
+        val deleted =
+            consentChange(false) {
+                core.deleteAll()
+                true
+            }
         // Even after a failure: the data may be gone and the request queued with only the
         // consent left unsaved, and a job that finds nothing to send costs nothing.
         afterDeleteAll.forEach { action ->
@@ -251,11 +278,12 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
      * New identifiers from now on, unlinkable to the old ones; false if storage failed. Events
      * recorded before the call are handed to the core first, so they keep the old pseudonyms.
      */
-    fun resetIdentifiers(): Boolean = reporting(false) {
-        buffer.drain()
-        core.resetIdentifiers()
-        true
-    }
+    fun resetIdentifiers(): Boolean =
+        reporting(false) {
+            buffer.drain()
+            core.resetIdentifiers()
+            true
+        }
 
     /**
      * The privacy ledger as JSON: per category, how many events were collected, dropped (and
@@ -267,11 +295,12 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
     }
 
     /** Returns true once everything recorded before it is durable; false after [timeoutMillis] or if storage failed. */
-    fun flush(timeoutMillis: Int = 5_000): Boolean = reporting(false) {
-        buffer.drain()
-        core.flush(timeoutMillis.toUInt())
-        true
-    }
+    fun flush(timeoutMillis: Int = 5_000): Boolean =
+        reporting(false) {
+            buffer.drain()
+            core.flush(timeoutMillis.toUInt())
+            true
+        }
 
     /** The most recent decisions (which policy rule fired on which field), as a JSON array. */
     fun recentTracesJson(): String = core.recentTracesJson()
@@ -317,7 +346,11 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
         } catch (e: ModicumException) {
             config.onError(e)
             UploadReport(
-                requests = 0u, deliveredBatches = 0u, deliveredEvents = 0uL, splits = 0u, droppedEvents = 0uL,
+                requests = 0u,
+                deliveredBatches = 0u,
+                deliveredEvents = 0uL,
+                splits = 0u,
+                droppedEvents = 0uL,
                 waiting = WaitReason.BACKOFF,
             )
         }
@@ -326,5 +359,8 @@ class Modicum internal constructor(internal val core: ModicumCore, internal val 
 
 /** Whether Modicum failed (storage, the platform) rather than the app passing something wrong. */
 internal val ModicumException.isTelemetryFailure: Boolean
-    get() = this is ModicumException.Storage || this is ModicumException.StorageUnusable ||
-        this is ModicumException.Platform || this is ModicumException.SecretDamaged
+    get() =
+        this is ModicumException.Storage ||
+            this is ModicumException.StorageUnusable ||
+            this is ModicumException.Platform ||
+            this is ModicumException.SecretDamaged

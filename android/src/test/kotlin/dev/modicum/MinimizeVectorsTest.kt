@@ -27,11 +27,20 @@ class MinimizeVectorsTest {
         val dir = System.getProperty("modicum.vectors") ?: error("-Dmodicum.vectors is not set")
         val cases = JSONObject(File(dir, "minimize.json").readText()).getJSONArray("cases")
         assertTrue("at least 20 cases", cases.length() >= 20)
-        val mismatches = (0 until cases.length()).map { cases.getJSONObject(it) }.mapNotNull { case ->
-            val expected = case.get("expected")
-            val actual = outcome(case)
-            if (sameJson(plainJson(expected), plainJson(actual))) null else "${case.getString("name")}:\n  expected $expected\n  actual   $actual"
-        }
+        val mismatches =
+            (0 until cases.length()).map { cases.getJSONObject(it) }.mapNotNull { case ->
+                val expected = case.get("expected")
+                val actual = outcome(case)
+                if (sameJson(
+                        plainJson(expected),
+                        plainJson(actual),
+                    )
+                ) {
+                    null
+                } else {
+                    "${case.getString("name")}:\n  expected $expected\n  actual   $actual"
+                }
+            }
         assertEquals(mismatches.joinToString("\n"), 0, mismatches.size)
     }
 
@@ -66,9 +75,10 @@ class MinimizeVectorsTest {
             category = spec.optString("category").ifEmpty { null },
             properties = properties.keyList().associateWith { value(properties.getJSONObject(it)) },
             // "device.basic" names DataClass.DEVICE_BASIC.
-            classes = classes.keyList().associateWith {
-                DataClass.valueOf(classes.getString(it).replace('.', '_').uppercase())
-            },
+            classes =
+                classes.keyList().associateWith {
+                    DataClass.valueOf(classes.getString(it).replace('.', '_').uppercase())
+                },
         )
     }
 

@@ -39,10 +39,11 @@ class ModicumTest {
 
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
             assertEquals(setOf("analytics"), modicum.permittedCategories)
-            val kept = modicum.record(
-                "checkout",
-                mapOf("items" to 3, "total" to 12.5, "express" to true, "note" to "mail me at ann@example.org"),
-            )
+            val kept =
+                modicum.record(
+                    "checkout",
+                    mapOf("items" to 3, "total" to 12.5, "express" to true, "note" to "mail me at ann@example.org"),
+                )
             assertTrue(kept)
 
             val json = modicum.heldEventsJson()!!
@@ -85,9 +86,10 @@ class ModicumTest {
             assertTrue(errors.any { it is IllegalArgumentException })
             assertTrue(modicum.heldEventsJson()!!.contains("\"name\":\"fine\""))
             // Setting consent is the app's own configuration: a wrong name is thrown at once.
-            val unknown = assertThrows(ModicumException.UnknownCategory::class.java) {
-                modicum.setConsent("telepathy", true)
-            }
+            val unknown =
+                assertThrows(ModicumException.UnknownCategory::class.java) {
+                    modicum.setConsent("telepathy", true)
+                }
             assertEquals("telepathy", unknown.name)
         }
     }
@@ -96,9 +98,10 @@ class ModicumTest {
     fun recordingFromManyThreadsLosesNothing() {
         start().use { modicum ->
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
-            val threads = (0 until 4).map { t ->
-                Thread { repeat(2_500) { i -> modicum.record("tap", mapOf("t" to t, "i" to i)) } }
-            }
+            val threads =
+                (0 until 4).map { t ->
+                    Thread { repeat(2_500) { i -> modicum.record("tap", mapOf("t" to t, "i" to i)) } }
+                }
             threads.forEach { it.start() }
             threads.forEach { it.join() }
             modicum.flush()
@@ -183,18 +186,20 @@ class ModicumTest {
     @Test
     fun anInvalidPolicyIsATypedExceptionNamingTheRule() {
         val policy = """{"rules": [{"class": "id.hardware", "action": "keep"}]}"""
-        val error = assertThrows(ModicumException.InvalidPolicy::class.java) {
-            Modicum.start(Config(storageDir = File(dir, "store"), appId = "dev.modicum.test", policyDocument = policy))
-        }
+        val error =
+            assertThrows(ModicumException.InvalidPolicy::class.java) {
+                Modicum.start(Config(storageDir = File(dir, "store"), appId = "dev.modicum.test", policyDocument = policy))
+            }
         assertTrue(error.errors, error.errors.contains("rule 1 (`id.hardware`)"))
     }
 
     @Test
     fun anUnusableStorageDirectoryIsATypedException() {
         val file = File(dir, "plain-file").apply { writeText("not a directory") }
-        val error = assertThrows(ModicumException.StorageUnusable::class.java) {
-            Modicum.start(Config(storageDir = file, appId = "dev.modicum.test"))
-        }
+        val error =
+            assertThrows(ModicumException.StorageUnusable::class.java) {
+                Modicum.start(Config(storageDir = file, appId = "dev.modicum.test"))
+            }
         assertEquals(file.path, error.path)
     }
 
@@ -202,16 +207,25 @@ class ModicumTest {
     fun telemetryFailuresGoToTheListenerAndWhatTheAppPassedWrongIsThrown() {
         // A key store that is not ready: the core cannot open its journal, so every storage
         // operation fails, and the app hears of it only through onError.
-        val notReady = object : SecretStore {
-            override fun load(name: String): ByteArray? =
-                if (name == "journal-data-key") throw ModicumException.Platform("keystore locked") else null
-            override fun save(name: String, secret: ByteArray) {}
-            override fun delete(name: String) {}
-        }
-        val config = Config(
-            storageDir = File(dir, "store"), appId = "dev.modicum.test",
-            secretStorage = SecretStorage.Custom(notReady), onError = { errors.add(it) },
-        )
+        val notReady =
+            object : SecretStore {
+                override fun load(name: String): ByteArray? =
+                    if (name == "journal-data-key") throw ModicumException.Platform("keystore locked") else null
+
+                override fun save(
+                    name: String,
+                    secret: ByteArray,
+                ) {}
+
+                override fun delete(name: String) {}
+            }
+        val config =
+            Config(
+                storageDir = File(dir, "store"),
+                appId = "dev.modicum.test",
+                secretStorage = SecretStorage.Custom(notReady),
+                onError = { errors.add(it) },
+            )
         Modicum.start(config).use { modicum ->
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
             assertTrue("taken into the buffer", modicum.record("tap"))
@@ -228,35 +242,50 @@ class ModicumTest {
     }
 
     /** The core's ledger counts for [category], from [Modicum.ledgerJson]. */
-    private fun ledger(modicum: Modicum, category: String): Map<String, Long> {
+    private fun ledger(
+        modicum: Modicum,
+        category: String,
+    ): Map<String, Long> {
         val counts = org.json.JSONObject(modicum.ledgerJson()).optJSONObject(category) ?: return emptyMap()
         return counts.keys().asSequence().associateWith { counts.getLong(it) }
     }
 
     @Test
     fun everyRecordCallIsCountedInTheCoresLedger() {
-        val config = Config(
-            storageDir = File(dir, "store"), appId = "dev.modicum.test", bufferCapacity = 1,
-            onError = { errors.add(it) },
-        )
+        val config =
+            Config(
+                storageDir = File(dir, "store"),
+                appId = "dev.modicum.test",
+                bufferCapacity = 1,
+                onError = { errors.add(it) },
+            )
         Modicum.start(config).use { modicum ->
             var calls = 0L
-            repeat(3) { modicum.record("before consent"); calls++ }
+            repeat(3) {
+                modicum.record("before consent")
+                calls++
+            }
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
             // A buffer of one: a burst overflows it before the drainer runs.
-            repeat(2_000) { modicum.record("burst", mapOf("i" to it)); calls++ }
+            repeat(2_000) {
+                modicum.record("burst", mapOf("i" to it))
+                calls++
+            }
             modicum.flush()
-            modicum.record("unconvertible", mapOf("list" to listOf(1))); calls++
+            modicum.record("unconvertible", mapOf("list" to listOf(1)))
+            calls++
             modicum.flush()
-            modicum.record("not a number", mapOf("ratio" to Double.NaN)); calls++
+            modicum.record("not a number", mapOf("ratio" to Double.NaN))
+            calls++
             modicum.flush()
             val counts = ledger(modicum, "analytics")
             assertEquals("$counts", calls, counts["collected"])
             assertEquals("$counts", 3L, counts["dropped_for_consent"])
             assertEquals("$counts", 2L, counts["dropped_invalid"])
             assertTrue("$counts", (counts["dropped_buffer_full"] ?: 0) > 0)
-            val accounted = listOf("dropped_for_consent", "dropped_buffer_full", "dropped_invalid", "dropped_queue_full", "kept")
-                .sumOf { counts[it] ?: 0 }
+            val accounted =
+                listOf("dropped_for_consent", "dropped_buffer_full", "dropped_invalid", "dropped_queue_full", "kept")
+                    .sumOf { counts[it] ?: 0 }
             assertEquals("every call has exactly one outcome: $counts", calls, accounted)
             assertEquals(modicum.droppedForFullBuffer, counts["dropped_buffer_full"])
         }
@@ -273,10 +302,11 @@ class ModicumTest {
             assertTrue(modicum.resetIdentifiers())
             modicum.record("after", mapOf("install" to "same-install-id"), install)
             val held = org.json.JSONArray(modicum.heldEventsJson()!!)
-            val pseudonyms = (0 until held.length()).associate {
-                val event = held.getJSONObject(it)
-                event.getString("name") to event.getJSONObject("properties").getString("install")
-            }
+            val pseudonyms =
+                (0 until held.length()).associate {
+                    val event = held.getJSONObject(it)
+                    event.getString("name") to event.getJSONObject("properties").getString("install")
+                }
             assertEquals(setOf("before", "after"), pseudonyms.keys)
             assertTrue("$pseudonyms", pseudonyms.getValue("before") != pseudonyms.getValue("after"))
         }

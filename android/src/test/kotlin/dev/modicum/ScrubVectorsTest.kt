@@ -14,10 +14,11 @@ class ScrubVectorsTest {
         val dir = System.getProperty("modicum.vectors") ?: error("-Dmodicum.vectors is not set")
         val cases = JSONObject(File(dir, "scrub.json").readText()).getJSONArray("cases")
         assertTrue("the corpus is not empty", cases.length() > 0)
-        val mismatches = (0 until cases.length()).map { cases.getJSONObject(it) }.mapNotNull { case ->
-            val actual = scrub(case.getString("input"))
-            if (actual == case.getString("expected")) null else "${case.getString("name")}: got <$actual>"
-        }
+        val mismatches =
+            (0 until cases.length()).map { cases.getJSONObject(it) }.mapNotNull { case ->
+                val actual = scrub(case.getString("input"))
+                if (actual == case.getString("expected")) null else "${case.getString("name")}: got <$actual>"
+            }
         assertEquals("mismatches:\\n" + mismatches.joinToString("\\n"), 0, mismatches.size)
     }
 }

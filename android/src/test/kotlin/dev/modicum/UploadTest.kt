@@ -44,10 +44,17 @@ class UploadTest {
     private fun startServer(): String {
         run("keygen", "--out", dir.path)
         val port = ServerSocket(0).use { it.localPort }
-        server = ProcessBuilder(
-            cli, "serve", "--addr", "127.0.0.1:$port", "--db", File(dir, "ingest.sqlite3").path,
-            "--key", File(dir, "collector.key").path,
-        ).redirectErrorStream(true).redirectOutput(File(dir, "server.log")).start()
+        server =
+            ProcessBuilder(
+                cli,
+                "serve",
+                "--addr",
+                "127.0.0.1:$port",
+                "--db",
+                File(dir, "ingest.sqlite3").path,
+                "--key",
+                File(dir, "collector.key").path,
+            ).redirectErrorStream(true).redirectOutput(File(dir, "server.log")).start()
         val url = "http://127.0.0.1:$port"
         repeat(100) {
             try {
@@ -63,13 +70,20 @@ class UploadTest {
     @Test
     fun eventsReachTheServerMinimized() {
         val url = startServer()
-        val publicKey = File(dir, "collector.pub").readText().trim().chunked(2).map { it.toInt(16).toByte() }.toByteArray()
-        val config = Config(
-            storageDir = File(dir, "device"),
-            appId = "dev.modicum.kotlin",
-            collectorPublicKey = publicKey,
-            endpoints = listOf(Endpoint(region = "eu", url = url)),
-        )
+        val publicKey =
+            File(dir, "collector.pub")
+                .readText()
+                .trim()
+                .chunked(2)
+                .map { it.toInt(16).toByte() }
+                .toByteArray()
+        val config =
+            Config(
+                storageDir = File(dir, "device"),
+                appId = "dev.modicum.kotlin",
+                collectorPublicKey = publicKey,
+                endpoints = listOf(Endpoint(region = "eu", url = url)),
+            )
         Modicum.start(config).use { modicum ->
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
             repeat(120) { i -> modicum.record("checkout", mapOf("i" to i, "note" to "mail ann@example.org")) }

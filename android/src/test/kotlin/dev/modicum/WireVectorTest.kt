@@ -46,7 +46,11 @@ class WireVectorTest {
     }
 
     // Section 1 and 3: the header is the AAD; HPKE base mode, single shot, sequence number 0.
-    private fun open(sealed: ByteArray, privateKey: ByteArray, publicKey: ByteArray): ByteArray {
+    private fun open(
+        sealed: ByteArray,
+        privateKey: ByteArray,
+        publicKey: ByteArray,
+    ): ByteArray {
         require(sealed.size >= 79 && String(sealed, 0, 4, Charsets.US_ASCII) == "MDCM" && sealed[4].toInt() == 1)
         require(ByteBuffer.wrap(sealed, 5, 2).short.toInt() == 0x0001) { "AES-128-GCM" }
         val keyId = sealed.copyOfRange(7, 15)
@@ -60,8 +64,9 @@ class WireVectorTest {
         val sharedSecret = labeledExpand(kemSuite, eaePrk, "shared_secret", enc + publicKey, 32)
         val suite = "HPKE".toByteArray() + i2osp(0x0020, 2) + i2osp(0x0001, 2) + i2osp(0x0001, 2)
         val info = "modicum/batch/v1".toByteArray() + keyId + batchId
-        val context = byteArrayOf(0) + labeledExtract(suite, ByteArray(0), "psk_id_hash", ByteArray(0)) +
-            labeledExtract(suite, ByteArray(0), "info_hash", info)
+        val context =
+            byteArrayOf(0) + labeledExtract(suite, ByteArray(0), "psk_id_hash", ByteArray(0)) +
+                labeledExtract(suite, ByteArray(0), "info_hash", info)
         val secret = labeledExtract(suite, sharedSecret, "secret", ByteArray(0))
         val key = labeledExpand(suite, secret, "key", context, 16)
         val nonce = labeledExpand(suite, secret, "base_nonce", context, 12)
@@ -71,23 +76,46 @@ class WireVectorTest {
         return cipher.doFinal(sealed, 79, length)
     }
 
-    private fun x25519(privateKey: ByteArray, peer: ByteArray): ByteArray {
+    private fun x25519(
+        privateKey: ByteArray,
+        peer: ByteArray,
+    ): ByteArray {
         val factory = KeyFactory.getInstance("XDH")
         val private = factory.generatePrivate(XECPrivateKeySpec(NamedParameterSpec.X25519, privateKey))
         // RFC 7748: the u-coordinate is little-endian, its top bit ignored.
         val u = peer.reversedArray().also { it[0] = (it[0].toInt() and 0x7f).toByte() }
         val public = factory.generatePublic(XECPublicKeySpec(NamedParameterSpec.X25519, BigInteger(1, u)))
-        return KeyAgreement.getInstance("XDH").run { init(private); doPhase(public, true); generateSecret() }
+        return KeyAgreement.getInstance("XDH").run {
+            init(private)
+            doPhase(public, true)
+            generateSecret()
+        }
     }
 
-    private fun hmac(key: ByteArray, data: ByteArray): ByteArray =
+    private fun hmac(
+        key: ByteArray,
+        data: ByteArray,
+    ): ByteArray =
         // HKDF-Extract with no salt uses HashLen zeros (RFC 5869), which HMAC treats as the empty key.
-        Mac.getInstance("HmacSHA256").run { init(SecretKeySpec(if (key.isEmpty()) ByteArray(32) else key, "HmacSHA256")); doFinal(data) }
+        Mac.getInstance("HmacSHA256").run {
+            init(SecretKeySpec(if (key.isEmpty()) ByteArray(32) else key, "HmacSHA256"))
+            doFinal(data)
+        }
 
-    private fun labeledExtract(suite: ByteArray, salt: ByteArray, label: String, ikm: ByteArray) =
-        hmac(salt, "HPKE-v1".toByteArray() + suite + label.toByteArray() + ikm)
+    private fun labeledExtract(
+        suite: ByteArray,
+        salt: ByteArray,
+        label: String,
+        ikm: ByteArray,
+    ) = hmac(salt, "HPKE-v1".toByteArray() + suite + label.toByteArray() + ikm)
 
-    private fun labeledExpand(suite: ByteArray, prk: ByteArray, label: String, info: ByteArray, length: Int): ByteArray {
+    private fun labeledExpand(
+        suite: ByteArray,
+        prk: ByteArray,
+        label: String,
+        info: ByteArray,
+        length: Int,
+    ): ByteArray {
         val labeled = i2osp(length, 2) + "HPKE-v1".toByteArray() + suite + label.toByteArray() + info
         val out = ByteArrayOutputStream()
         var t = ByteArray(0)
@@ -99,10 +127,16 @@ class WireVectorTest {
         return out.toByteArray().copyOf(length)
     }
 
-    private fun i2osp(value: Int, length: Int) = ByteArray(length) { (value shr (8 * (length - 1 - it))).toByte() }
+    private fun i2osp(
+        value: Int,
+        length: Int,
+    ) = ByteArray(length) { (value shr (8 * (length - 1 - it))).toByte() }
 
     // Section 4: raw deflate, the dictionary set before the first byte.
-    private fun inflate(data: ByteArray, dictionary: ByteArray): ByteArray {
+    private fun inflate(
+        data: ByteArray,
+        dictionary: ByteArray,
+    ): ByteArray {
         val inflater = Inflater(true)
         inflater.setDictionary(dictionary)
         inflater.setInput(data + byteArrayOf(0)) // raw streams want one spare input byte
@@ -117,10 +151,19 @@ class WireVectorTest {
     }
 
     // Section 5.
-    private val categories = listOf(
-        "essential", "diagnostics", "analytics", "identifiers", "location",
-        "location_precise", "sensors", "sensors_raw", "advertising", "cross_border",
-    )
+    private val categories =
+        listOf(
+            "essential",
+            "diagnostics",
+            "analytics",
+            "identifiers",
+            "location",
+            "location_precise",
+            "sensors",
+            "sensors_raw",
+            "advertising",
+            "cross_border",
+        )
 
     @Suppress("UNCHECKED_CAST")
     private fun decodePayload(payload: Any?): Map<String, Any?> {
@@ -128,49 +171,77 @@ class WireVectorTest {
         // Schema 2 has schema 1's layout; its install pseudonym is a deletion token's hash.
         assertEquals(2L, schema)
         val table = strings as List<String>
+
         fun text(index: Any?) = table[(index as Long).toInt()]
         val (appId, install, sdk, created, device) = meta as List<Any?>
-        val events = (groups as List<List<Any?>>).flatMap { group ->
-            val (name, category, basis, firstMs, deltas) = group
-            val columns = group[5]
-            var at = firstMs as Long
-            val times = (deltas as List<Long>).mapIndexed { i, d -> if (i == 0) at else { at += d; at } }
-            val properties = times.map { mutableMapOf<String, Any?>() }
-            for (column in columns as List<List<Any?>>) {
-                val key = text(column[0])
-                val (kind, cells) = (column[1] as Map<String, Any?>).entries.single()
-                val values: List<Any?> = when (kind) {
-                    "Decimal" -> (cells as List<Any?>).let { (scale, ns) ->
-                        (ns as List<Long?>).map { n -> n?.let { it.toDouble() / Math.pow(10.0, (scale as Long).toDouble()) } }
+        val events =
+            (groups as List<List<Any?>>)
+                .flatMap { group ->
+                    val (name, category, basis, firstMs, deltas) = group
+                    val columns = group[5]
+                    var at = firstMs as Long
+                    val times =
+                        (deltas as List<Long>).mapIndexed { i, d ->
+                            if (i == 0) {
+                                at
+                            } else {
+                                at += d
+                                at
+                            }
+                        }
+                    val properties = times.map { mutableMapOf<String, Any?>() }
+                    for (column in columns as List<List<Any?>>) {
+                        val key = text(column[0])
+                        val (kind, cells) = (column[1] as Map<String, Any?>).entries.single()
+                        val values: List<Any?> =
+                            when (kind) {
+                                "Decimal" ->
+                                    (cells as List<Any?>).let { (scale, ns) ->
+                                        (ns as List<Long?>).map { n ->
+                                            n?.let { it.toDouble() / Math.pow(10.0, (scale as Long).toDouble()) }
+                                        }
+                                    }
+                                "Text" -> (cells as List<Any?>).map { it?.let(::text) }
+                                "Location" ->
+                                    (cells as List<List<Double>?>).map {
+                                        it?.let { (lat, lon) ->
+                                            mapOf("lat" to lat, "lon" to lon)
+                                        }
+                                    }
+                                "Mixed" -> (cells as List<Any?>).map { it?.let { cell -> cellValue(cell as Map<String, Any?>, ::text) } }
+                                else -> cells as List<Any?>
+                            }
+                        require(values.size == times.size) { "a column's length differs from its group's" }
+                        values.forEachIndexed { i, v -> if (v != null) properties[i][key] = v }
                     }
-                    "Text" -> (cells as List<Any?>).map { it?.let(::text) }
-                    "Location" -> (cells as List<List<Double>?>).map { it?.let { (lat, lon) -> mapOf("lat" to lat, "lon" to lon) } }
-                    "Mixed" -> (cells as List<Any?>).map { it?.let { cell -> cellValue(cell as Map<String, Any?>, ::text) } }
-                    else -> cells as List<Any?>
-                }
-                require(values.size == times.size) { "a column's length differs from its group's" }
-                values.forEachIndexed { i, v -> if (v != null) properties[i][key] = v }
-            }
-            times.mapIndexed { i, t ->
-                mapOf(
-                    "name" to text(name), "category" to categories[(category as Long).toInt()],
-                    "basis" to if (basis == 1L) "essential" else "consent", "recorded_at_ms" to t,
-                    "properties" to properties[i],
-                )
-            }
-        }.sortedBy { it["recorded_at_ms"] as Long }
+                    times.mapIndexed { i, t ->
+                        mapOf(
+                            "name" to text(name),
+                            "category" to categories[(category as Long).toInt()],
+                            "basis" to if (basis == 1L) "essential" else "consent",
+                            "recorded_at_ms" to t,
+                            "properties" to properties[i],
+                        )
+                    }
+                }.sortedBy { it["recorded_at_ms"] as Long }
         return mapOf(
-            "meta" to mapOf(
-                "app_id" to text(appId), "install" to install?.let(::text), "sdk_version" to text(sdk),
-                "created_at_ms" to created,
-                "device" to (device as List<List<Any?>>).associate { (k, v) -> text(k) to cellValue(v as Map<String, Any?>, ::text) },
-            ),
+            "meta" to
+                mapOf(
+                    "app_id" to text(appId),
+                    "install" to install?.let(::text),
+                    "sdk_version" to text(sdk),
+                    "created_at_ms" to created,
+                    "device" to (device as List<List<Any?>>).associate { (k, v) -> text(k) to cellValue(v as Map<String, Any?>, ::text) },
+                ),
             "events" to events,
         )
     }
 
     @Suppress("UNCHECKED_CAST")
-    private fun cellValue(cell: Map<String, Any?>, text: (Any?) -> String): Any? {
+    private fun cellValue(
+        cell: Map<String, Any?>,
+        text: (Any?) -> String,
+    ): Any? {
         val (kind, value) = cell.entries.single()
         return when (kind) {
             "Text" -> text(value)
@@ -180,12 +251,23 @@ class WireVectorTest {
     }
 
     /** A MessagePack reader for what section 5 uses. */
-    private class MessagePack(private val bytes: ByteArray) {
+    private class MessagePack(
+        private val bytes: ByteArray,
+    ) {
         private var at = 0
+
         private fun u8() = bytes[at++].toInt() and 0xff
-        private fun be(n: Int): Long { var v = 0L; repeat(n) { v = (v shl 8) or u8().toLong() }; return v }
+
+        private fun be(n: Int): Long {
+            var v = 0L
+            repeat(n) { v = (v shl 8) or u8().toLong() }
+            return v
+        }
+
         private fun str(n: Int) = String(bytes, at, n, Charsets.UTF_8).also { at += n }
+
         private fun list(n: Int) = List(n) { read() }
+
         private fun map(n: Int) = (0 until n).associate { read() as String to read() }
 
         fun read(): Any? {
@@ -196,29 +278,33 @@ class WireVectorTest {
                 b in 0x90..0x9f -> list(b and 0x0f)
                 b in 0xa0..0xbf -> str(b and 0x1f)
                 b >= 0xe0 -> (b - 0x100).toLong()
-                else -> when (b) {
-                    0xc0 -> null
-                    0xc2 -> false
-                    0xc3 -> true
-                    0xca -> java.lang.Float.intBitsToFloat(be(4).toInt()).toDouble()
-                    0xcb -> java.lang.Double.longBitsToDouble(be(8))
-                    0xcc -> be(1)
-                    0xcd -> be(2)
-                    0xce -> be(4)
-                    0xcf -> be(8)
-                    0xd0 -> be(1).toByte().toLong()
-                    0xd1 -> be(2).toShort().toLong()
-                    0xd2 -> be(4).toInt().toLong()
-                    0xd3 -> be(8)
-                    0xd9 -> str(be(1).toInt())
-                    0xda -> str(be(2).toInt())
-                    0xdb -> str(be(4).toInt())
-                    0xdc -> list(be(2).toInt())
-                    0xdd -> list(be(4).toInt())
-                    0xde -> map(be(2).toInt())
-                    0xdf -> map(be(4).toInt())
-                    else -> error("MessagePack type 0x${b.toString(16)} is not used by schema 2")
-                }
+                else ->
+                    when (b) {
+                        0xc0 -> null
+                        0xc2 -> false
+                        0xc3 -> true
+                        0xca ->
+                            java.lang.Float
+                                .intBitsToFloat(be(4).toInt())
+                                .toDouble()
+                        0xcb -> java.lang.Double.longBitsToDouble(be(8))
+                        0xcc -> be(1)
+                        0xcd -> be(2)
+                        0xce -> be(4)
+                        0xcf -> be(8)
+                        0xd0 -> be(1).toByte().toLong()
+                        0xd1 -> be(2).toShort().toLong()
+                        0xd2 -> be(4).toInt().toLong()
+                        0xd3 -> be(8)
+                        0xd9 -> str(be(1).toInt())
+                        0xda -> str(be(2).toInt())
+                        0xdb -> str(be(4).toInt())
+                        0xdc -> list(be(2).toInt())
+                        0xdd -> list(be(4).toInt())
+                        0xde -> map(be(2).toInt())
+                        0xdf -> map(be(4).toInt())
+                        else -> error("MessagePack type 0x${b.toString(16)} is not used by schema 2")
+                    }
             }
         }
     }

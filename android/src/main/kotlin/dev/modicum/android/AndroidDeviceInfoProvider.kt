@@ -60,8 +60,7 @@ class AndroidDeviceInfoProvider(
         )
     }
 
-    private fun appVersion(): String? =
-        context.packageManager.getPackageInfo(context.packageName, 0).versionName
+    private fun appVersion(): String? = context.packageManager.getPackageInfo(context.packageName, 0).versionName
 
     private fun totalMemory(): ULong? {
         val manager = context.getSystemService(Context.ACTIVITY_SERVICE) as? ActivityManager ?: return null
@@ -71,8 +70,7 @@ class AndroidDeviceInfoProvider(
     }
 
     /** The battery's last broadcast: sticky, so registering with no receiver reads it at once. */
-    private fun stickyBatteryIntent(): Intent? =
-        context.registerReceiver(null, IntentFilter(Intent.ACTION_BATTERY_CHANGED))
+    private fun stickyBatteryIntent(): Intent? = context.registerReceiver(null, IntentFilter(Intent.ACTION_BATTERY_CHANGED))
 
     private fun batteryPercent(intent: Intent): UByte? {
         val level = intent.getIntExtra(BatteryManager.EXTRA_LEVEL, -1)

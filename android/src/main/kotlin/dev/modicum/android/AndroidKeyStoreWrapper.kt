@@ -18,12 +18,18 @@ import javax.crypto.SecretKey
  * host tests exercise [AesGcmKeyWrapper] with a software key instead; the only code they do
  * not run is [keystoreKey] and the deletion of a key the Keystore lost.
  */
-class AndroidKeyStoreWrapper(private val alias: String = DEFAULT_ALIAS) : AesGcmKeyWrapper({ keystoreKey(alias) }) {
-    override fun wrap(plaintext: ByteArray, associatedData: ByteArray): ByteArray =
-        forgettingALostKey { super.wrap(plaintext, associatedData) }
+class AndroidKeyStoreWrapper(
+    private val alias: String = DEFAULT_ALIAS,
+) : AesGcmKeyWrapper({ keystoreKey(alias) }) {
+    override fun wrap(
+        plaintext: ByteArray,
+        associatedData: ByteArray,
+    ): ByteArray = forgettingALostKey { super.wrap(plaintext, associatedData) }
 
-    override fun unwrap(wrapped: ByteArray, associatedData: ByteArray): ByteArray =
-        forgettingALostKey { super.unwrap(wrapped, associatedData) }
+    override fun unwrap(
+        wrapped: ByteArray,
+        associatedData: ByteArray,
+    ): ByteArray = forgettingALostKey { super.unwrap(wrapped, associatedData) }
 
     /**
      * A key the Keystore can no longer use is deleted, so the next call generates a fresh one:
@@ -51,12 +57,15 @@ class AndroidKeyStoreWrapper(private val alias: String = DEFAULT_ALIAS) : AesGcm
         private fun keystoreKey(alias: String): SecretKey {
             val store = KeyStore.getInstance(PROVIDER).apply { load(null) }
             (store.getKey(alias, null) as? SecretKey)?.let { return it }
-            val spec = KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_ENCRYPT or KeyProperties.PURPOSE_DECRYPT)
-                .setBlockModes(KeyProperties.BLOCK_MODE_GCM)
-                .setEncryptionPaddings(KeyProperties.ENCRYPTION_PADDING_NONE)
-                .setKeySize(256)
-                .build()
-            return KeyGenerator.getInstance(KeyProperties.KEY_ALGORITHM_AES, PROVIDER)
+            val spec =
+                KeyGenParameterSpec
+                    .Builder(alias, KeyProperties.PURPOSE_ENCRYPT or KeyProperties.PURPOSE_DECRYPT)
+                    .setBlockModes(KeyProperties.BLOCK_MODE_GCM)
+                    .setEncryptionPaddings(KeyProperties.ENCRYPTION_PADDING_NONE)
+                    .setKeySize(256)
+                    .build()
+            return KeyGenerator
+                .getInstance(KeyProperties.KEY_ALGORITHM_AES, PROVIDER)
                 .apply { init(spec) }
                 .generateKey()
         }

@@ -24,7 +24,10 @@ import java.util.concurrent.RejectedExecutionException
  * default) that is every other batch, so such an app uploads little until it restores the
  * permission.
  */
-class AndroidNetworkProvider(context: Context) : NetworkProvider, AutoCloseable {
+class AndroidNetworkProvider(
+    context: Context,
+) : NetworkProvider,
+    AutoCloseable {
     private val appContext: Context = context.applicationContext ?: context
     private val connectivity = appContext.getSystemService(Context.CONNECTIVITY_SERVICE) as? ConnectivityManager
 
@@ -34,30 +37,38 @@ class AndroidNetworkProvider(context: Context) : NetworkProvider, AutoCloseable 
     @Volatile
     private var listener: Pair<Executor, (NetworkState) -> Unit>? = null
 
-    private val callback = object : ConnectivityManager.NetworkCallback() {
-        override fun onCapabilitiesChanged(network: Network, capabilities: NetworkCapabilities) {
-            update(stateOf(capabilities))
+    private val callback =
+        object : ConnectivityManager.NetworkCallback() {
+            override fun onCapabilitiesChanged(
+                network: Network,
+                capabilities: NetworkCapabilities,
+            ) {
+                update(stateOf(capabilities))
+            }
+
+            override fun onLost(network: Network) {
+                update(DISCONNECTED)
+            }
         }
 
-        override fun onLost(network: Network) {
-            update(DISCONNECTED)
+    private val registered: Boolean =
+        try {
+            val manager = connectivity ?: error("no ConnectivityManager")
+            current = manager.activeNetwork?.let(manager::getNetworkCapabilities)?.let(::stateOf) ?: DISCONNECTED
+            manager.registerDefaultNetworkCallback(callback)
+            true
+        } catch (_: Exception) {
+            current = UNOBSERVABLE
+            false
         }
-    }
-
-    private val registered: Boolean = try {
-        val manager = connectivity ?: error("no ConnectivityManager")
-        current = manager.activeNetwork?.let(manager::getNetworkCapabilities)?.let(::stateOf) ?: DISCONNECTED
-        manager.registerDefaultNetworkCallback(callback)
-        true
-    } catch (_: Exception) {
-        current = UNOBSERVABLE
-        false
-    }
 
     override fun network(): NetworkState = current
 
     /** From now on, each change of state goes to [onChange], run on [executor]. */
-    fun reportChangesTo(executor: Executor, onChange: (NetworkState) -> Unit) {
+    fun reportChangesTo(
+        executor: Executor,
+        onChange: (NetworkState) -> Unit,
+    ) {
         listener = executor to onChange
     }
 
@@ -73,12 +84,13 @@ class AndroidNetworkProvider(context: Context) : NetworkProvider, AutoCloseable 
     }
 
     private fun stateOf(capabilities: NetworkCapabilities): NetworkState {
-        val kind = when {
-            capabilities.hasTransport(NetworkCapabilities.TRANSPORT_WIFI) -> "wifi"
-            capabilities.hasTransport(NetworkCapabilities.TRANSPORT_CELLULAR) -> "cellular"
-            capabilities.hasTransport(NetworkCapabilities.TRANSPORT_ETHERNET) -> "ethernet"
-            else -> "other"
-        }
+        val kind =
+            when {
+                capabilities.hasTransport(NetworkCapabilities.TRANSPORT_WIFI) -> "wifi"
+                capabilities.hasTransport(NetworkCapabilities.TRANSPORT_CELLULAR) -> "cellular"
+                capabilities.hasTransport(NetworkCapabilities.TRANSPORT_ETHERNET) -> "ethernet"
+                else -> "other"
+            }
         return NetworkState(
             connected = capabilities.hasCapability(NetworkCapabilities.NET_CAPABILITY_INTERNET),
             kind = kind,
@@ -89,12 +101,14 @@ class AndroidNetworkProvider(context: Context) : NetworkProvider, AutoCloseable 
     }
 
     /** The operator's display name; no permission needed. Absent on a device without telephony. */
-    private fun carrierName(): String? = try {
-        (appContext.getSystemService(Context.TELEPHONY_SERVICE) as? TelephonyManager)
-            ?.networkOperatorName?.takeIf { it.isNotBlank() }
-    } catch (_: Exception) {
-        null
-    }
+    private fun carrierName(): String? =
+        try {
+            (appContext.getSystemService(Context.TELEPHONY_SERVICE) as? TelephonyManager)
+                ?.networkOperatorName
+                ?.takeIf { it.isNotBlank() }
+        } catch (_: Exception) {
+            null
+        }
 
     override fun close() {
         listener = null

@@ -12,10 +12,14 @@ internal object EmulatorHeuristic {
         val hardware = Build.HARDWARE.orEmpty()
         val product = Build.PRODUCT.orEmpty()
         val fingerprint = Build.FINGERPRINT.orEmpty()
-        return hardware == "goldfish" || hardware == "ranchu" ||
-            fingerprint.startsWith("generic") || fingerprint.contains("emulator") ||
+        return hardware == "goldfish" ||
+            hardware == "ranchu" ||
+            fingerprint.startsWith("generic") ||
+            fingerprint.contains("emulator") ||
             Build.MODEL.orEmpty().contains("Android SDK built for") ||
             Build.MANUFACTURER.orEmpty().contains("Genymotion") ||
-            product.startsWith("sdk") || product.contains("emulator") || product.contains("simulator")
+            product.startsWith("sdk") ||
+            product.contains("emulator") ||
+            product.contains("simulator")
     }
 }

@@ -14,10 +14,16 @@ import javax.crypto.spec.GCMParameterSpec
  */
 interface KeyWrapper {
     @Throws(GeneralSecurityException::class)
-    fun wrap(plaintext: ByteArray, associatedData: ByteArray): ByteArray
+    fun wrap(
+        plaintext: ByteArray,
+        associatedData: ByteArray,
+    ): ByteArray
 
     @Throws(GeneralSecurityException::class)
-    fun unwrap(wrapped: ByteArray, associatedData: ByteArray): ByteArray
+    fun unwrap(
+        wrapped: ByteArray,
+        associatedData: ByteArray,
+    ): ByteArray
 }
 
 /**
@@ -25,8 +31,13 @@ interface KeyWrapper {
  * ciphertext and 16-byte tag. The key is asked for on each call so a key store can hand out a
  * handle it keeps (the Keystore's key material never enters the process).
  */
-open class AesGcmKeyWrapper(private val key: () -> SecretKey) : KeyWrapper {
-    override fun wrap(plaintext: ByteArray, associatedData: ByteArray): ByteArray {
+open class AesGcmKeyWrapper(
+    private val key: () -> SecretKey,
+) : KeyWrapper {
+    override fun wrap(
+        plaintext: ByteArray,
+        associatedData: ByteArray,
+    ): ByteArray {
         val cipher = Cipher.getInstance(TRANSFORMATION)
         // The cipher draws the IV: Android's Keystore refuses caller-chosen IVs by default.
         cipher.init(Cipher.ENCRYPT_MODE, key())
@@ -36,7 +47,10 @@ open class AesGcmKeyWrapper(private val key: () -> SecretKey) : KeyWrapper {
         return byteArrayOf(VERSION) + iv + cipher.doFinal(plaintext)
     }
 
-    override fun unwrap(wrapped: ByteArray, associatedData: ByteArray): ByteArray {
+    override fun unwrap(
+        wrapped: ByteArray,
+        associatedData: ByteArray,
+    ): ByteArray {
         if (wrapped.size < 1 + IV_BYTES + TAG_BYTES || wrapped[0] != VERSION) {
             // No key will ever open it: to the caller, the same as a failed tag.
             throw AEADBadTagException("not a wrapped secret (${wrapped.size} bytes)")

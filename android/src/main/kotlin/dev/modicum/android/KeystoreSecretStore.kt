@@ -44,7 +44,10 @@ class KeystoreSecretStore(
     }
 
     @Synchronized
-    override fun save(name: String, secret: ByteArray) {
+    override fun save(
+        name: String,
+        secret: ByteArray,
+    ) {
         val file = fileFor(name)
         val wrapped = platform("cannot wrap secret `$name`") { wrapper.wrap(secret, name.toByteArray()) }
         platform("cannot store secret `$name`") { writeAtomically(file, wrapped) }
@@ -62,7 +65,10 @@ class KeystoreSecretStore(
     }
 
     /** Written beside, synced, then renamed: a crash leaves the old secret or the new, never half. */
-    private fun writeAtomically(file: File, bytes: ByteArray) {
+    private fun writeAtomically(
+        file: File,
+        bytes: ByteArray,
+    ) {
         if (!dir.isDirectory && !dir.mkdirs()) throw IOException("cannot create $dir")
         val temporary = File(dir, "${file.name}.tmp")
         FileOutputStream(temporary).use { out ->
@@ -72,7 +78,10 @@ class KeystoreSecretStore(
         if (!temporary.renameTo(file)) throw IOException("cannot rename $temporary")
     }
 
-    private inline fun <T> platform(what: String, action: () -> T): T =
+    private inline fun <T> platform(
+        what: String,
+        action: () -> T,
+    ): T =
         try {
             action()
         } catch (e: ModicumException) {

@@ -17,11 +17,15 @@ import java.util.concurrent.atomic.AtomicBoolean
 class ModicumCrashHandler internal constructor(
     private val record: (CrashReport) -> Unit,
     private val previous: Thread.UncaughtExceptionHandler?,
-) : Thread.UncaughtExceptionHandler, AutoCloseable {
+) : Thread.UncaughtExceptionHandler,
+    AutoCloseable {
     /** A second crash while the first is being recorded goes straight to [previous]. */
     private val recording = AtomicBoolean(false)
 
-    override fun uncaughtException(thread: Thread, throwable: Throwable) {
+    override fun uncaughtException(
+        thread: Thread,
+        throwable: Throwable,
+    ) {
         try {
             if (recording.compareAndSet(false, true)) record(crashReport(thread, throwable))
         } catch (_: Throwable) {
@@ -31,7 +35,10 @@ class ModicumCrashHandler internal constructor(
         }
     }
 
-    private fun chain(thread: Thread, throwable: Throwable) {
+    private fun chain(
+        thread: Thread,
+        throwable: Throwable,
+    ) {
         if (previous != null) {
             previous.uncaughtException(thread, throwable)
         } else {
@@ -57,7 +64,10 @@ class ModicumCrashHandler internal constructor(
         /** Installs a handler recording into [modicum] in front of the current default handler. */
         @JvmStatic
         @JvmOverloads
-        fun install(modicum: Modicum, timeoutMillis: Int = DEFAULT_TIMEOUT_MILLIS): ModicumCrashHandler =
+        fun install(
+            modicum: Modicum,
+            timeoutMillis: Int = DEFAULT_TIMEOUT_MILLIS,
+        ): ModicumCrashHandler =
             synchronized(ModicumCrashHandler::class.java) {
                 ModicumCrashHandler(
                     record = { report -> modicum.recordCrash(report, timeoutMillis) },
@@ -71,7 +81,11 @@ class ModicumCrashHandler internal constructor(
 private const val MAX_FRAMES = 256
 
 /** The exception as the core takes it: frames of the whole cause chain, as `Throwable` prints them. */
-internal fun crashReport(thread: Thread, throwable: Throwable, atMillis: Long = System.currentTimeMillis()): CrashReport {
+internal fun crashReport(
+    thread: Thread,
+    throwable: Throwable,
+    atMillis: Long = System.currentTimeMillis(),
+): CrashReport {
     val frames = ArrayList<String>()
     var current: Throwable? = throwable
     val seen = HashSet<Throwable>()

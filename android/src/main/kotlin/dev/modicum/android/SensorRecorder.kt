@@ -25,131 +25,147 @@ import java.util.concurrent.atomic.AtomicLong
  * A buffer that reaches [maxBuffered] (the core is behind) drops new readings and counts them
  * in [droppedReadings].
  */
-class SensorRecorder @JvmOverloads constructor(
-    context: Context,
-    private val modicum: Modicum,
-    private val bulkSize: Int = 256,
-    private val maxBuffered: Int = 8_192,
-    flushIntervalMillis: Long = 1_000,
-) : AutoCloseable {
-    private val sensors = (context.applicationContext ?: context).getSystemService(Context.SENSOR_SERVICE) as? SensorManager
-    private val worker = backgroundThread("modicum-sensors")
-    private val listeners = ConcurrentHashMap<Int, Listener>()
-    private val closed = AtomicBoolean(false)
-
-    /** Readings dropped because the buffer was full. */
-    val droppedReadings = AtomicLong(0)
-
-    /** Windows the core closed (and recorded) from these readings so far. */
-    val windowsClosed = AtomicLong(0)
-
-    /** Wall-clock time, which readings are placed on; tests fix it to place windows exactly. */
-    internal var wallClockMillis: () -> Long = System::currentTimeMillis
-
-    init {
-        worker.scheduleWithFixedDelay(::drainAll, flushIntervalMillis, flushIntervalMillis, TimeUnit.MILLISECONDS)
-    }
-
-    /**
-     * Starts listening to the default sensor of [sensorType] (a `Sensor.TYPE_…` constant) at
-     * [samplingPeriodUs]; false if the device has no such sensor.
-     */
+class SensorRecorder
     @JvmOverloads
-    fun start(sensorType: Int, samplingPeriodUs: Int = SensorManager.SENSOR_DELAY_NORMAL): Boolean {
-        val manager = sensors ?: return false
-        check(!closed.get()) { "SensorRecorder is closed" }
-        if (listeners.containsKey(sensorType)) return true
-        val sensor = manager.getDefaultSensor(sensorType) ?: return false
-        val listener = Listener(sensorName(sensor))
-        if (!manager.registerListener(listener, sensor, samplingPeriodUs)) return false
-        listeners[sensorType] = listener
-        return true
-    }
+    constructor(
+        context: Context,
+        private val modicum: Modicum,
+        private val bulkSize: Int = 256,
+        private val maxBuffered: Int = 8_192,
+        flushIntervalMillis: Long = 1_000,
+    ) : AutoCloseable {
+        private val sensors = (context.applicationContext ?: context).getSystemService(Context.SENSOR_SERVICE) as? SensorManager
+        private val worker = backgroundThread("modicum-sensors")
+        private val listeners = ConcurrentHashMap<Int, Listener>()
+        private val closed = AtomicBoolean(false)
 
-    /** Stops listening to [sensorType]; what it buffered still reaches the core. */
-    fun stop(sensorType: Int) {
-        val listener = listeners.remove(sensorType) ?: return
-        sensors?.unregisterListener(listener)
-        onWorker { listener.drain() }
-    }
+        /** Readings dropped because the buffer was full. */
+        val droppedReadings = AtomicLong(0)
 
-    /** Hands everything buffered to the core and returns once it has. */
-    fun flush() {
-        if (!closed.get()) worker.submit(::drainAll).get()
-    }
+        /** Windows the core closed (and recorded) from these readings so far. */
+        val windowsClosed = AtomicLong(0)
 
-    /** Stops every sensor and hands what was buffered to the core. */
-    override fun close() {
-        listeners.values.forEach { sensors?.unregisterListener(it) }
-        try {
-            flush()
-        } finally {
-            closed.set(true)
-            listeners.clear()
-            worker.shutdown()
-        }
-    }
+        /** Wall-clock time, which readings are placed on; tests fix it to place windows exactly. */
+        internal var wallClockMillis: () -> Long = System::currentTimeMillis
 
-    private fun drainAll() = listeners.values.forEach { it.drain() }
-
-    /** Runs [task] on the worker; once closed, a late sensor callback must not throw. */
-    private fun onWorker(task: () -> Unit) {
-        try {
-            worker.execute(task)
-        } catch (_: RejectedExecutionException) {
-            // Closed: what was buffered was drained by close.
-        }
-    }
-
-    private inner class Listener(val name: String) : SensorEventListener {
-        private val lock = Any()
-        private var buffered = ArrayList<Pending>(bulkSize)
-
-        /** On the sensor's thread: copy (the framework reuses the event) and move on. */
-        override fun onSensorChanged(event: SensorEvent) {
-            val full = synchronized(lock) {
-                if (buffered.size >= maxBuffered) {
-                    droppedReadings.incrementAndGet()
-                    return
-                }
-                buffered.add(Pending(event.timestamp, event.values.copyOf(minOf(event.values.size, MAX_AXES))))
-                buffered.size == bulkSize
-            }
-            if (full) onWorker(::drain)
+        init {
+            worker.scheduleWithFixedDelay(::drainAll, flushIntervalMillis, flushIntervalMillis, TimeUnit.MILLISECONDS)
         }
 
-        override fun onAccuracyChanged(sensor: Sensor, accuracy: Int) = Unit
+        /**
+         * Starts listening to the default sensor of [sensorType] (a `Sensor.TYPE_…` constant) at
+         * [samplingPeriodUs]; false if the device has no such sensor.
+         */
+        @JvmOverloads
+        fun start(
+            sensorType: Int,
+            samplingPeriodUs: Int = SensorManager.SENSOR_DELAY_NORMAL,
+        ): Boolean {
+            val manager = sensors ?: return false
+            check(!closed.get()) { "SensorRecorder is closed" }
+            if (listeners.containsKey(sensorType)) return true
+            val sensor = manager.getDefaultSensor(sensorType) ?: return false
+            val listener = Listener(sensorName(sensor))
+            if (!manager.registerListener(listener, sensor, samplingPeriodUs)) return false
+            listeners[sensorType] = listener
+            return true
+        }
 
-        /** On the worker: one call into the core for everything buffered. */
-        fun drain() {
-            val taken = synchronized(lock) {
-                if (buffered.isEmpty()) return
-                buffered.also { buffered = ArrayList(bulkSize) }
-            }
-            // Sensor timestamps count from boot; the core wants wall-clock time.
-            val bootEpochNanos = wallClockMillis() * NANOS_PER_MILLI - SystemClock.elapsedRealtimeNanos()
-            val readings = taken.map { reading ->
-                SensorReading(
-                    atMs = ((bootEpochNanos + reading.timestampNanos) / NANOS_PER_MILLI).coerceAtLeast(0).toULong(),
-                    values = reading.values.map(Float::toDouble),
-                )
-            }
+        /** Stops listening to [sensorType]; what it buffered still reaches the core. */
+        fun stop(sensorType: Int) {
+            val listener = listeners.remove(sensorType) ?: return
+            sensors?.unregisterListener(listener)
+            onWorker { listener.drain() }
+        }
+
+        /** Hands everything buffered to the core and returns once it has. */
+        fun flush() {
+            if (!closed.get()) worker.submit(::drainAll).get()
+        }
+
+        /** Stops every sensor and hands what was buffered to the core. */
+        override fun close() {
+            listeners.values.forEach { sensors?.unregisterListener(it) }
             try {
-                windowsClosed.addAndGet(modicum.core.recordSensorSamples(name, readings).toLong())
-            } catch (e: Exception) {
-                modicum.config.onError(e)
+                flush()
+            } finally {
+                closed.set(true)
+                listeners.clear()
+                worker.shutdown()
             }
         }
-    }
 
-    private class Pending(val timestampNanos: Long, val values: FloatArray)
+        private fun drainAll() = listeners.values.forEach { it.drain() }
 
-    private companion object {
-        /** The core folds at most four axes (x, y, z, w). */
-        const val MAX_AXES = 4
-        const val NANOS_PER_MILLI = 1_000_000L
+        /** Runs [task] on the worker; once closed, a late sensor callback must not throw. */
+        private fun onWorker(task: () -> Unit) {
+            try {
+                worker.execute(task)
+            } catch (_: RejectedExecutionException) {
+                // Closed: what was buffered was drained by close.
+            }
+        }
+
+        private inner class Listener(
+            val name: String,
+        ) : SensorEventListener {
+            private val lock = Any()
+            private var buffered = ArrayList<Pending>(bulkSize)
+
+            /** On the sensor's thread: copy (the framework reuses the event) and move on. */
+            override fun onSensorChanged(event: SensorEvent) {
+                val full =
+                    synchronized(lock) {
+                        if (buffered.size >= maxBuffered) {
+                            droppedReadings.incrementAndGet()
+                            return
+                        }
+                        buffered.add(Pending(event.timestamp, event.values.copyOf(minOf(event.values.size, MAX_AXES))))
+                        buffered.size == bulkSize
+                    }
+                if (full) onWorker(::drain)
+            }
+
+            override fun onAccuracyChanged(
+                sensor: Sensor,
+                accuracy: Int,
+            ) = Unit
+
+            /** On the worker: one call into the core for everything buffered. */
+            fun drain() {
+                val taken =
+                    synchronized(lock) {
+                        if (buffered.isEmpty()) return
+                        buffered.also { buffered = ArrayList(bulkSize) }
+                    }
+                // Sensor timestamps count from boot; the core wants wall-clock time.
+                val bootEpochNanos = wallClockMillis() * NANOS_PER_MILLI - SystemClock.elapsedRealtimeNanos()
+                val readings =
+                    taken.map { reading ->
+                        SensorReading(
+                            atMs = ((bootEpochNanos + reading.timestampNanos) / NANOS_PER_MILLI).coerceAtLeast(0).toULong(),
+                            values = reading.values.map(Float::toDouble),
+                        )
+                    }
+                try {
+                    windowsClosed.addAndGet(modicum.core.recordSensorSamples(name, readings).toLong())
+                } catch (e: Exception) {
+                    modicum.config.onError(e)
+                }
+            }
+        }
+
+        private class Pending(
+            val timestampNanos: Long,
+            val values: FloatArray,
+        )
+
+        private companion object {
+            /** The core folds at most four axes (x, y, z, w). */
+            const val MAX_AXES = 4
+            const val NANOS_PER_MILLI = 1_000_000L
+        }
     }
-}
 
 /** A stable, readable name for [sensor]: the part of its string type after `android.sensor.`. */
 internal fun sensorName(sensor: Sensor): String =

@@ -41,10 +41,11 @@ object UploadScheduler {
         jobId: Int = DEFAULT_JOB_ID,
     ): Boolean {
         val scheduler = context.jobScheduler() ?: return false
-        val job = uploadJob(context, jobId, backoffMillis)
-            .setRequiredNetworkType(if (onlyUnmetered) JobInfo.NETWORK_TYPE_UNMETERED else JobInfo.NETWORK_TYPE_ANY)
-            .setPeriodic(periodMillis)
-            .build()
+        val job =
+            uploadJob(context, jobId, backoffMillis)
+                .setRequiredNetworkType(if (onlyUnmetered) JobInfo.NETWORK_TYPE_UNMETERED else JobInfo.NETWORK_TYPE_ANY)
+                .setPeriodic(periodMillis)
+                .build()
         if (scheduler.getPendingJob(jobId)?.let { it.sameSchedule(job) } == true) return true
         return scheduler.schedule(job) == JobScheduler.RESULT_SUCCESS
     }
@@ -63,29 +64,40 @@ object UploadScheduler {
         jobId: Int = DEFAULT_DELETION_JOB_ID,
     ): Boolean {
         val scheduler = context.jobScheduler() ?: return false
-        val job = uploadJob(context, jobId, backoffMillis)
-            .setRequiredNetworkType(JobInfo.NETWORK_TYPE_ANY)
-            .build()
+        val job =
+            uploadJob(context, jobId, backoffMillis)
+                .setRequiredNetworkType(JobInfo.NETWORK_TYPE_ANY)
+                .build()
         return scheduler.schedule(job) == JobScheduler.RESULT_SUCCESS
     }
 
     /** Cancels the upload job (the app stopped uploading, or the user deleted everything). */
     @JvmStatic
     @JvmOverloads
-    fun cancel(context: Context, jobId: Int = DEFAULT_JOB_ID) {
+    fun cancel(
+        context: Context,
+        jobId: Int = DEFAULT_JOB_ID,
+    ) {
         context.jobScheduler()?.cancel(jobId)
     }
 
     /** What both jobs share: the service, kept across reboots, exponential backoff. */
-    private fun uploadJob(context: Context, jobId: Int, backoffMillis: Long) =
-        JobInfo.Builder(jobId, ComponentName(context, UploadJobService::class.java))
-            .setPersisted(true)
-            .setBackoffCriteria(backoffMillis, JobInfo.BACKOFF_POLICY_EXPONENTIAL)
+    private fun uploadJob(
+        context: Context,
+        jobId: Int,
+        backoffMillis: Long,
+    ) = JobInfo
+        .Builder(jobId, ComponentName(context, UploadJobService::class.java))
+        .setPersisted(true)
+        .setBackoffCriteria(backoffMillis, JobInfo.BACKOFF_POLICY_EXPONENTIAL)
 
     private fun Context.jobScheduler() = getSystemService(Context.JOB_SCHEDULER_SERVICE) as? JobScheduler
 
     private fun JobInfo.sameSchedule(other: JobInfo) =
-        service == other.service && networkType == other.networkType && isPersisted == other.isPersisted &&
-            intervalMillis == other.intervalMillis && initialBackoffMillis == other.initialBackoffMillis &&
+        service == other.service &&
+            networkType == other.networkType &&
+            isPersisted == other.isPersisted &&
+            intervalMillis == other.intervalMillis &&
+            initialBackoffMillis == other.initialBackoffMillis &&
             backoffPolicy == other.backoffPolicy
 }

@@ -7,7 +7,6 @@ import android.content.Intent
 import android.content.pm.PackageInfo
 import android.os.BatteryManager
 import android.os.Build
-import org.robolectric.RuntimeEnvironment
 import org.junit.After
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
@@ -16,6 +15,7 @@ import org.junit.Assert.assertTrue
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
+import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
 import org.robolectric.shadows.ShadowBuild
@@ -48,7 +48,12 @@ class AndroidDeviceInfoProviderTest {
         ShadowStatFs.registerStats(app.filesDir, 1_000_000, 250_000, 200_000)
         shadowOf(app.getSystemService(Context.ACTIVITY_SERVICE) as ActivityManager)
             .setMemoryInfo(ActivityManager.MemoryInfo().apply { totalMem = 8L shl 30 })
-        shadowOf(app.packageManager).installPackage(PackageInfo().apply { packageName = app.packageName; versionName = "2.3.1" })
+        shadowOf(app.packageManager).installPackage(
+            PackageInfo().apply {
+                packageName = app.packageName
+                versionName = "2.3.1"
+            },
+        )
         app.sendStickyBroadcast(
             Intent(Intent.ACTION_BATTERY_CHANGED)
                 .putExtra(BatteryManager.EXTRA_LEVEL, 37)

@@ -26,7 +26,10 @@ class AndroidNetworkProviderTest {
     private val connectivity = shadowOf(app.getSystemService(Context.CONNECTIVITY_SERVICE) as ConnectivityManager)
     private val network = ShadowNetwork.newInstance(7)
 
-    private fun capabilities(transport: Int, unmetered: Boolean): NetworkCapabilities =
+    private fun capabilities(
+        transport: Int,
+        unmetered: Boolean,
+    ): NetworkCapabilities =
         ShadowNetworkCapabilities.newInstance().also {
             val shadow = shadowOf(it)
             shadow.addTransportType(transport)
@@ -49,7 +52,10 @@ class AndroidNetworkProviderTest {
             assertEquals(NetworkState(connected = true, kind = "wifi", metered = false, carrier = null, ip = null), provider.network())
 
             defaultNetworkBecomes(capabilities(NetworkCapabilities.TRANSPORT_CELLULAR, unmetered = false))
-            assertEquals(NetworkState(connected = true, kind = "cellular", metered = true, carrier = "Example Mobile", ip = null), provider.network())
+            assertEquals(
+                NetworkState(connected = true, kind = "cellular", metered = true, carrier = "Example Mobile", ip = null),
+                provider.network(),
+            )
             defaultNetworkBecomes(capabilities(NetworkCapabilities.TRANSPORT_CELLULAR, unmetered = false))
 
             connectivity.networkCallbacks.toList().forEach { it.onLost(network) }

@@ -40,7 +40,16 @@ class KeystoreSecretStoreTest {
         assertFalse("the plaintext is not on disk", onDisk.contains(secret))
         assertEquals("version, IV, ciphertext, tag", 1 + 12 + 32 + 16, onDisk.size)
         assertArrayEquals(secret, store.load("install-secret"))
-        assertArrayEquals("another instance with the same key reads it", secret, KeystoreSecretStore(dir, AesGcmKeyWrapper { key }).load("install-secret"))
+        assertArrayEquals(
+            "another instance with the same key reads it",
+            secret,
+            KeystoreSecretStore(
+                dir,
+                AesGcmKeyWrapper {
+                    key
+                },
+            ).load("install-secret"),
+        )
         assertNull(store.load("never-saved"))
     }
 

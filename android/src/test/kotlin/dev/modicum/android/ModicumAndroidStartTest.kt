@@ -1,7 +1,6 @@
 package dev.modicum.android
 
 import android.app.Application
-import org.robolectric.RuntimeEnvironment
 import android.content.Context
 import android.net.ConnectivityManager
 import dev.modicum.ConsentCategory
@@ -9,17 +8,18 @@ import dev.modicum.Modicum
 import dev.modicum.ffi.ModicumException
 import dev.modicum.installsNativeCrashHandler
 import dev.modicum.start
-import java.io.File
-import org.robolectric.Shadows.shadowOf
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNull
 import org.junit.Assert.assertSame
 import org.junit.Assert.assertTrue
-import org.junit.Assert.assertNull
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
+import org.robolectric.RuntimeEnvironment
+import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
+import java.io.File
 
 @RunWith(RobolectricTestRunner::class)
 @Config(sdk = [34])

@@ -25,7 +25,10 @@ class SensorRecorderTest {
     private val sensors = shadowOf(app.getSystemService(Context.SENSOR_SERVICE) as SensorManager)
 
     /** An accelerometer reading [secondsAfterBoot] into the minute-long windows the core keeps. */
-    private fun reading(secondsAfterBoot: Long, x: Float) {
+    private fun reading(
+        secondsAfterBoot: Long,
+        x: Float,
+    ) {
         val event = ShadowSensorManager.createSensorEvent(3, Sensor.TYPE_ACCELEROMETER)
         event.timestamp = secondsAfterBoot * 1_000_000_000L
         floatArrayOf(x, 0f, 9.81f).copyInto(event.values)

@@ -24,14 +24,14 @@ internal class TestModicum(
     val errors: MutableList<Throwable> = Collections.synchronizedList(mutableListOf())
     val secretsDir = File(context.noBackupFilesDir, "test-secrets")
 
-    fun config(installCrashHandler: Boolean = false) = Config(
-        storageDir = File(context.filesDir, "modicum"),
-        appId = "dev.modicum.robolectric",
-        secretStorage = SecretStorage.Custom(KeystoreSecretStore(secretsDir, AesGcmKeyWrapper { key })),
-        installCrashHandler = installCrashHandler,
-        onError = { errors.add(it) },
-    )
+    fun config(installCrashHandler: Boolean = false) =
+        Config(
+            storageDir = File(context.filesDir, "modicum"),
+            appId = "dev.modicum.robolectric",
+            secretStorage = SecretStorage.Custom(KeystoreSecretStore(secretsDir, AesGcmKeyWrapper { key })),
+            installCrashHandler = installCrashHandler,
+            onError = { errors.add(it) },
+        )
 
-    fun start(config: Config = config()): Modicum =
-        Modicum.start(context, config) ?: error("start failed: $errors")
+    fun start(config: Config = config()): Modicum = Modicum.start(context, config) ?: error("start failed: $errors")
 }

@@ -39,12 +39,13 @@ class UploadSchedulerTest {
     /** Makes the shadowed default network Wi-Fi or cellular, as the core's provider reads it. */
     private fun network(metered: Boolean) {
         val connectivity = app.getSystemService(Context.CONNECTIVITY_SERVICE) as ConnectivityManager
-        val capabilities = ShadowNetworkCapabilities.newInstance().also {
-            val transport = if (metered) NetworkCapabilities.TRANSPORT_CELLULAR else NetworkCapabilities.TRANSPORT_WIFI
-            shadowOf(it).addTransportType(transport)
-            shadowOf(it).addCapability(NetworkCapabilities.NET_CAPABILITY_INTERNET)
-            if (!metered) shadowOf(it).addCapability(NetworkCapabilities.NET_CAPABILITY_NOT_METERED)
-        }
+        val capabilities =
+            ShadowNetworkCapabilities.newInstance().also {
+                val transport = if (metered) NetworkCapabilities.TRANSPORT_CELLULAR else NetworkCapabilities.TRANSPORT_WIFI
+                shadowOf(it).addTransportType(transport)
+                shadowOf(it).addCapability(NetworkCapabilities.NET_CAPABILITY_INTERNET)
+                if (!metered) shadowOf(it).addCapability(NetworkCapabilities.NET_CAPABILITY_NOT_METERED)
+            }
         shadowOf(connectivity).setNetworkCapabilities(connectivity.activeNetwork, capabilities)
     }
 
@@ -66,10 +67,11 @@ class UploadSchedulerTest {
         assertEquals(UploadScheduler.DEFAULT_BACKOFF_MILLIS, job.initialBackoffMillis)
     }
 
-    private fun collectorConfig(modicum: TestModicum) = modicum.config().copy(
-        collectorPublicKey = ByteArray(32) { 9 },
-        endpoints = listOf(Endpoint(region = "eu", url = "http://127.0.0.1:9")),
-    )
+    private fun collectorConfig(modicum: TestModicum) =
+        modicum.config().copy(
+            collectorPublicKey = ByteArray(32) { 9 },
+            endpoints = listOf(Endpoint(region = "eu", url = "http://127.0.0.1:9")),
+        )
 
     @Test
     fun schedulesAPersistedPeriodicJobOnUnmeteredNetworksByDefault() {
@@ -94,10 +96,11 @@ class UploadSchedulerTest {
     fun startSchedulesTheJobOnlyWhenACollectorIsConfigured() {
         val modicum = TestModicum(app)
         modicum.start().use { assertNull("no endpoint, no job", pending()) }
-        val withCollector = modicum.config().copy(
-            endpoints = listOf(Endpoint(region = "eu", url = "http://127.0.0.1:9")),
-            uploadOnlyUnmetered = false,
-        )
+        val withCollector =
+            modicum.config().copy(
+                endpoints = listOf(Endpoint(region = "eu", url = "http://127.0.0.1:9")),
+                uploadOnlyUnmetered = false,
+            )
         modicum.start(withCollector).use { assertEquals(JobInfo.NETWORK_TYPE_ANY, pending()!!.networkType) }
     }
 

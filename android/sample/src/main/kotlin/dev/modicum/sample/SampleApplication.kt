@@ -18,27 +18,35 @@ class SampleApplication : Application() {
     override fun onCreate() {
         super.onCreate()
         val collectorKey = collectorPublicKey()
-        modicum = Modicum.start(
-            this,
-            Config(
-                storageDir = File(filesDir, "modicum"),
-                appId = packageName,
-                collectorPublicKey = collectorKey,
-                // `modicum serve --addr 0.0.0.0:8080` on the machine running the emulator.
-                endpoints = if (collectorKey == null) emptyList() else listOf(Endpoint(region = "eu", url = "http://10.0.2.2:8080")),
-                onError = { Log.w("Modicum", "telemetry", it) },
-            ),
-        )
+        modicum =
+            Modicum.start(
+                this,
+                Config(
+                    storageDir = File(filesDir, "modicum"),
+                    appId = packageName,
+                    collectorPublicKey = collectorKey,
+                    // `modicum serve --addr 0.0.0.0:8080` on the machine running the emulator.
+                    endpoints = if (collectorKey == null) emptyList() else listOf(Endpoint(region = "eu", url = "http://10.0.2.2:8080")),
+                    onError = { Log.w("Modicum", "telemetry", it) },
+                ),
+            )
     }
 
     /**
      * The collector's public key: `collector.pub` from `modicum keygen`, copied into the
      * sample's assets. Without it events stay in the encrypted journal and nothing uploads.
      */
-    private fun collectorPublicKey(): ByteArray? = try {
-        assets.open("collector.pub").bufferedReader().use { it.readText() }.trim()
-            .chunked(2).map { it.toInt(16).toByte() }.toByteArray()
-    } catch (_: IOException) {
-        null
-    }
+    private fun collectorPublicKey(): ByteArray? =
+        try {
+            assets
+                .open("collector.pub")
+                .bufferedReader()
+                .use { it.readText() }
+                .trim()
+                .chunked(2)
+                .map { it.toInt(16).toByte() }
+                .toByteArray()
+        } catch (_: IOException) {
+            null
+        }
 }
