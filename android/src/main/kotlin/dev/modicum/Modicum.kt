@@ -92,7 +92,7 @@ class Modicum internal constructor(
     internal val core: ModicumCore,
     internal val config: Config,
 ) : AutoCloseable {
-    private val buffer = Buffer(core, config.bufferCapacity, config.onError)
+    private val buffer = EventBuffer(core, config.bufferCapacity, config.onError)
 
     /** What the platform layer attached (providers, the crash handler): released first on [close]. */
     private val attachments = java.util.concurrent.CopyOnWriteArrayList<AutoCloseable>()
