@@ -24,7 +24,7 @@ struct SampleFlow: Sendable {
     }
 
     var analyticsGranted: Bool {
-        modicum.permittedCategories.contains(ConsentCategory.analytics.rawValue)
+        modicum.permittedCategories.contains(.analytics)
     }
 
     func setAnalyticsConsent(_ granted: Bool) throws {

@@ -28,12 +28,15 @@ extension Modicum {
 
         /// Records crashes: Rust panics and fatal signals in the core, and on Apple platforms
         /// uncaught Objective-C exceptions through ``CrashHandler``. Each chains to the handler
-        /// installed before it. Off by default: an app may already use a crash reporter.
+        /// installed before it, so an app's own crash reporter still sees every crash. On by
+        /// default, as on Android. A report is diagnostics data, kept only with that consent
+        /// (or as essential processing, when the app's policy declares it).
         public var reportsCrashes: Bool
 
         /// Holds every batch until the network is unmetered (Wi-Fi, Ethernet) rather than only
         /// raw sensor batches; essential batches (crash reports, when the policy declares
-        /// essential processing) and deletion requests still go on any network. Off by default.
+        /// essential processing) and deletion requests still go on any network. On by default,
+        /// as on Android: telemetry should not spend the user's mobile data.
         public var uploadsOnlyWhenUnmetered: Bool
 
         /// Events that may wait in memory for the core before `record` drops (and counts) them.
@@ -48,8 +51,8 @@ extension Modicum {
             pseudonymRotationDays: UInt32? = nil, collectorPublicKey: Data? = nil,
             endpoints: [Endpoint] = [], homeRegion: String? = nil,
             deviceInfo: DeviceInfoProvider? = nil, network: NetworkProvider? = nil,
-            secretStore: SecretStore? = nil, reportsCrashes: Bool = false,
-            uploadsOnlyWhenUnmetered: Bool = false, bufferCapacity: Int = 10_000,
+            secretStore: SecretStore? = nil, reportsCrashes: Bool = true,
+            uploadsOnlyWhenUnmetered: Bool = true, bufferCapacity: Int = 10_000,
             onError: (@Sendable (ModicumError) -> Void)? = nil
         ) {
             self.storageDirectory = storageDirectory

@@ -75,9 +75,10 @@ public final class Modicum: Sendable {
         try consentChange { try core.setAge(age: age, guardianConsent: guardianConsent) }
     }
 
-    /// The categories processing is permitted for right now (`essential` if the policy declares it).
-    public var permittedCategories: Set<String> {
-        Set(core.permittedCategories())
+    /// The consent categories processing is permitted for right now. Essential processing,
+    /// which the app declares rather than the user grants, is not one of them.
+    public var permittedCategories: Set<ConsentCategory> {
+        Set(core.permittedCategories().compactMap(ConsentCategory.init(rawValue:)))
     }
 
     /// Events buffered before a change of consent were recorded under the old consent, so they

@@ -18,7 +18,7 @@ final class ModicumTests: TemporaryDirectoryTestCase {
         XCTAssertFalse(try modicum.record("opened"), "nothing is held without consent")
 
         try modicum.setConsent(.analytics, granted: true)
-        XCTAssertEqual(modicum.permittedCategories, ["analytics"])
+        XCTAssertEqual(modicum.permittedCategories, [.analytics])
         let kept = try modicum.record(
             "checkout",
             properties: [
@@ -51,7 +51,7 @@ final class ModicumTests: TemporaryDirectoryTestCase {
         for category in ConsentCategory.allCases {
             try modicum.setConsent(named: category.rawValue, granted: true)
         }
-        XCTAssertEqual(modicum.permittedCategories, Set(ConsentCategory.allCases.map(\.rawValue)))
+        XCTAssertEqual(modicum.permittedCategories, Set(ConsentCategory.allCases))
     }
 
     func testBadInputIsATypedErrorThrownAtOnceOrReportedFromTheBulkPath() throws {
@@ -114,7 +114,7 @@ final class ModicumTests: TemporaryDirectoryTestCase {
 
     func testConsentSurvivesARestart() throws {
         try start().setConsent(.analytics, granted: true)
-        XCTAssertEqual(try start().permittedCategories, ["analytics"])
+        XCTAssertEqual(try start().permittedCategories, [.analytics])
     }
 
     func testExportThenDeleteAll() throws {
@@ -226,5 +226,17 @@ final class ModicumTests: TemporaryDirectoryTestCase {
         }
         XCTAssertEqual(Set(pseudonyms.keys), ["before", "after"])
         XCTAssertNotEqual(pseudonyms["before"], pseudonyms["after"])
+    }
+
+    /// The defaults the README's table lists, the same as Kotlin's (`defaultsAreTheOnesTheReadmeLists`).
+    func testDefaultsAreTheOnesTheReadmeLists() {
+        let config = Modicum.Configuration(
+            storageDirectory: URL(fileURLWithPath: "/tmp/modicum-defaults"), appID: "dev.modicum.test")
+        XCTAssertTrue(config.reportsCrashes)
+        XCTAssertTrue(config.uploadsOnlyWhenUnmetered)
+        XCTAssertEqual(config.bufferCapacity, 10_000)
+        XCTAssertNil(config.pseudonymRotationDays)
+        XCTAssertNil(config.policyDocument)
+        XCTAssertNil(config.homeRegion)
     }
 }

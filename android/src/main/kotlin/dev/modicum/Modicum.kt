@@ -161,8 +161,12 @@ class Modicum internal constructor(
         guardianConsent: Boolean = false,
     ) = consentChange(Unit) { core.setAge(age, guardianConsent) }
 
-    /** The categories processing is permitted for right now (`essential` if the policy declares it). */
-    val permittedCategories: Set<String> get() = permitted
+    /**
+     * The consent categories processing is permitted for right now. Essential processing, which
+     * the app declares rather than the user grants, is not one of them.
+     */
+    val permittedCategories: Set<ConsentCategory>
+        get() = ConsentCategory.entries.filterTo(mutableSetOf()) { it.wireName in permitted }
 
     /**
      * Events buffered before a consent change were recorded under the old consent: they go
@@ -333,16 +337,17 @@ class Modicum internal constructor(
      * Uploads what is waiting through [uploader] (an [HttpUploader] unless the app has its own),
      * until nothing is left or the next attempt is more than [budgetMillis] away. Call it from a
      * background job (JobScheduler, WorkManager); failures go to [Config.onError] and come back as
-     * an empty report that waits for a backoff, so the job runs again.
+     * an empty report that waits for a backoff, so the job runs again. [conditions] default to
+     * what the providers report now (network, battery), as on iOS.
      */
     fun uploadPending(
-        conditions: UploadConditions = UploadConditions(connected = true, metered = false, batteryLow = false),
+        conditions: UploadConditions? = null,
         uploader: Uploader = HttpUploader(),
         budgetMillis: Long = 30_000,
     ): UploadReport {
         buffer.drain()
         return try {
-            core.uploadPending(uploader, conditions, budgetMillis.toULong())
+            core.uploadPending(uploader, conditions ?: core.currentConditions(), budgetMillis.toULong())
         } catch (e: ModicumException) {
             config.onError(e)
             UploadReport(

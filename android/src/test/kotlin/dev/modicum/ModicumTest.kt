@@ -38,7 +38,7 @@ class ModicumTest {
             assertFalse("nothing is held without consent", modicum.record("opened"))
 
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
-            assertEquals(setOf("analytics"), modicum.permittedCategories)
+            assertEquals(setOf(ConsentCategory.ANALYTICS), modicum.permittedCategories)
             val kept =
                 modicum.record(
                     "checkout",
@@ -67,7 +67,7 @@ class ModicumTest {
     fun everyFacadeCategoryIsOneTheCoreKnows() {
         start().use { modicum ->
             ConsentCategory.values().forEach { modicum.setConsent(it, true) }
-            assertEquals(ConsentCategory.values().map { it.wireName }.toSet(), modicum.permittedCategories)
+            assertEquals(ConsentCategory.entries.toSet(), modicum.permittedCategories)
         }
     }
 
@@ -142,7 +142,7 @@ class ModicumTest {
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
             modicum.setAge(AgeBand.CHILD, guardianConsent = false)
             assertFalse(modicum.record("tap"))
-            assertEquals(emptySet<String>(), modicum.permittedCategories)
+            assertEquals(emptySet<ConsentCategory>(), modicum.permittedCategories)
             modicum.setAge(AgeBand.CHILD, guardianConsent = true)
             assertTrue(modicum.record("tap"))
         }
@@ -151,7 +151,7 @@ class ModicumTest {
     @Test
     fun consentSurvivesARestart() {
         start().use { it.setConsent(ConsentCategory.ANALYTICS, true) }
-        start().use { assertEquals(setOf("analytics"), it.permittedCategories) }
+        start().use { assertEquals(setOf(ConsentCategory.ANALYTICS), it.permittedCategories) }
     }
 
     @Test
@@ -165,7 +165,7 @@ class ModicumTest {
             assertTrue(export, export.contains("\"history\""))
             modicum.deleteAll()
             assertEquals("[]", modicum.heldEventsJson()!!)
-            assertEquals(emptySet<String>(), modicum.permittedCategories)
+            assertEquals(emptySet<ConsentCategory>(), modicum.permittedCategories)
             // Nothing was uploaded, so no collector holds anything to delete: no request waits.
             assertTrue(modicum.export()!!.contains("\"deletion_requests\": []"))
         }
@@ -310,5 +310,17 @@ class ModicumTest {
             assertEquals(setOf("before", "after"), pseudonyms.keys)
             assertTrue("$pseudonyms", pseudonyms.getValue("before") != pseudonyms.getValue("after"))
         }
+    }
+
+    /** The defaults the README's table lists, the same as Swift's (`testDefaultsAreTheOnesTheReadmeLists`). */
+    @Test
+    fun defaultsAreTheOnesTheReadmeLists() {
+        val config = Config(storageDir = dir, appId = "dev.modicum.test")
+        assertTrue(config.installCrashHandler)
+        assertTrue(config.uploadOnlyUnmetered)
+        assertEquals(10_000, config.bufferCapacity)
+        assertNull(config.pseudonymRotationDays)
+        assertNull(config.policyDocument)
+        assertNull(config.homeRegion)
     }
 }

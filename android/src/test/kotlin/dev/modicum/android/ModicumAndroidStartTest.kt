@@ -41,7 +41,7 @@ class ModicumAndroidStartTest {
         }
         assertNull("closing clears the process-wide holder", RunningModicum.current)
         modicum.start().use { again ->
-            assertEquals(setOf("analytics"), again.permittedCategories)
+            assertEquals(setOf(ConsentCategory.ANALYTICS), again.permittedCategories)
             assertTrue(again.heldEventsJson()!!.contains("\"name\":\"checkout\""))
         }
         assertEquals(emptyList<Throwable>(), modicum.errors)

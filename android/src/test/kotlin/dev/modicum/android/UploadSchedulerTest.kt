@@ -13,6 +13,7 @@ import dev.modicum.ffi.UploadConditions
 import dev.modicum.ffi.UploadOutcome
 import dev.modicum.ffi.UploadRequest
 import dev.modicum.ffi.Uploader
+import dev.modicum.ffi.WaitReason
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
 import org.junit.Assert.assertNull
@@ -168,5 +169,22 @@ class UploadSchedulerTest {
             assertEquals("the batch waits for Wi-Fi", 1, running.pendingBatches)
             assertFalse("held for an unmetered network: the periodic job's constraint waits, not a backoff", reschedule)
         }
+    }
+
+    @Test
+    fun uploadPendingWithoutConditionsReadsTheNetworkTheProvidersReport() {
+        val accepting = Accepting()
+        network(metered = true)
+        val modicum = TestModicum(app)
+        modicum.start(collectorConfig(modicum)).use { running ->
+            running.setConsent(ConsentCategory.ANALYTICS, true)
+            running.record("tap")
+            running.sealNow()
+            val report = running.uploadPending(uploader = accepting)
+            assertEquals("held for Wi-Fi, not sent as if the network were ideal", WaitReason.UNMETERED, report.waiting)
+            assertEquals(emptyList<String>(), accepting.sent.map { it.url })
+            assertEquals(1, running.pendingBatches)
+        }
+        assertEquals(emptyList<Throwable>(), modicum.errors)
     }
 }

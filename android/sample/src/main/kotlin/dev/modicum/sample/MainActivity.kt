@@ -17,7 +17,7 @@ class MainActivity : Activity() {
         val consent =
             Switch(this).apply {
                 text = "Share usage analytics"
-                isChecked = modicum?.permittedCategories?.contains(ConsentCategory.ANALYTICS.wireName) == true
+                isChecked = modicum?.permittedCategories?.contains(ConsentCategory.ANALYTICS) == true
                 // Applies at once; should saving it fail, the app's onError hears, never this screen.
                 setOnCheckedChangeListener { _, granted -> modicum?.setConsent(ConsentCategory.ANALYTICS, granted) }
             }
