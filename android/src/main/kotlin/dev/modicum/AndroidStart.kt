@@ -2,9 +2,11 @@
 
 package dev.modicum
 
+import android.app.Application
 import android.content.Context
 import dev.modicum.android.AndroidDeviceInfoProvider
 import dev.modicum.android.AndroidNetworkProvider
+import dev.modicum.android.BackgroundSeal
 import dev.modicum.android.KeystoreSecretStore
 import dev.modicum.android.ModicumCrashHandler
 import dev.modicum.android.RunningModicum
@@ -83,6 +85,15 @@ private fun attachPlatform(
             if (!UploadScheduler.scheduleDeletion(app)) {
                 config.onError(IllegalStateException("JobScheduler refused the deletion job"))
             }
+        }
+    }
+    if (config.sealOnBackground && app is Application) {
+        val thread = backgroundThread("modicum-lifecycle")
+        val callbacks = BackgroundSeal(modicum, app, thread)
+        app.registerActivityLifecycleCallbacks(callbacks)
+        modicum.attach {
+            app.unregisterActivityLifecycleCallbacks(callbacks)
+            thread.shutdown()
         }
     }
     RunningModicum.set(modicum)

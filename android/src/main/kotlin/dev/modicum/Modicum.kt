@@ -22,50 +22,61 @@ import java.io.File
  * the app's own policy document (JSON, which `modicum policy json` makes from TOML; the
  * built-in policy otherwise) and how many days pseudonyms last before they rotate (30
  * otherwise).
+ *
+ * A plain class, not a data class: it holds the app's callback and a key's bytes, which have no
+ * meaningful equality, and a field added later must not break callers' `copy` or
+ * destructuring. Java callers get overloads for the parameters they leave out.
  */
-data class Config(
-    val storageDir: File,
-    val appId: String,
-    val policyDocument: String? = null,
-    val pseudonymRotationDays: Int? = null,
-    /** The collector's X25519 public key (32 bytes); without it nothing is sealed for upload. */
-    val collectorPublicKey: ByteArray? = null,
-    /** Collector base URLs by region; the first one's region is home unless [homeRegion] says. */
-    val endpoints: List<Endpoint> = emptyList(),
-    val homeRegion: String? = null,
-    /** Events that may wait in memory for the core before `record` drops (and counts) them. */
-    val bufferCapacity: Int = 10_000,
-    /** Receives what goes wrong with telemetry (an invalid event, a failed upload): never thrown at the app. */
-    val onError: (Throwable) -> Unit = {},
-    /** Where the journal's key and the install secret live; see [SecretStorage]. */
-    val secretStorage: SecretStorage = SecretStorage.Platform,
-    /**
-     * Android: record uncaught exceptions as crash reports, then hand them to the previous
-     * handler. On Android's runtime the core also records fatal native signals and Rust
-     * panics (a panic the app survived, turned into an exception, is still reported); those
-     * two handlers stay for the life of the process, even after [Modicum.close].
-     */
-    val installCrashHandler: Boolean = true,
-    /**
-     * Batches wait for an unmetered network (Wi-Fi, Ethernet): the core holds them on a metered
-     * one, and on Android the scheduled upload job runs only unmetered. Deletion requests and
-     * essential batches (crash reports, when the policy declares essential processing) go on
-     * any network.
-     */
-    val uploadOnlyUnmetered: Boolean = true,
-) {
-    internal fun toCoreConfig() =
-        ModicumConfig(
-            storageDir = storageDir.path,
-            appId = appId,
-            policyDocument = policyDocument,
-            pseudonymRotationDays = pseudonymRotationDays?.toUInt(),
-            collectorPublicKey = collectorPublicKey,
-            endpoints = endpoints,
-            homeRegion = homeRegion,
-            uploadOnlyUnmetered = uploadOnlyUnmetered,
-        )
-}
+class Config
+    @JvmOverloads
+    constructor(
+        val storageDir: File,
+        val appId: String,
+        val policyDocument: String? = null,
+        val pseudonymRotationDays: Int? = null,
+        /** The collector's X25519 public key (32 bytes); without it nothing is sealed for upload. */
+        val collectorPublicKey: ByteArray? = null,
+        /** Collector base URLs by region; the first one's region is home unless [homeRegion] says. */
+        val endpoints: List<Endpoint> = emptyList(),
+        val homeRegion: String? = null,
+        /** Events that may wait in memory for the core before `record` drops (and counts) them. */
+        val bufferCapacity: Int = 10_000,
+        /** Receives what goes wrong with telemetry (an invalid event, a failed upload): never thrown at the app. */
+        val onError: (Throwable) -> Unit = {},
+        /** Where the journal's key and the install secret live; see [SecretStorage]. */
+        val secretStorage: SecretStorage = SecretStorage.Platform,
+        /**
+         * Android: record uncaught exceptions as crash reports, then hand them to the previous
+         * handler. On Android's runtime the core also records fatal native signals and Rust
+         * panics (a panic the app survived, turned into an exception, is still reported); those
+         * two handlers stay for the life of the process, even after [Modicum.close].
+         */
+        val installCrashHandler: Boolean = true,
+        /**
+         * Batches wait for an unmetered network (Wi-Fi, Ethernet): the core holds them on a metered
+         * one, and on Android the scheduled upload job runs only unmetered. Deletion requests and
+         * essential batches (crash reports, when the policy declares essential processing) go on
+         * any network.
+         */
+        val uploadOnlyUnmetered: Boolean = true,
+        /**
+         * Android: when the app goes to the background (its last activity stops), hand over
+         * what was recorded, seal it and schedule an upload, on a background thread.
+         */
+        val sealOnBackground: Boolean = true,
+    ) {
+        internal fun toCoreConfig() =
+            ModicumConfig(
+                storageDir = storageDir.path,
+                appId = appId,
+                policyDocument = policyDocument,
+                pseudonymRotationDays = pseudonymRotationDays?.toUInt(),
+                collectorPublicKey = collectorPublicKey,
+                endpoints = endpoints,
+                homeRegion = homeRegion,
+                uploadOnlyUnmetered = uploadOnlyUnmetered,
+            )
+    }
 
 /** Where Modicum keeps its two secrets: the journal's data key and the install secret. */
 sealed interface SecretStorage {

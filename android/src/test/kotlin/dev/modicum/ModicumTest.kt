@@ -318,9 +318,23 @@ class ModicumTest {
         val config = Config(storageDir = dir, appId = "dev.modicum.test")
         assertTrue(config.installCrashHandler)
         assertTrue(config.uploadOnlyUnmetered)
+        assertTrue(config.sealOnBackground)
         assertEquals(10_000, config.bufferCapacity)
         assertNull(config.pseudonymRotationDays)
         assertNull(config.policyDocument)
         assertNull(config.homeRegion)
+    }
+
+    @Test
+    fun configIsAPlainClassJavaCanBuildWithTheParametersItNeeds() {
+        // @JvmOverloads: Java can pass only the directory and the app id.
+        val javaStyle = Config::class.java.getConstructor(File::class.java, String::class.java)
+        val config = javaStyle.newInstance(dir, "dev.modicum.test")
+        assertEquals("dev.modicum.test", config.appId)
+        val generated =
+            Config::class.java.methods
+                .map { it.name }
+                .filter { it == "copy" || it == "component1" }
+        assertEquals("not a data class: no copy() to break when a field is added", emptyList<String>(), generated)
     }
 }

@@ -26,6 +26,9 @@ object UploadScheduler {
      */
     const val DEFAULT_DELETION_JOB_ID = DEFAULT_JOB_ID + 1
 
+    /** The one-off upload job scheduled when the app goes to the background. */
+    const val DEFAULT_SOON_JOB_ID = DEFAULT_JOB_ID + 2
+
     /**
      * Schedules the upload job unless an identical one is already pending (rescheduling a
      * periodic job restarts its period, so a start on every launch would postpone it forever).
@@ -67,6 +70,28 @@ object UploadScheduler {
         val job =
             uploadJob(context, jobId, backoffMillis)
                 .setRequiredNetworkType(JobInfo.NETWORK_TYPE_ANY)
+                .build()
+        return scheduler.schedule(job) == JobScheduler.RESULT_SUCCESS
+    }
+
+    /**
+     * Schedules one run of [UploadJobService] as soon as the network allows (unmetered only if
+     * [onlyUnmetered]), persisted, with backoff: what going to the background asks for, so what
+     * was just sealed leaves without waiting for the periodic job. Returns false if JobScheduler
+     * refused it.
+     */
+    @JvmStatic
+    @JvmOverloads
+    fun scheduleSoon(
+        context: Context,
+        onlyUnmetered: Boolean = true,
+        backoffMillis: Long = DEFAULT_BACKOFF_MILLIS,
+        jobId: Int = DEFAULT_SOON_JOB_ID,
+    ): Boolean {
+        val scheduler = context.jobScheduler() ?: return false
+        val job =
+            uploadJob(context, jobId, backoffMillis)
+                .setRequiredNetworkType(if (onlyUnmetered) JobInfo.NETWORK_TYPE_UNMETERED else JobInfo.NETWORK_TYPE_ANY)
                 .build()
         return scheduler.schedule(job) == JobScheduler.RESULT_SUCCESS
     }

@@ -53,7 +53,7 @@ class ModicumAndroidStartTest {
         val connectivity = shadowOf(app.getSystemService(Context.CONNECTIVITY_SERVICE) as ConnectivityManager)
         val before = connectivity.networkCallbacks.size
 
-        val started = Modicum.start(app, modicum.config().copy(storageDir = blocked))
+        val started = Modicum.start(app, modicum.config(storageDir = blocked))
 
         assertNull(started)
         assertTrue(modicum.errors.toString(), modicum.errors.single() is ModicumException.StorageUnusable)

@@ -4,6 +4,7 @@ import android.content.Context
 import dev.modicum.Config
 import dev.modicum.Modicum
 import dev.modicum.SecretStorage
+import dev.modicum.ffi.Endpoint
 import dev.modicum.start
 import java.io.File
 import java.util.Collections
@@ -24,14 +25,22 @@ internal class TestModicum(
     val errors: MutableList<Throwable> = Collections.synchronizedList(mutableListOf())
     val secretsDir = File(context.noBackupFilesDir, "test-secrets")
 
-    fun config(installCrashHandler: Boolean = false) =
-        Config(
-            storageDir = File(context.filesDir, "modicum"),
-            appId = "dev.modicum.robolectric",
-            secretStorage = SecretStorage.Custom(KeystoreSecretStore(secretsDir, AesGcmKeyWrapper { key })),
-            installCrashHandler = installCrashHandler,
-            onError = { errors.add(it) },
-        )
+    fun config(
+        installCrashHandler: Boolean = false,
+        storageDir: File = File(context.filesDir, "modicum"),
+        collectorPublicKey: ByteArray? = null,
+        endpoints: List<Endpoint> = emptyList(),
+        uploadOnlyUnmetered: Boolean = true,
+    ) = Config(
+        storageDir = storageDir,
+        appId = "dev.modicum.robolectric",
+        secretStorage = SecretStorage.Custom(KeystoreSecretStore(secretsDir, AesGcmKeyWrapper { key })),
+        installCrashHandler = installCrashHandler,
+        onError = { errors.add(it) },
+        collectorPublicKey = collectorPublicKey,
+        endpoints = endpoints,
+        uploadOnlyUnmetered = uploadOnlyUnmetered,
+    )
 
     fun start(config: Config = config()): Modicum = Modicum.start(context, config) ?: error("start failed: $errors")
 }

@@ -1,10 +1,12 @@
 package dev.modicum.android
 
+import android.app.Activity
 import android.app.Application
 import android.app.job.JobInfo
 import android.app.job.JobScheduler
 import android.content.ComponentName
 import android.content.Context
+import android.content.res.Configuration
 import android.net.ConnectivityManager
 import android.net.NetworkCapabilities
 import dev.modicum.ConsentCategory
@@ -20,6 +22,7 @@ import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
 import org.junit.Test
 import org.junit.runner.RunWith
+import org.robolectric.Robolectric
 import org.robolectric.RobolectricTestRunner
 import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
@@ -69,7 +72,7 @@ class UploadSchedulerTest {
     }
 
     private fun collectorConfig(modicum: TestModicum) =
-        modicum.config().copy(
+        modicum.config(
             collectorPublicKey = ByteArray(32) { 9 },
             endpoints = listOf(Endpoint(region = "eu", url = "http://127.0.0.1:9")),
         )
@@ -98,7 +101,7 @@ class UploadSchedulerTest {
         val modicum = TestModicum(app)
         modicum.start().use { assertNull("no endpoint, no job", pending()) }
         val withCollector =
-            modicum.config().copy(
+            modicum.config(
                 endpoints = listOf(Endpoint(region = "eu", url = "http://127.0.0.1:9")),
                 uploadOnlyUnmetered = false,
             )
@@ -184,6 +187,40 @@ class UploadSchedulerTest {
             assertEquals("held for Wi-Fi, not sent as if the network were ideal", WaitReason.UNMETERED, report.waiting)
             assertEquals(emptyList<String>(), accepting.sent.map { it.url })
             assertEquals(1, running.pendingBatches)
+        }
+        assertEquals(emptyList<Throwable>(), modicum.errors)
+    }
+
+    /** Waits (off the main looper's work) for [done], for at most two seconds. */
+    private fun eventually(done: () -> Boolean): Boolean {
+        val deadline = System.nanoTime() + 2_000_000_000L
+        while (!done() && System.nanoTime() < deadline) Thread.sleep(10)
+        return done()
+    }
+
+    @Test
+    fun goingToTheBackgroundSealsWhatWasRecordedAndSchedulesAnUpload() {
+        val modicum = TestModicum(app)
+        modicum.start(collectorConfig(modicum)).use { running ->
+            running.setConsent(ConsentCategory.ANALYTICS, true)
+            val activity = Robolectric.buildActivity(Activity::class.java).setup()
+            running.record("tap")
+            // A rotation stops and restarts the activity without the app leaving.
+            activity.configurationChange(
+                Configuration(app.resources.configuration).apply {
+                    orientation =
+                        Configuration.ORIENTATION_LANDSCAPE
+                },
+            )
+            assertFalse("a rotation seals nothing", eventually { running.pendingBatches > 0 })
+            assertNull(scheduler.getPendingJob(UploadScheduler.DEFAULT_SOON_JOB_ID))
+
+            activity.pause().stop()
+            assertTrue("sealed in the background", eventually { running.pendingBatches == 1 })
+            assertTrue("an upload job is scheduled", eventually { scheduler.getPendingJob(UploadScheduler.DEFAULT_SOON_JOB_ID) != null })
+            val soon = scheduler.getPendingJob(UploadScheduler.DEFAULT_SOON_JOB_ID)!!
+            assertFalse(soon.isPeriodic)
+            assertEquals(JobInfo.NETWORK_TYPE_UNMETERED, soon.networkType)
         }
         assertEquals(emptyList<Throwable>(), modicum.errors)
     }
