@@ -95,13 +95,13 @@ func run() throws {
         ))
     try modicum.setConsent(.analytics, granted: true)
     for i in 0..<warmup { try modicum.record("warmup", properties: makeProperties(i)) }
-    try modicum.flush(timeoutMillis: 60_000)
+    try modicum.flush(timeout: 60)
     let bufferedBefore = modicum.ledgerJSON()
     let buffered = withLedger(
         try measure(
             overhead: overhead,
             record: { properties in _ = try modicum.record("screen_view", properties: properties) },
-            flush: { try modicum.flush(timeoutMillis: 60_000) }
+            flush: { try modicum.flush(timeout: 60) }
         ), before: bufferedBefore, after: modicum.ledgerJSON())
     let dropped = modicum.droppedEvents
     try modicum.shutdown()

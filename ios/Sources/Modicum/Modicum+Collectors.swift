@@ -2,17 +2,17 @@ import Foundation
 
 extension Modicum {
     /// Records a crash the app caught itself (a fatal error it is about to end the process
-    /// for) and returns once it is durable, or after `timeoutMillis`. What was recorded before
+    /// for) and returns once it is durable, or after `timeout` seconds. What was recorded before
     /// it reaches the core first. Returns false if the user's consent does not allow it.
     @discardableResult
     public func recordCrash(
         kind: String, message: String, frames: [String] = Thread.callStackSymbols,
-        thread: String? = nil, timeoutMillis: UInt32 = 2_000
+        thread: String? = nil, timeout: TimeInterval = 2
     ) throws -> Bool {
         handOver()
         return try core.recordCrash(
             report: CrashReport(kind: kind, message: message, frames: frames, thread: thread, atMs: Self.nowMillis()),
-            timeoutMs: timeoutMillis
+            timeoutMs: timeout.millisecondsForCore
         )
     }
 
@@ -41,10 +41,10 @@ extension Modicum {
     /// The crash handler's path: whatever the buffer holds goes first unless a drain is under
     /// way (possibly on the crashing thread), then the report, durably. Nothing is thrown:
     /// the process is dying and the previous handler must still run.
-    func recordCrashDurably(_ report: CrashReport, timeoutMillis: UInt32 = 2_000) {
+    func recordCrashDurably(_ report: CrashReport, timeout: TimeInterval = 2) {
         buffer.drainIfIdle()
         do {
-            _ = try core.recordCrash(report: report, timeoutMs: timeoutMillis)
+            _ = try core.recordCrash(report: report, timeoutMs: timeout.millisecondsForCore)
         } catch let error as ModicumError {
             onError?(error)
         } catch {

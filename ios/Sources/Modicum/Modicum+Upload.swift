@@ -2,9 +2,9 @@ import Foundation
 
 extension Modicum {
     /// Seals what was recorded into batches for upload now, rather than when a batch fills.
-    public func sealNow(timeoutMillis: UInt32 = 5_000) throws {
+    public func sealNow(timeout: TimeInterval = 5) throws {
         handOver()
-        try core.sealNow(timeoutMs: timeoutMillis)
+        try core.sealNow(timeoutMs: timeout.millisecondsForCore)
     }
 
     /// How many sealed batches wait for upload.
@@ -13,16 +13,17 @@ extension Modicum {
     }
 
     /// Uploads what is waiting through `uploader` until nothing is left or the next attempt is
-    /// more than `budgetMillis` away. `conditions` defaults to ``currentConditions``. Call it
+    /// more than `budget` seconds away. `conditions` defaults to ``currentConditions``. Call it
     /// from a background task (BGTaskScheduler), never the main thread: it waits for the network.
     public func uploadPending(
         conditions: UploadConditions? = nil,
         uploader: Uploader = URLSessionUploader(),
-        budgetMillis: UInt64 = 30_000
+        budget: TimeInterval = 30
     ) throws -> UploadReport {
         handOver()
         return try core.uploadPending(
-            uploader: uploader, conditions: conditions ?? core.currentConditions(), budgetMs: budgetMillis
+            uploader: uploader, conditions: conditions ?? core.currentConditions(),
+            budgetMs: UInt64(timeout: budget)
         )
     }
 }

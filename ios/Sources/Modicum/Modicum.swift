@@ -165,18 +165,18 @@ public final class Modicum: Sendable {
 
     // MARK: Lifecycle
 
-    /// Returns once everything recorded before it is durable, or after `timeoutMillis`.
-    public func flush(timeoutMillis: UInt32 = 5_000) throws {
+    /// Returns once everything recorded before it is durable, or after `timeout` seconds.
+    public func flush(timeout: TimeInterval = 5) throws {
         handOver()
-        try core.flush(timeoutMs: timeoutMillis)
+        try core.flush(timeoutMs: timeout.millisecondsForCore)
     }
 
     /// Drains what is buffered and queued, makes it durable, and stops; later records are
     /// dropped and counted.
-    public func shutdown(timeoutMillis: UInt32 = 5_000) throws {
+    public func shutdown(timeout: TimeInterval = 5) throws {
         buffer.close()
         drops.report(to: core)
-        try core.shutdown(timeoutMs: timeoutMillis)
+        try core.shutdown(timeoutMs: timeout.millisecondsForCore)
     }
 
     /// Hands everything buffered to the core, and what was dropped to its ledger: every call

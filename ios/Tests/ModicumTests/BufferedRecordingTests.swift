@@ -56,7 +56,7 @@ final class BufferedRecordingTests: TemporaryDirectoryTestCase {
         for i in 0..<25_000 {
             XCTAssertTrue(try modicum.record("burst", properties: ["i": .int(value: Int64(i))]))
         }
-        try modicum.flush(timeoutMillis: 60_000)
+        try modicum.flush(timeout: 60)
         XCTAssertEqual(try heldCount(modicum), 25_000)
         XCTAssertFalse(modicum.ledgerJSON().contains("dropped_queue_full"), modicum.ledgerJSON())
     }

@@ -239,4 +239,15 @@ final class ModicumTests: TemporaryDirectoryTestCase {
         XCTAssertNil(config.policyDocument)
         XCTAssertNil(config.homeRegion)
     }
+
+    /// Timeouts are seconds (`TimeInterval`); the core gets whole milliseconds, clamped.
+    func testTimeoutsAreSecondsTheCoreGetsClampedToWholeMilliseconds() throws {
+        XCTAssertEqual(TimeInterval(1.5).millisecondsForCore, 1_500)
+        XCTAssertEqual(TimeInterval(-3).millisecondsForCore, 0)
+        XCTAssertEqual(TimeInterval.nan.millisecondsForCore, 0)
+        XCTAssertEqual(TimeInterval.infinity.millisecondsForCore, .max)
+        XCTAssertEqual(UInt64(timeout: 30), 30_000)
+        let modicum = try start()
+        try modicum.flush(timeout: 2)
+    }
 }

@@ -16,6 +16,8 @@ import dev.modicum.ffi.UploadReport
 import dev.modicum.ffi.Uploader
 import dev.modicum.ffi.WaitReason
 import java.io.File
+import kotlin.time.Duration
+import kotlin.time.Duration.Companion.seconds
 
 /**
  * What [Modicum.start] needs: a directory private to the app, the app's id, and optionally
@@ -141,10 +143,10 @@ class Modicum internal constructor(
      */
     internal fun recordCrash(
         report: CrashReport,
-        timeoutMillis: Int,
+        timeout: Duration,
     ): Boolean {
         buffer.drain()
-        return core.recordCrash(report, timeoutMillis.toUInt())
+        return core.recordCrash(report, timeout.millisForCore())
     }
 
     /** Records the user's decision for [category]; withdrawing discards what is held for it. */
@@ -249,10 +251,10 @@ class Modicum internal constructor(
         }
 
     /** Seals what was recorded into batches for upload now, rather than when a batch fills; false if storage failed. */
-    fun sealNow(timeoutMillis: Int = 5_000): Boolean =
+    fun sealNow(timeout: Duration = 5.seconds): Boolean =
         reporting(false) {
             buffer.drain()
-            core.sealNow(timeoutMillis.toUInt())
+            core.sealNow(timeout.millisForCore())
             true
         }
 
@@ -309,11 +311,11 @@ class Modicum internal constructor(
         return core.ledgerJson()
     }
 
-    /** Returns true once everything recorded before it is durable; false after [timeoutMillis] or if storage failed. */
-    fun flush(timeoutMillis: Int = 5_000): Boolean =
+    /** Returns true once everything recorded before it is durable; false after [timeout] or if storage failed. */
+    fun flush(timeout: Duration = 5.seconds): Boolean =
         reporting(false) {
             buffer.drain()
-            core.flush(timeoutMillis.toUInt())
+            core.flush(timeout.millisForCore())
             true
         }
 
@@ -346,7 +348,7 @@ class Modicum internal constructor(
 
     /**
      * Uploads what is waiting through [uploader] (an [HttpUploader] unless the app has its own),
-     * until nothing is left or the next attempt is more than [budgetMillis] away. Call it from a
+     * until nothing is left or the next attempt is more than [budget] away. Call it from a
      * background job (JobScheduler, WorkManager); failures go to [Config.onError] and come back as
      * an empty report that waits for a backoff, so the job runs again. [conditions] default to
      * what the providers report now (network, battery), as on iOS.
@@ -354,11 +356,11 @@ class Modicum internal constructor(
     fun uploadPending(
         conditions: UploadConditions? = null,
         uploader: Uploader = HttpUploader(),
-        budgetMillis: Long = 30_000,
+        budget: Duration = 30.seconds,
     ): UploadReport {
         buffer.drain()
         return try {
-            core.uploadPending(uploader, conditions ?: core.currentConditions(), budgetMillis.toULong())
+            core.uploadPending(uploader, conditions ?: core.currentConditions(), budget.inWholeMilliseconds.coerceAtLeast(0).toULong())
         } catch (e: ModicumException) {
             config.onError(e)
             UploadReport(
@@ -380,3 +382,6 @@ internal val ModicumException.isTelemetryFailure: Boolean
             this is ModicumException.StorageUnusable ||
             this is ModicumException.Platform ||
             this is ModicumException.SecretDamaged
+
+/** A timeout as the core takes it: whole milliseconds, negative as zero, beyond 49 days as 49 days. */
+internal fun Duration.millisForCore(): UInt = inWholeMilliseconds.coerceIn(0L, UInt.MAX_VALUE.toLong()).toUInt()

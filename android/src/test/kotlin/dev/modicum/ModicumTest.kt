@@ -14,6 +14,9 @@ import org.junit.Before
 import org.junit.Test
 import java.io.File
 import java.nio.file.Files
+import kotlin.time.Duration
+import kotlin.time.Duration.Companion.milliseconds
+import kotlin.time.Duration.Companion.seconds
 
 class ModicumTest {
     private lateinit var dir: File
@@ -336,5 +339,13 @@ class ModicumTest {
                 .map { it.name }
                 .filter { it == "copy" || it == "component1" }
         assertEquals("not a data class: no copy() to break when a field is added", emptyList<String>(), generated)
+    }
+
+    @Test
+    fun timeoutsAreDurationsTheCoreGetsClampedToWholeMilliseconds() {
+        assertEquals(1_500u, 1_500.milliseconds.millisForCore())
+        assertEquals(0u, (-3).seconds.millisForCore())
+        assertEquals(UInt.MAX_VALUE, Duration.INFINITE.millisForCore())
+        start().use { assertTrue(it.flush(timeout = 2.seconds)) }
     }
 }

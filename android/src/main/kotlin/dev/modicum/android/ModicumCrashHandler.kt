@@ -3,6 +3,8 @@ package dev.modicum.android
 import dev.modicum.Modicum
 import dev.modicum.ffi.CrashReport
 import java.util.concurrent.atomic.AtomicBoolean
+import kotlin.time.Duration
+import kotlin.time.Duration.Companion.seconds
 
 /**
  * Records an uncaught exception as a crash report, durable before it returns, then hands the
@@ -59,18 +61,18 @@ class ModicumCrashHandler internal constructor(
 
     companion object {
         /** How long a crash may wait for its report to become durable before the process dies. */
-        const val DEFAULT_TIMEOUT_MILLIS = 2_000
+        val DEFAULT_TIMEOUT: Duration = 2.seconds
 
         /** Installs a handler recording into [modicum] in front of the current default handler. */
         @JvmStatic
         @JvmOverloads
         fun install(
             modicum: Modicum,
-            timeoutMillis: Int = DEFAULT_TIMEOUT_MILLIS,
+            timeout: Duration = DEFAULT_TIMEOUT,
         ): ModicumCrashHandler =
             synchronized(ModicumCrashHandler::class.java) {
                 ModicumCrashHandler(
-                    record = { report -> modicum.recordCrash(report, timeoutMillis) },
+                    record = { report -> modicum.recordCrash(report, timeout) },
                     previous = Thread.getDefaultUncaughtExceptionHandler(),
                 ).also { Thread.setDefaultUncaughtExceptionHandler(it) }
             }

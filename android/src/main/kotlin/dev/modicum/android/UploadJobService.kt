@@ -6,6 +6,8 @@ import dev.modicum.HttpUploader
 import dev.modicum.Modicum
 import dev.modicum.ffi.Uploader
 import dev.modicum.ffi.WaitReason
+import kotlin.time.Duration
+import kotlin.time.Duration.Companion.seconds
 
 /**
  * The job [UploadScheduler] schedules: uploads what waits through [HttpUploader] under the
@@ -29,7 +31,7 @@ class UploadJobService : JobService() {
 }
 
 /**
- * One upload run: everything waiting, under current conditions, for at most [budgetMillis]
+ * One upload run: everything waiting, under current conditions, for at most [budget]
  * of waiting between attempts. Returns whether the job should run again sooner (backoff)
  * because something still waits that a retry could send: not batches held for an unmetered
  * network, which the periodic job's own constraint waits for. Failures go to the app's
@@ -38,11 +40,11 @@ class UploadJobService : JobService() {
 internal class UploadRun(
     private val modicum: Modicum,
     private val uploader: Uploader = HttpUploader(),
-    private val budgetMillis: Long = 30_000,
+    private val budget: Duration = 30.seconds,
 ) {
     fun run(): Boolean =
         try {
-            val report = modicum.uploadPending(modicum.core.currentConditions(), uploader, budgetMillis)
+            val report = modicum.uploadPending(modicum.core.currentConditions(), uploader, budget)
             report.waiting != null && report.waiting != WaitReason.UNMETERED
         } catch (e: Exception) {
             modicum.config.onError(e)
