@@ -37,7 +37,7 @@ use std::borrow::Cow;
 use regex::Regex;
 
 pub use kind::{Families, PiiKind, UnknownFamily};
-pub use numbers::identifier_in_number;
+pub use numbers::{identifier_in_number, integer_digits};
 use view::View;
 
 /// Personal data found: a byte range and its family.

@@ -415,6 +415,21 @@ fn in_hex_token(bytes: &[u8], start: usize, end: usize) -> bool {
     token.iter().all(u8::is_ascii_hexdigit) && token.iter().any(u8::is_ascii_alphabetic)
 }
 
+/// The integer digits of a finite double, when they fit a `u64`: what [`identifier_in_number`]
+/// reads of a double, on the device and at the collector alike (its fraction digits are never
+/// read).
+pub fn integer_digits(d: f64) -> Option<u64> {
+    let whole = d.abs().trunc();
+    // 2^64: every smaller whole double converts exactly.
+    if !(d.is_finite() && whole < 18_446_744_073_709_551_616.0) {
+        return None;
+    }
+    // Whole, not negative and below 2^64 (checked above): the cast is exact.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let n = whole as u64;
+    Some(n)
+}
+
 /// A family's check over a number's digits (as values, and as ASCII text).
 type NumberCheck = fn(&[u8], &[u8]) -> bool;
 

@@ -151,3 +151,17 @@ proptest::proptest! {
         proptest::prop_assert_eq!(&twice.text, &once.text, "{:?}", twice.spans);
     }
 }
+
+#[test]
+fn a_doubles_integer_digits_are_read_and_its_fraction_never() {
+    assert_eq!(integer_digits(16.285_714_285_714_285), Some(16));
+    assert_eq!(integer_digits(-5.9), Some(5));
+    assert_eq!(integer_digits(-0.0), Some(0));
+    assert_eq!(
+        integer_digits(4_111_111_111_111_111.0),
+        Some(4_111_111_111_111_111)
+    );
+    assert_eq!(integer_digits(1e20), None, "beyond u64");
+    assert_eq!(integer_digits(f64::NAN), None);
+    assert_eq!(integer_digits(f64::INFINITY), None);
+}

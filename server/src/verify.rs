@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use modicum_scrub::{identifier_in_number, Families};
+use modicum_scrub::{identifier_in_number, integer_digits, Families};
 use modicum_wire::check_app_id;
 use modicum_wire::{Batch, WireValue};
 
@@ -185,7 +185,7 @@ fn value_check(value: &WireValue, texts: &mut Texts) -> Result<(), ValueFault> {
         WireValue::Double(d) if !d.is_finite() => {
             Err(ValueFault::Impossible("a number that is not finite"))
         }
-        WireValue::Double(d) => match integer_part(*d) {
+        WireValue::Double(d) => match integer_digits(*d) {
             Some(whole) => number(whole, false),
             None => Ok(()),
         },
@@ -214,19 +214,6 @@ fn number(n: u64, whole: bool) -> Result<(), ValueFault> {
         Some(kind) => Err(ValueFault::Number(kind.name())),
         None => Ok(()),
     }
-}
-
-/// The integer digits of a finite double, when they fit a `u64` (the device reads the same).
-fn integer_part(d: f64) -> Option<u64> {
-    let whole = d.abs().trunc();
-    // 2^64: every smaller whole double converts exactly.
-    if !(d.is_finite() && whole < 18_446_744_073_709_551_616.0) {
-        return None;
-    }
-    // Whole, not negative and below 2^64 (checked above): the cast is exact.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let n = whole as u64;
-    Some(n)
 }
 
 /// Each distinct string of a batch scrubbed once: a decoded batch shares its strings, so a

@@ -6,7 +6,7 @@ use super::{Context, FieldOutcome, MinimizedValue};
 use crate::policy::{Action, DataClass, Generalization};
 use crate::transform::{bucket_capacity, coarsen_location, coarsen_time, generalize_ip};
 use crate::Value;
-use modicum_scrub::identifier_in_number;
+use modicum_scrub::{identifier_in_number, integer_digits};
 use modicum_scrub::{scrub_with, Families};
 
 pub(super) fn apply(
@@ -94,26 +94,13 @@ fn scrub_value(value: Value, families: Families) -> (Option<MinimizedValue>, Fie
 fn number(value: Value, families: Families) -> (Option<MinimizedValue>, FieldOutcome) {
     let digits = match value {
         Value::Int(i) => Some(i.unsigned_abs()),
-        Value::Double(d) => integer_part(d),
+        Value::Double(d) => integer_digits(d),
         _ => None,
     };
     match digits.and_then(|n| identifier_in_number(n, families)) {
         Some(_) => (None, FieldOutcome::Scrubbed { removed: 1 }),
         None => (Some(value.into()), FieldOutcome::Scrubbed { removed: 0 }),
     }
-}
-
-/// The integer digits of a finite double, when they fit a `u64`.
-fn integer_part(d: f64) -> Option<u64> {
-    let whole = d.abs().trunc();
-    // 2^64: every smaller whole double converts exactly.
-    if !(d.is_finite() && whole < 18_446_744_073_709_551_616.0) {
-        return None;
-    }
-    // Whole, not negative and below 2^64 (checked above): the cast is exact.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let n = whole as u64;
-    Some(n)
 }
 
 impl From<Value> for MinimizedValue {

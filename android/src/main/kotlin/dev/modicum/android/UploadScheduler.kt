@@ -46,7 +46,7 @@ object UploadScheduler {
         val scheduler = context.jobScheduler() ?: return false
         val job =
             uploadJob(context, jobId, backoffMillis)
-                .setRequiredNetworkType(if (onlyUnmetered) JobInfo.NETWORK_TYPE_UNMETERED else JobInfo.NETWORK_TYPE_ANY)
+                .setRequiredNetworkType(networkType(onlyUnmetered))
                 .setPeriodic(periodMillis)
                 .build()
         if (scheduler.getPendingJob(jobId)?.let { it.sameSchedule(job) } == true) return true
@@ -65,14 +65,7 @@ object UploadScheduler {
         context: Context,
         backoffMillis: Long = DEFAULT_BACKOFF_MILLIS,
         jobId: Int = DEFAULT_DELETION_JOB_ID,
-    ): Boolean {
-        val scheduler = context.jobScheduler() ?: return false
-        val job =
-            uploadJob(context, jobId, backoffMillis)
-                .setRequiredNetworkType(JobInfo.NETWORK_TYPE_ANY)
-                .build()
-        return scheduler.schedule(job) == JobScheduler.RESULT_SUCCESS
-    }
+    ): Boolean = scheduleOnce(context, jobId, backoffMillis, JobInfo.NETWORK_TYPE_ANY)
 
     /**
      * Schedules one run of [UploadJobService] as soon as the network allows (unmetered only if
@@ -87,14 +80,7 @@ object UploadScheduler {
         onlyUnmetered: Boolean = true,
         backoffMillis: Long = DEFAULT_BACKOFF_MILLIS,
         jobId: Int = DEFAULT_SOON_JOB_ID,
-    ): Boolean {
-        val scheduler = context.jobScheduler() ?: return false
-        val job =
-            uploadJob(context, jobId, backoffMillis)
-                .setRequiredNetworkType(if (onlyUnmetered) JobInfo.NETWORK_TYPE_UNMETERED else JobInfo.NETWORK_TYPE_ANY)
-                .build()
-        return scheduler.schedule(job) == JobScheduler.RESULT_SUCCESS
-    }
+    ): Boolean = scheduleOnce(context, jobId, backoffMillis, networkType(onlyUnmetered))
 
     /** Cancels the upload job (the app stopped uploading, or the user deleted everything). */
     @JvmStatic
@@ -106,7 +92,21 @@ object UploadScheduler {
         context.jobScheduler()?.cancel(jobId)
     }
 
-    /** What both jobs share: the service, kept across reboots, exponential backoff. */
+    /** One run of the upload job, whenever [networkType] is available. */
+    private fun scheduleOnce(
+        context: Context,
+        jobId: Int,
+        backoffMillis: Long,
+        networkType: Int,
+    ): Boolean {
+        val scheduler = context.jobScheduler() ?: return false
+        val job = uploadJob(context, jobId, backoffMillis).setRequiredNetworkType(networkType).build()
+        return scheduler.schedule(job) == JobScheduler.RESULT_SUCCESS
+    }
+
+    private fun networkType(onlyUnmetered: Boolean) = if (onlyUnmetered) JobInfo.NETWORK_TYPE_UNMETERED else JobInfo.NETWORK_TYPE_ANY
+
+    /** What every job shares: the service, kept across reboots, exponential backoff. */
     private fun uploadJob(
         context: Context,
         jobId: Int,
