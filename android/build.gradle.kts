@@ -52,6 +52,7 @@ dependencies {
     // 5.18.1 or newer: older JNA races in Structure.getFieldOrder.
     implementation("net.java.dev.jna:jna:5.18.1@aar")
     implementation("androidx.annotation:annotation:1.9.1")
+    implementation("org.jetbrains.kotlinx:kotlinx-coroutines-core:1.11.0")
     // The desktop JNA jar: unit tests run on the development machine's JVM, not on Android.
     testImplementation("net.java.dev.jna:jna:5.18.1")
     testImplementation("junit:junit:4.13.2")

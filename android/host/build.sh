@@ -30,7 +30,8 @@ mkdir -p "$build/generated" "$build/main" "$build/sample" "$build/test"
   --config "$here/uniffi-jvm.toml" --out-dir "$build/generated" >&2
 
 cp_of() { local IFS=:; echo "$*"; }
-jna=("$JARS"/jna-*.jar "$KOTLIN_STDLIB")
+# What the library itself needs at compile and run time.
+library_deps=("$JARS"/jna-*.jar "$JARS"/kotlinx-coroutines-core-jvm-*.jar "$JARS"/annotation-jvm-*.jar "$KOTLIN_STDLIB")
 junit=("$JARS"/junit-4.*.jar "$JARS"/hamcrest-core-*.jar "$JARS"/json-2*.jar)
 android_api=("$JARS"/android-all-[0-9]*.jar)
 # Robolectric at run time: everything except the un-instrumented android-all, which would
@@ -41,11 +42,11 @@ for jar in "$JARS"/*.jar; do
 done
 
 echo "compiling Kotlin sources (kotlinc)" >&2
-"$KOTLINC" -nowarn -jvm-target 17 -d "$build/main" -cp "$(cp_of "${jna[@]}" "${android_api[@]}")" \
+"$KOTLINC" -nowarn -jvm-target 17 -d "$build/main" -cp "$(cp_of "${library_deps[@]}" "${android_api[@]}")" \
   $(find "$build/generated" "$android/src/main/kotlin" -name '*.kt') 2>&1 | grep -v '^warning:' >&2 || true
 [ -d "$build/main/dev/modicum" ] || { echo "kotlinc failed on src/main" >&2; exit 1; }
 # The sample app compiles against the library, so an API change that breaks it fails here.
-"$KOTLINC" -nowarn -jvm-target 17 -d "$build/sample" -cp "$(cp_of "$build/main" "${jna[@]}" "${android_api[@]}")" \
+"$KOTLINC" -nowarn -jvm-target 17 -d "$build/sample" -cp "$(cp_of "$build/main" "${library_deps[@]}" "${android_api[@]}")" \
   $(find "$android/sample/src/main/kotlin" -name '*.kt') 2>&1 | grep -v '^warning:' >&2 || true
 [ -f "$build/sample/dev/modicum/sample/MainActivity.class" ] || { echo "kotlinc failed on sample/" >&2; exit 1; }
 # Friend paths: tests see the library's internal declarations, as Gradle's unit tests do.
@@ -63,7 +64,7 @@ done < <(find "$android/src/test/kotlin" -name '*Test.kt' | sort)
 
 status=0
 echo "--- JUnit on the JVM (JNA): ${jvm_tests[*]}"
-java -Djna.library.path="$lib_dir" -Dmodicum.vectors="$repo_root/tests/vectors" -Dmodicum.cli="$lib_dir/modicum" -cp "$(cp_of "$build/main" "$build/test" "${jna[@]}" "${junit[@]}")" \
+java -Djna.library.path="$lib_dir" -Dmodicum.vectors="$repo_root/tests/vectors" -Dmodicum.cli="$lib_dir/modicum" -cp "$(cp_of "$build/main" "$build/test" "${library_deps[@]}" "${junit[@]}")" \
   org.junit.runner.JUnitCore "${jvm_tests[@]}" || status=1
 echo "--- JUnit under Robolectric (SDK 34, offline): ${robo_tests[*]}"
 java -Drobolectric.offline=true -Drobolectric.dependency.dir="$JARS" -Djna.library.path="$lib_dir" \

@@ -28,4 +28,6 @@ kotlin {
 
 dependencies {
     implementation(project(":"))
+    // Dispatchers.Main for the screen's MainScope.
+    implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.11.0")
 }

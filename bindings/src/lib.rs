@@ -6,6 +6,7 @@
 //! it into a foreign exception because the crate unwinds (`panic = "unwind"`).
 
 mod collect;
+mod durability;
 mod error;
 mod modicum;
 mod providers;
@@ -16,6 +17,7 @@ pub use collect::{
     BatchRecordOutcome, CrashReport, DeviceInfo, HttpMetric, NetworkState, RejectedEvent,
     SensorReading,
 };
+pub use durability::{Durability, SettledListener};
 pub use error::ModicumError;
 pub use modicum::{scrub, CustomEvent, Endpoint, ModicumConfig, ModicumCore};
 pub use providers::{Clock, DeviceInfoProvider, NetworkProvider, PlatformProviders, SecretStore};

@@ -3,7 +3,9 @@ use std::sync::Arc;
 
 use modicum_core::{Category, Config, Event, Modicum, Policy};
 
-use crate::{AgeBand, DataClass, DropReason, ModicumError, PlatformProviders, PropertyValue};
+use crate::{
+    AgeBand, DataClass, DropReason, Durability, ModicumError, PlatformProviders, PropertyValue,
+};
 
 /// What the app passes to [`ModicumCore::start`].
 #[derive(Debug, Clone, uniffi::Record)]
@@ -88,18 +90,31 @@ impl ModicumCore {
     }
 
     /// Grants or withdraws a consent category by its name (`analytics`, `location_precise`, …).
-    pub fn set_consent(&self, category: String, granted: bool) -> Result<(), ModicumError> {
-        Ok(self.inner.set_consent_by_name(&category, granted)?)
+    /// Applies at once and never blocks; the worker saves it (see [`Durability`]).
+    pub fn set_consent(
+        &self,
+        category: String,
+        granted: bool,
+    ) -> Result<Arc<Durability>, ModicumError> {
+        Ok(Arc::new(
+            self.inner.set_consent_by_name(&category, granted)?.into(),
+        ))
     }
 
-    /// Records that the user agreed to this version of the app's terms.
-    pub fn agree_to_version(&self, version: u32) -> Result<(), ModicumError> {
-        Ok(self.inner.agree_to_version(version)?)
+    /// Records that the user agreed to this version of the app's terms; never blocks.
+    pub fn agree_to_version(&self, version: u32) -> Result<Arc<Durability>, ModicumError> {
+        Ok(Arc::new(self.inner.agree_to_version(version)?.into()))
     }
 
-    /// Sets the user's age band and whether a guardian consented.
-    pub fn set_age(&self, age: AgeBand, guardian_consent: bool) -> Result<(), ModicumError> {
-        Ok(self.inner.set_age(age.into(), guardian_consent)?)
+    /// Sets the user's age band and whether a guardian consented; never blocks.
+    pub fn set_age(
+        &self,
+        age: AgeBand,
+        guardian_consent: bool,
+    ) -> Result<Arc<Durability>, ModicumError> {
+        Ok(Arc::new(
+            self.inner.set_age(age.into(), guardian_consent)?.into(),
+        ))
     }
 
     /// Records a custom analytics event without blocking; returns whether it was queued for

@@ -35,6 +35,29 @@ fn the_surface_adapts_the_core() {
     assert_eq!(traces[0]["event"], "tap");
 }
 
+/// The handle a change of consent returns says when it is saved, to a waiter and a listener.
+#[test]
+fn a_change_of_consent_hands_back_its_durability() {
+    struct Told(std::sync::mpsc::Sender<Option<ModicumError>>);
+    impl crate::SettledListener for Told {
+        fn settled(&self, failure: Option<ModicumError>) {
+            let _ = self.0.send(failure);
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let core = start(tmp.path(), None).unwrap();
+    let saving = core.set_consent("analytics".into(), true).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    saving.on_settled(Arc::new(Told(tx)));
+    assert_eq!(saving.wait(10_000), Ok(()));
+    assert!(saving.is_saved());
+    assert_eq!(
+        rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap(),
+        None
+    );
+    assert!(tmp.path().join("consent.json").exists());
+}
+
 #[test]
 fn declared_classes_and_categories_reach_the_core() {
     let tmp = tempfile::tempdir().unwrap();
@@ -76,14 +99,14 @@ fn core_errors_become_typed_foreign_errors() {
         Err(ModicumError::EmptyEventName)
     );
     assert_eq!(
-        core.set_consent("nope".into(), true),
-        Err(ModicumError::UnknownCategory {
+        core.set_consent("nope".into(), true).err(),
+        Some(ModicumError::UnknownCategory {
             name: "nope".into()
         })
     );
     assert_eq!(
-        core.set_consent("essential".into(), true),
-        Err(ModicumError::EssentialIsDeclared)
+        core.set_consent("essential".into(), true).err(),
+        Some(ModicumError::EssentialIsDeclared)
     );
     let file = tmp.path().join("file");
     std::fs::write(&file, b"").unwrap();

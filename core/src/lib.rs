@@ -41,7 +41,8 @@ pub use modicum_scrub::{
 };
 pub use policy::{DataClass, Policy};
 pub use runtime::{
-    DropReason, HttpMetric, Ledger, LedgerEntry, Modicum, Providers, Recovered, SensorSample,
+    DropReason, Durability, HttpMetric, Ledger, LedgerEntry, Modicum, Providers, Recovered,
+    SensorSample,
 };
 // What a Rust app names to start, configure uploads and run the pull-upload loop, at the root
 // so `use modicum_core::{...}` is enough.

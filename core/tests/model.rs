@@ -259,6 +259,10 @@ struct World {
     m: Option<Modicum>,
 }
 
+/// How long the model waits for a change of consent to be saved: it asks, as a careful app
+/// does, so a withdrawal it was told is saved must survive any crash after.
+const WAIT: Duration = Duration::from_secs(10);
+
 const HOME: &str = "cn";
 const ABROAD: &str = "eu";
 
@@ -779,16 +783,25 @@ fn apply(w: &mut World, model: &mut Model, private: &PrivateKey, op: &Op, dying:
     match op {
         Op::Record { .. } => model.record(w, op)?,
         Op::Consent(category, granted) => {
-            let result = w.m().set_consent(*category, *granted);
-            model.note_permitted(w, result.is_ok());
+            let saved = w
+                .m()
+                .set_consent(*category, *granted)
+                .and_then(|saving| saving.wait(WAIT));
+            model.note_permitted(w, saved.is_ok());
         }
         Op::Version(v) => {
-            let result = w.m().agree_to_version(*v);
-            model.note_permitted(w, result.is_ok());
+            let saved = w
+                .m()
+                .agree_to_version(*v)
+                .and_then(|saving| saving.wait(WAIT));
+            model.note_permitted(w, saved.is_ok());
         }
         Op::Age(band, guardian) => {
-            let result = w.m().set_age(*band, *guardian);
-            model.note_permitted(w, result.is_ok());
+            let saved = w
+                .m()
+                .set_age(*band, *guardian)
+                .and_then(|saving| saving.wait(WAIT));
+            model.note_permitted(w, saved.is_ok());
         }
         Op::Seal => {
             let _ = w.m().seal_now(Duration::from_secs(10));

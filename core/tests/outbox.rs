@@ -154,6 +154,8 @@ fn withdrawing_a_category_deletes_the_batches_holding_its_data() {
     m.seal_now(WAIT).unwrap();
     assert_eq!(m.outbox().len(), 3);
     m.set_consent(Category::Identifiers, false).unwrap();
+    // The outbox is read directly, not through the worker: wait for it to remove.
+    m.flush(WAIT).unwrap();
     let left: Vec<_> = m
         .outbox()
         .iter()
@@ -167,6 +169,7 @@ fn withdrawing_a_category_deletes_the_batches_holding_its_data() {
         ]
     );
     m.set_consent(Category::Analytics, false).unwrap();
+    m.flush(WAIT).unwrap();
     assert_eq!(m.outbox().len(), 1);
     assert_eq!(m.ledger().get(Category::Analytics, LedgerEntry::Purged), 2);
 }

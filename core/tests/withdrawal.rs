@@ -73,10 +73,15 @@ fn a_removal_that_failed_runs_at_the_next_round_and_a_new_grant_does_not_undo_it
     record_and_seal(&m, 3);
     assert_eq!(m.outbox().len(), 1);
 
-    // The consent file saves; removing the sealed batch fails.
+    // The consent file saves; removing the sealed batch fails (counted, and retried later).
     *faults.fail_paths.lock().unwrap() = Some(("outbox".into(), libc::EIO));
-    assert!(m.set_consent(Category::Analytics, false).is_err());
+    let errors = m.storage_errors();
+    let saving = m.set_consent(Category::Analytics, false).unwrap();
+    assert_eq!(saving.wait(WAIT), Ok(()), "the withdrawal itself is saved");
+    // Through the worker's queue, so the removal has been tried by then.
+    let _ = m.flush(WAIT);
     assert_eq!(m.outbox().len(), 1, "the removal failed");
+    assert!(m.storage_errors() > errors);
     *faults.fail_paths.lock().unwrap() = None;
 
     // Granted again before anything retried the removal: what was recorded before the
@@ -106,7 +111,8 @@ fn a_withdrawal_saved_by_a_process_that_died_before_removing_is_finished_at_star
     m.flush(WAIT).unwrap();
     // The process dies right after the withdrawal is saved: the removal never runs.
     *faults.fail_paths.lock().unwrap() = Some(("journal".into(), libc::EIO));
-    let _ = m.set_consent(Category::Analytics, false);
+    let saving = m.set_consent(Category::Analytics, false).unwrap();
+    assert_eq!(saving.wait(WAIT), Ok(()));
     faults.kill();
     drop(m);
     assert_eq!(

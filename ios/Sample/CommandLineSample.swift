@@ -7,7 +7,7 @@
     @main
     struct CommandLineSample {
         @MainActor
-        static func main() throws {
+        static func main() async throws {
             let directory = FileManager.default.temporaryDirectory
                 .appendingPathComponent("modicum-sample-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
@@ -17,12 +17,15 @@
             try flow.setAnalyticsConsent(true)
             try check(flow.analyticsGranted, "analytics consent did not apply")
             try check(flow.recordTap(count: 2), "an event was refused after consent")
-            try flow.flush()
-            let held = try flow.modicum.heldEventsJSON()
+            try await flow.flush()
+            let held = try await flow.modicum.heldEventsJSON()
             try check(held.contains("\"name\":\"button_tapped\"") && held.contains("\"count\":2"), "not held: \(held)")
             try check(!held.contains("\"count\":1"), "the event before consent was held: \(held)")
+            try await flow.deleteAll()
+            try check(try await flow.modicum.heldEventsJSON() == "[]", "the erasure left events")
+            try check(!flow.analyticsGranted, "the erasure left consent")
             try flow.modicum.shutdown()
-            print("ModicumSample: start, consent, record and flush ok")
+            print("ModicumSample: start, consent, record, flush and erasure ok")
         }
 
         private static func check(_ condition: Bool, _ failure: String) throws {

@@ -2,7 +2,7 @@ import Foundation
 import Modicum
 
 /// Everything the sample app does with Modicum, without UI: start with the platform's
-/// providers, pass the user's consent, record, flush. The SwiftUI app calls it on iOS; the
+/// providers, pass the user's consent, record, flush, erase. The SwiftUI app calls it on iOS; the
 /// command-line entry runs it on every other platform, so this code is built and run by the
 /// host tests and cannot drift from the API.
 struct SampleFlow: Sendable {
@@ -27,6 +27,8 @@ struct SampleFlow: Sendable {
         modicum.permittedCategories.contains(.analytics)
     }
 
+    /// Applies at once, without waiting (a toggle calls it on the main thread); should saving
+    /// it fail, `onError` hears.
     func setAnalyticsConsent(_ granted: Bool) throws {
         try modicum.setConsent(.analytics, granted: granted)
     }
@@ -37,7 +39,13 @@ struct SampleFlow: Sendable {
         try modicum.record("button_tapped", properties: ["count": .int(value: Int64(count)), "screen": "home"])
     }
 
-    func flush() throws {
-        try modicum.flush()
+    /// Suspends while Modicum waits for the disk on a background queue.
+    func flush() async throws {
+        try await modicum.flush()
+    }
+
+    /// Returns once the erasure is on disk, so the screen can tell the truth.
+    func deleteAll() async throws {
+        try await modicum.deleteAll()
     }
 }

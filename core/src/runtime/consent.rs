@@ -1,17 +1,23 @@
 //! The user's consent as the runtime holds it, and the calls that change it.
 //!
-//! A change applies in memory first (so the very next `record` sees it, lock-free), is saved
-//! next, and only then is what it no longer permits removed by the worker. The removal is a
-//! reconciliation of everything held against the consent in force, which the worker also runs
-//! before every batching round, every upload hand-out and at every start: a withdrawal whose
-//! removal was not queued in time, failed on storage, or was cut short by the process dying is
-//! finished at the next of those.
+//! A change applies in memory at once, on the caller's thread (so the very next `record` sees
+//! it, lock-free), and nothing there waits on a disk or the worker: a consent dialog calls
+//! these from the app's main thread. The worker then saves the consent in force, before it
+//! handles anything else, and removes what the consent no longer permits; the caller's
+//! [`Durability`] settles once the change is saved. The removal is a reconciliation of
+//! everything held against the consent in force, which the worker also runs before every
+//! batching round, every upload hand-out and at every start: a withdrawal whose removal failed
+//! on storage or was cut short by the process dying is finished at the next of those. Events
+//! still queued for the worker when the change was made are minimized under the consent in
+//! force when the worker takes them, so a withdrawal reaches them too.
 
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::Mutex;
 
+use super::durability::Durability;
 use super::worker::Command;
-use super::{Modicum, BLOCKING_TIMEOUT};
+use super::Modicum;
 use crate::consent::{ConsentStore, Permits};
 use crate::{AgeBand, Category, Consent, Error, Policy};
 
@@ -22,6 +28,10 @@ pub(super) struct ConsentState {
     permits: Mutex<Permits>,
     /// `permits` one bit per permitted category, read without a lock by `record`.
     bits: AtomicU16,
+    /// The handles of changes applied in memory and not yet saved.
+    unsaved: Mutex<Vec<Durability>>,
+    /// Set when `unsaved` gains a change: what the worker reads each turn, without a lock.
+    dirty: AtomicBool,
 }
 
 impl ConsentState {
@@ -32,6 +42,8 @@ impl ConsentState {
             bits: AtomicU16::new(permits.bits()),
             permits: Mutex::new(permits),
             current: Mutex::new(consent),
+            unsaved: Mutex::new(Vec::new()),
+            dirty: AtomicBool::new(false),
         }
     }
 
@@ -64,14 +76,15 @@ impl ConsentState {
             .clone()
     }
 
-    /// Applies `change` in memory, then saves. The outer `Result` is the change itself; the
-    /// inner one whether saving worked (the change applies either way).
+    /// Applies `change` in memory and leaves saving to the worker ([`ConsentState::save`]);
+    /// the handle settles once it is saved. An error is the change's own (an unknown
+    /// category), and then nothing changed.
     pub(super) fn change(
         &self,
         policy: &Policy,
         now_ms: u64,
         change: impl FnOnce(&mut Consent, u64) -> Result<(), Error>,
-    ) -> Result<Result<(), Error>, Error> {
+    ) -> Result<Durability, Error> {
         let mut consent = self.current.lock().unwrap_or_else(|p| p.into_inner());
         let before = consent.permits(policy);
         change(&mut consent, now_ms)?;
@@ -85,7 +98,38 @@ impl ConsentState {
         }
         *self.permits.lock().unwrap_or_else(|p| p.into_inner()) = permits;
         self.bits.store(permits.bits(), Ordering::Release);
-        Ok(self.store.save(&consent).map_err(super::storage_error))
+        // Queued while `current` is held, so a save that takes this handle reads the
+        // consent after this change.
+        let durability = Durability::pending();
+        self.unsaved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(durability.clone());
+        self.dirty.store(true, Ordering::Release);
+        Ok(durability)
+    }
+
+    /// Whether a change waits to be saved: one atomic load, for the worker's every turn.
+    pub(super) fn has_unsaved(&self) -> bool {
+        self.dirty.load(Ordering::Acquire)
+    }
+
+    /// Saves the consent in force and settles the handles of every change it includes. On
+    /// the worker's thread only. A failed save is not retried until the next change (or the
+    /// next start, which reads what was saved last); every handle it covered reports it.
+    pub(super) fn save(&self) -> io::Result<()> {
+        self.dirty.store(false, Ordering::Release);
+        let covered = std::mem::take(&mut *self.unsaved.lock().unwrap_or_else(|p| p.into_inner()));
+        // Read after the handles were taken: every change they stand for is in it.
+        let consent = self.current();
+        let saved = self.store.save(&consent);
+        let outcome = saved.as_ref().map(|_| ()).map_err(|e| Error::Storage {
+            reason: e.to_string(),
+        });
+        for durability in covered {
+            durability.settle(outcome.clone());
+        }
+        saved
     }
 }
 
@@ -106,45 +150,38 @@ impl Admission {
 }
 
 impl Modicum {
-    /// Records the user's decision for one category. Withdrawing applies to every later
-    /// `record` at once, is saved, and then removes what is held for the category (everything
-    /// of that category, and the fields its grant let into other events) before anything
-    /// queued later is handled. The change applies in memory even if saving it fails (that is
-    /// reported); a removal that cannot run now runs at the next round, upload or start.
-    pub fn set_consent(&self, category: Category, granted: bool) -> Result<(), Error> {
-        let saved = self.change_consent(|consent, now| consent.set(category, granted, now))?;
-        if !granted {
-            self.reconcile()?;
-        }
-        saved
+    /// Records the user's decision for one category, without waiting: the change applies to
+    /// every later `record` at once, and the worker saves it and removes what is held for a
+    /// withdrawn category (everything of it, and the fields its grant let into other events)
+    /// before it handles anything queued later. The returned handle settles once the change is
+    /// saved; until then a crash forgets it (and what it withdrew is then never sent anyway,
+    /// since it is removed before anything else). An error is only for the change itself.
+    pub fn set_consent(&self, category: Category, granted: bool) -> Result<Durability, Error> {
+        self.change_consent(|consent, now| consent.set(category, granted, now))
     }
 
     /// Same as [`Modicum::set_consent`] for a category named as a string (from a remote
     /// config, say); an unknown name is an error and changes nothing.
-    pub fn set_consent_by_name(&self, category: &str, granted: bool) -> Result<(), Error> {
+    pub fn set_consent_by_name(&self, category: &str, granted: bool) -> Result<Durability, Error> {
         self.set_consent(category.parse::<Category>()?, granted)
     }
 
-    /// Records that the user agreed to version `version` of the app's terms.
-    pub fn agree_to_version(&self, version: u32) -> Result<(), Error> {
-        let saved = self.change_consent(|consent, now| {
+    /// Records that the user agreed to version `version` of the app's terms (an older version
+    /// narrows what is permitted). Saved as [`Modicum::set_consent`] is.
+    pub fn agree_to_version(&self, version: u32) -> Result<Durability, Error> {
+        self.change_consent(|consent, now| {
             consent.agree_to_version(version, now);
             Ok(())
-        })?;
-        // A newer version can only widen what is permitted, but an older one narrows it.
-        self.reconcile()?;
-        saved
+        })
     }
 
     /// Sets the user's age band and whether a guardian consented; whatever is no longer
-    /// permitted is removed.
-    pub fn set_age(&self, age: AgeBand, guardian_consent: bool) -> Result<(), Error> {
-        let saved = self.change_consent(|consent, now| {
+    /// permitted is removed. Saved as [`Modicum::set_consent`] is.
+    pub fn set_age(&self, age: AgeBand, guardian_consent: bool) -> Result<Durability, Error> {
+        self.change_consent(|consent, now| {
             consent.set_age(age, guardian_consent, now);
             Ok(())
-        })?;
-        self.reconcile()?;
-        saved
+        })
     }
 
     pub fn consent(&self) -> Consent {
@@ -160,17 +197,17 @@ impl Modicum {
             .collect()
     }
 
-    /// Asks the worker to remove whatever the consent in force no longer permits.
-    fn reconcile(&self) -> Result<(), Error> {
-        self.ask(BLOCKING_TIMEOUT, Command::Reconcile)
-    }
-
     fn change_consent(
         &self,
         change: impl FnOnce(&mut Consent, u64) -> Result<(), Error>,
-    ) -> Result<Result<(), Error>, Error> {
-        self.shared
+    ) -> Result<Durability, Error> {
+        let shared = &self.shared;
+        let durability = shared
             .consent
-            .change(&self.shared.config.policy, self.shared.now_ms(), change)
+            .change(&shared.config.policy, shared.now_ms(), change)?;
+        // Wakes an idle worker. A full queue needs no message: the worker checks for unsaved
+        // consent before every command it takes.
+        let _ = self.tx.try_send(Command::Wake);
+        Ok(durability)
     }
 }

@@ -115,8 +115,8 @@ impl Worker {
                 *consent = Consent::default();
                 Ok(())
             })
-            .and_then(|saved| saved)
             .map_err(|e| io::Error::other(e.to_string()))?;
+        shared.consent.save()?;
         self.replace_secret()?;
         self.reached.clear(storage)?;
         remove_if_present(storage, &self.marker_path())?;

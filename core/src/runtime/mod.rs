@@ -14,6 +14,7 @@ mod batcher;
 mod collectors;
 mod consent;
 mod deletion;
+mod durability;
 mod erasure;
 mod export;
 mod ledger;
@@ -34,6 +35,7 @@ use crossbeam_channel::Sender;
 
 pub use collectors::{HttpMetric, SensorSample};
 pub use deletion::DeletionRequest;
+pub use durability::Durability;
 pub use export::Export;
 pub use ledger::{Entry as LedgerEntry, Ledger};
 pub use start::{Providers, Recovered};

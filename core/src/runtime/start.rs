@@ -260,12 +260,15 @@ impl Recovered {
 fn refuse_all(shared: Arc<Runtime>, error: io::Error, rx: Receiver<Command>) {
     let fail = || io::Error::new(error.kind(), error.to_string());
     while let Ok(command) = rx.recv() {
+        // The consent file may still save where the journal could not open; its handles are
+        // told either way.
+        if shared.consent.has_unsaved() {
+            let _ = shared.consent.save();
+        }
         match command {
             Command::Record(event) => shared.ledger.add(event.category, Entry::DroppedStorage, 1),
-            Command::Flush(ack)
-            | Command::Seal(ack)
-            | Command::Reconcile(ack)
-            | Command::ResetIdentifiers(ack) => {
+            Command::Wake => {}
+            Command::Flush(ack) | Command::Seal(ack) | Command::ResetIdentifiers(ack) => {
                 let _ = ack.send(Err(fail()));
             }
             Command::InstallPseudonym(reply) => {

@@ -151,14 +151,14 @@ fn invalid_events_and_unknown_categories_are_errors() {
     m.set_consent(Category::Analytics, true).unwrap();
     assert_eq!(m.record(Event::new("")), Err(Error::EmptyEventName));
     assert_eq!(
-        m.set_consent_by_name("telepathy", true),
-        Err(Error::UnknownCategory {
+        m.set_consent_by_name("telepathy", true).err(),
+        Some(Error::UnknownCategory {
             name: "telepathy".into()
         })
     );
     assert_eq!(
-        m.set_consent(Category::Essential, true),
-        Err(Error::EssentialIsDeclared)
+        m.set_consent(Category::Essential, true).err(),
+        Some(Error::EssentialIsDeclared)
     );
     assert!(m.held().unwrap().is_empty());
 }
@@ -623,4 +623,74 @@ fn start_does_not_wait_for_the_key_store() {
     store.release.notify_all();
     assert_eq!(m.recovered().unwrap().events, 0);
     assert_eq!(held_json(&m)[0]["name"], "early");
+}
+
+/// A change of consent never waits for the worker: with the worker held (by a key store
+/// that has not answered) and the queue full, it applies at once and `record` sees it; it is
+/// saved, and its handle settles, once the worker runs again.
+#[test]
+fn a_change_of_consent_applies_at_once_and_is_saved_when_the_worker_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Arc::new(HeldKeyStore::default());
+    *store.files.lock().unwrap() = Some(FileSecretStore::new(tmp.path().join("keys")));
+    let mut held = config(tmp.path());
+    held.queue_capacity = 2;
+    let dir = held.storage_dir.clone();
+    let m = Modicum::start_with(held, Providers::new(store.clone())).unwrap();
+    let granted = m.set_consent(Category::Analytics, true).unwrap();
+    // The queue fills: the later changes find no room for their wake-up message.
+    while m.record(Event::new("queued")).unwrap() {}
+    let started = Instant::now();
+    let withdrawn = m.set_consent(Category::Analytics, false).unwrap();
+    let aged = m.set_age(AgeBand::Minor, true).unwrap();
+    assert!(started.elapsed() < Duration::from_millis(100), "it waited");
+    assert_eq!(
+        m.record(Event::new("after")),
+        Ok(false),
+        "record sees it at once"
+    );
+    assert_eq!(
+        granted.outcome(),
+        None,
+        "nothing is saved while the worker is held"
+    );
+    assert_eq!(withdrawn.outcome(), None);
+    assert!(!dir.join("consent.json").exists());
+
+    *store.released.lock().unwrap() = true;
+    store.release.notify_all();
+    assert_eq!(withdrawn.wait(WAIT), Ok(()));
+    assert_eq!(aged.wait(WAIT), Ok(()));
+    assert_eq!(granted.outcome(), Some(Ok(())));
+    // What was queued while granted is minimized under the withdrawal: nothing is held.
+    assert!(m.held().unwrap().is_empty());
+    m.shutdown(WAIT).unwrap();
+    drop(m);
+    let m = Modicum::start(config(tmp.path())).unwrap();
+    assert!(!m.permitted().contains(&Category::Analytics));
+    assert_eq!(m.consent().age(), AgeBand::Minor);
+}
+
+/// A change whose save fails still applies; its handle (and every listener) says so.
+#[test]
+fn a_change_that_cannot_be_saved_settles_with_the_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config(tmp.path());
+    let m = Modicum::start(config.clone()).unwrap();
+    m.flush(WAIT).unwrap();
+    // The consent file's place is taken by a directory: saving it fails.
+    std::fs::create_dir_all(config.storage_dir.join("consent.json").join("x")).unwrap();
+    let saving = m.set_consent(Category::Analytics, true).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    saving.on_settled(move |outcome| tx.send(outcome.clone()).unwrap());
+    assert!(matches!(saving.wait(WAIT), Err(Error::Storage { .. })));
+    assert!(matches!(
+        rx.recv_timeout(WAIT),
+        Ok(Err(Error::Storage { .. }))
+    ));
+    assert!(
+        m.permitted().contains(&Category::Analytics),
+        "it still applies"
+    );
+    assert!(m.storage_errors() > 0);
 }

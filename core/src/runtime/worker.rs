@@ -28,8 +28,9 @@ pub(super) enum Command {
     Flush(Sender<io::Result<()>>),
     /// Seals everything journaled into outbox batches now.
     Seal(Sender<io::Result<()>>),
-    /// Removes whatever the consent in force no longer permits from everything held.
-    Reconcile(Sender<io::Result<()>>),
+    /// Wakes the worker to save a change of consent (which it finds without this message
+    /// when the queue is too full to take it).
+    Wake,
     /// Everything held in the journal, read back.
     Held(Sender<io::Result<Vec<Minimized>>>),
     /// Replaces the install secret: events queued before keep the old one.
@@ -124,6 +125,7 @@ pub(super) fn run(
     worker.report_crashes();
     let round_cap = worker.shared.config.batch_max_events * ROUND_BATCHES;
     loop {
+        worker.save_consent();
         let now = Instant::now();
         if worker.sync_by.is_some_and(|at| at <= now) {
             let synced = worker.sync();
@@ -160,6 +162,9 @@ pub(super) fn run(
                 },
             }
         };
+        // A change of consent made while this command waited in the queue is saved, and what
+        // it withdrew removed, before the command is handled.
+        worker.save_consent();
         // Every answer is sent after the ledger is settled, so a caller that waited for it
         // sees counts that include its own events.
         match command {
@@ -172,10 +177,7 @@ pub(super) fn run(
                 let result = worker.seal();
                 let _ = ack.send(result);
             }
-            Command::Reconcile(ack) => {
-                let result = worker.reconcile();
-                let _ = ack.send(result);
-            }
+            Command::Wake => {}
             Command::Held(reply) => {
                 let result = worker.sync().map(|()| worker.pending.clone());
                 let _ = reply.send(result);
@@ -389,10 +391,23 @@ impl Worker {
     }
 
     fn finish(mut self, ack: Option<Sender<io::Result<()>>>) {
+        self.save_consent();
         let result = self.sync();
         if let Some(ack) = ack {
             let _ = ack.send(result);
         }
+    }
+
+    /// Saves a change of consent made since the last turn, then removes what the consent in
+    /// force no longer permits. A failure is counted here and told to the change's handles.
+    fn save_consent(&mut self) {
+        if !self.shared.consent.has_unsaved() {
+            return;
+        }
+        let saved = self.shared.consent.save();
+        self.note(saved);
+        let reconciled = self.reconcile();
+        self.note(reconciled);
     }
 
     /// Counts a failure of background work nobody waits for.

@@ -111,7 +111,7 @@ func run() throws {
     let naiveDirectory = temporaryDirectory("naive")
     defer { try? FileManager.default.removeItem(at: naiveDirectory) }
     let core = try ModicumCore.start(config: ModicumConfig(storageDir: naiveDirectory.path, appId: "dev.modicum.bench"))
-    try core.setConsent(category: "analytics", granted: true)
+    _ = try core.setConsent(category: "analytics", granted: true)
     for i in 0..<warmup {
         _ = try core.recordEvent(
             event: CustomEvent(name: "warmup", category: nil, properties: makeProperties(i), classes: [:]))

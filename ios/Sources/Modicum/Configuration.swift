@@ -39,6 +39,14 @@ extension Modicum {
         /// as on Android: telemetry should not spend the user's mobile data.
         public var uploadsOnlyWhenUnmetered: Bool
 
+        /// iOS: when the app goes to the background (`didEnterBackgroundNotification`), hand
+        /// what was recorded to the core, seal it and call ``scheduleUpload``, on a background
+        /// queue inside a background task. On by default, as on Android.
+        public var sealsOnBackground: Bool
+        /// Called after that seal, off the main thread: submit the app's `BGProcessingTaskRequest`
+        /// for its upload task here (only the app can register one in its Info.plist).
+        public var scheduleUpload: (@Sendable () -> Void)?
+
         /// Events that may wait in memory for the core before `record` drops (and counts) them.
         public var bufferCapacity: Int
         /// Receives what `record` could not report synchronously: an event the core refused
@@ -52,7 +60,8 @@ extension Modicum {
             endpoints: [Endpoint] = [], homeRegion: String? = nil,
             deviceInfo: DeviceInfoProvider? = nil, network: NetworkProvider? = nil,
             secretStore: SecretStore? = nil, reportsCrashes: Bool = true,
-            uploadsOnlyWhenUnmetered: Bool = true, bufferCapacity: Int = 10_000,
+            uploadsOnlyWhenUnmetered: Bool = true, sealsOnBackground: Bool = true,
+            scheduleUpload: (@Sendable () -> Void)? = nil, bufferCapacity: Int = 10_000,
             onError: (@Sendable (ModicumError) -> Void)? = nil
         ) {
             self.storageDirectory = storageDirectory
@@ -67,6 +76,8 @@ extension Modicum {
             self.secretStore = secretStore
             self.reportsCrashes = reportsCrashes
             self.uploadsOnlyWhenUnmetered = uploadsOnlyWhenUnmetered
+            self.sealsOnBackground = sealsOnBackground
+            self.scheduleUpload = scheduleUpload
             self.bufferCapacity = bufferCapacity
             self.onError = onError
         }

@@ -2,12 +2,13 @@ import Foundation
 
 extension Modicum {
     /// Seals what was recorded into batches for upload now, rather than when a batch fills.
+    /// Blocks.
     public func sealNow(timeout: TimeInterval = 5) throws {
         handOver()
         try core.sealNow(timeoutMs: timeout.millisecondsForCore)
     }
 
-    /// How many sealed batches wait for upload.
+    /// How many sealed batches wait for upload. Blocks until start has opened the outbox.
     public var pendingBatches: Int {
         Int(core.pendingBatches())
     }

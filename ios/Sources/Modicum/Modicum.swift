@@ -1,13 +1,24 @@
 import Foundation
 
+#if canImport(UIKit) && os(iOS)
+    import UIKit
+#endif
+
 /// The Swift face of Modicum. Errors in what the app passes are thrown as ``ModicumError``
 /// cases (for example ``ModicumError/EmptyEventName``) where they can be found at once;
 /// the rest go to ``Configuration/onError``.
+///
+/// Threads: `record`, the consent calls, ``permittedCategories`` and ``recentTracesJSON()``
+/// never wait on a disk or on Modicum's worker, so the main thread may call them. Every call
+/// that waits has an `async` form of the same name (Modicum+Async.swift); its blocking form
+/// says "Blocks" and belongs on a background queue.
 public final class Modicum: Sendable {
     let core: ModicumCore
     let buffer: EventBuffer
     let drops: DroppedEvents
     let onError: (@Sendable (ModicumError) -> Void)?
+    /// Follows the app to the background (iOS, unless the configuration says not to).
+    let lifecycle = Locked<BackgroundSeal?>(nil)
     /// The categories permitted now, so `record` can refuse without crossing into the core;
     /// refreshed after every change of consent. The core checks again, so a stale read is safe.
     private let permitted: Locked<Set<String>>
@@ -43,6 +54,14 @@ public final class Modicum: Sendable {
         if let reporting = config.network as? ConnectivityReporting {
             reporting.reportChanges { [weak modicum] state in modicum?.recordConnectivityChange(state) }
         }
+        #if canImport(UIKit) && os(iOS)
+            if config.sealsOnBackground {
+                let seal = BackgroundSeal(
+                    modicum: modicum, name: UIApplication.didEnterBackgroundNotification,
+                    tasks: ApplicationBackgroundTasks(), requestUpload: config.scheduleUpload ?? {})
+                modicum.lifecycle.withLock { $0 = seal }
+            }
+        #endif
         #if canImport(ObjectiveC)
             if config.reportsCrashes {
                 CrashHandler(modicum: modicum).installForUncaughtExceptions()
@@ -53,25 +72,34 @@ public final class Modicum: Sendable {
 
     // MARK: Consent
 
-    /// Records the user's decision for `category`; withdrawing discards what is held for it.
-    /// Throws only ``ModicumError/Storage`` when the decision could not be saved (it still
-    /// applies in memory).
-    public func setConsent(_ category: ConsentCategory, granted: Bool) throws {
+    /// Records the user's decision for `category` without waiting: `record` follows it from
+    /// this call on, and withdrawing discards what is held for the category. Modicum saves it
+    /// next; the returned ``ConsentSaving`` says when (a failure also goes to
+    /// ``Configuration/onError``). Throws only for what the app passed wrong
+    /// (``ModicumError/EssentialIsDeclared``).
+    @discardableResult
+    public func setConsent(_ category: ConsentCategory, granted: Bool) throws -> ConsentSaving {
         try consentChange { try core.setConsent(category: category.rawValue, granted: granted) }
     }
 
-    /// As ``setConsent(_:granted:)``, for a category named by a string (from a remote config, say).
-    public func setConsent(named category: String, granted: Bool) throws {
+    /// As ``setConsent(_:granted:)``, for a category named by a string (from a remote config,
+    /// say); an unknown name throws ``ModicumError/UnknownCategory``.
+    @discardableResult
+    public func setConsent(named category: String, granted: Bool) throws -> ConsentSaving {
         try consentChange { try core.setConsent(category: category, granted: granted) }
     }
 
-    /// Records that the user agreed to `version` of the app's terms.
-    public func agreeToVersion(_ version: UInt32) throws {
+    /// Records that the user agreed to `version` of the app's terms; saved as
+    /// ``setConsent(_:granted:)`` is.
+    @discardableResult
+    public func agreeToVersion(_ version: UInt32) throws -> ConsentSaving {
         try consentChange { try core.agreeToVersion(version: version) }
     }
 
-    /// Sets the user's age band and whether a guardian consented.
-    public func setAge(_ age: AgeBand, guardianConsent: Bool = false) throws {
+    /// Sets the user's age band and whether a guardian consented; saved as
+    /// ``setConsent(_:granted:)`` is.
+    @discardableResult
+    public func setAge(_ age: AgeBand, guardianConsent: Bool = false) throws -> ConsentSaving {
         try consentChange { try core.setAge(age: age, guardianConsent: guardianConsent) }
     }
 
@@ -81,12 +109,23 @@ public final class Modicum: Sendable {
         Set(core.permittedCategories().compactMap(ConsentCategory.init(rawValue:)))
     }
 
-    /// Events buffered before a change of consent were recorded under the old consent, so they
-    /// reach the core first; the cache is refreshed even when the change fails half way.
-    private func consentChange(_ change: () throws -> Void) throws {
-        handOver()
-        defer { permitted.withLock { $0 = Set(core.permittedCategories()) } }
-        try change()
+    /// Applies a change in memory (the core never waits there) and refreshes the cache
+    /// `record` reads, even when the change fails half way. Events still buffered reach the
+    /// core after it, so a withdrawal reaches them too. A failure to save goes to
+    /// ``Configuration/onError`` from Modicum's worker.
+    private func consentChange(_ change: () throws -> Durability) throws -> ConsentSaving {
+        defer { refreshPermitted() }
+        let handle = try change()
+        let onError = self.onError
+        handle.onSettled(
+            listener: Settled { failure in
+                if let failure { onError?(failure) }
+            })
+        return ConsentSaving(handle: handle)
+    }
+
+    func refreshPermitted() {
+        permitted.withLock { $0 = Set(core.permittedCategories()) }
     }
 
     // MARK: Recording
@@ -133,31 +172,35 @@ public final class Modicum: Sendable {
         core.recentTracesJson()
     }
 
-    /// The minimized events held on the device, as a JSON array: what would leave it.
+    /// The minimized events held on the device, as a JSON array: what would leave it. Blocks.
     public func heldEventsJSON() throws -> String {
         handOver()
         return try core.heldEventsJson()
     }
 
-    /// The privacy ledger: what was kept, dropped or purged, per category, as JSON.
+    /// The privacy ledger: what was kept, dropped or purged, per category, as JSON. Blocks.
     public func ledgerJSON() -> String {
         handOver()
         return core.ledgerJson()
     }
 
     /// A readable JSON copy of everything held on the device (the user's right to a copy).
+    /// Blocks.
     public func export() throws -> String {
         handOver()
         return try core.exportJson()
     }
 
     /// Erases everything held on the device and queues a deletion request for the collector.
+    /// Blocks until the erasure is on disk.
     public func deleteAll() throws {
-        try consentChange { try core.deleteAll() }
+        handOver()
+        defer { refreshPermitted() }
+        try core.deleteAll()
     }
 
     /// New identifiers from now on, unlinkable to the old ones. Events recorded before the call
-    /// reach the core first, so they keep the old pseudonyms.
+    /// reach the core first, so they keep the old pseudonyms. Blocks.
     public func resetIdentifiers() throws {
         handOver()
         try core.resetIdentifiers()
@@ -166,14 +209,19 @@ public final class Modicum: Sendable {
     // MARK: Lifecycle
 
     /// Returns once everything recorded before it is durable, or after `timeout` seconds.
+    /// Blocks.
     public func flush(timeout: TimeInterval = 5) throws {
         handOver()
         try core.flush(timeoutMs: timeout.millisecondsForCore)
     }
 
     /// Drains what is buffered and queued, makes it durable, and stops; later records are
-    /// dropped and counted.
+    /// dropped and counted. Blocks.
     public func shutdown(timeout: TimeInterval = 5) throws {
+        lifecycle.withLock {
+            $0?.stop()
+            $0 = nil
+        }
         buffer.close()
         drops.report(to: core)
         try core.shutdown(timeoutMs: timeout.millisecondsForCore)

@@ -40,9 +40,9 @@ final class MinimizeVectorsTests: XCTestCase {
             case "child": .child
             default: .adult
             }
-        try core.setAge(age: age, guardianConsent: c["guardian_consent"] as? Bool ?? false)
+        _ = try core.setAge(age: age, guardianConsent: c["guardian_consent"] as? Bool ?? false)
         for grant in c["grants"] as? [String] ?? [] {
-            try core.setConsent(category: grant, granted: true)
+            _ = try core.setConsent(category: grant, granted: true)
         }
         _ = try core.recordEvent(event: try event(try XCTUnwrap(c["event"] as? [String: Any])))
         try core.flush(timeoutMs: 10_000)

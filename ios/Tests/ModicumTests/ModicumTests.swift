@@ -234,6 +234,7 @@ final class ModicumTests: TemporaryDirectoryTestCase {
             storageDirectory: URL(fileURLWithPath: "/tmp/modicum-defaults"), appID: "dev.modicum.test")
         XCTAssertTrue(config.reportsCrashes)
         XCTAssertTrue(config.uploadsOnlyWhenUnmetered)
+        XCTAssertTrue(config.sealsOnBackground)
         XCTAssertEqual(config.bufferCapacity, 10_000)
         XCTAssertNil(config.pseudonymRotationDays)
         XCTAssertNil(config.policyDocument)

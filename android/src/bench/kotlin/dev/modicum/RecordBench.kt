@@ -3,6 +3,7 @@ package dev.modicum
 import dev.modicum.ffi.CustomEvent
 import java.io.File
 import java.nio.file.Files
+import kotlin.time.Duration.Companion.seconds
 
 /**
  * `record()` from Kotlin on the JVM: the buffered facade against one FFI call per event, in the
@@ -55,7 +56,7 @@ object RecordBench {
                 m.setConsent(ConsentCategory.ANALYTICS, true)
                 // Warm the JIT.
                 repeat(20_000) { m.record("warmup", events[it]) }
-                check(m.flush(60_000)) { "flush did not finish: the figures would be wrong" }
+                check(m.flushBlocking(60.seconds)) { "flush did not finish: the figures would be wrong" }
                 val samples = LongArray(EVENTS)
                 val started = System.nanoTime()
                 for (i in 0 until EVENTS) {
@@ -63,7 +64,7 @@ object RecordBench {
                     m.record("screen_view", events[i])
                     samples[i] = (System.nanoTime() - t - overhead).coerceAtLeast(0)
                 }
-                check(m.flush(60_000)) { "flush did not finish: the figures would be wrong" }
+                check(m.flushBlocking(60.seconds)) { "flush did not finish: the figures would be wrong" }
                 val seconds = (System.nanoTime() - started) / 1e9
                 report("buffered facade record()", samples, EVENTS, seconds)
             }
@@ -74,7 +75,7 @@ object RecordBench {
 
                 fun naive(i: Int) = core.recordEvent(CustomEvent("screen_view", null, events[i].toPropertyValues(), emptyMap()))
                 repeat(5_000) { naive(it) }
-                check(m.flush(60_000)) { "flush did not finish: the figures would be wrong" }
+                check(m.flushBlocking(60.seconds)) { "flush did not finish: the figures would be wrong" }
                 val samples = LongArray(NAIVE_EVENTS)
                 val started = System.nanoTime()
                 for (i in 0 until NAIVE_EVENTS) {
@@ -82,7 +83,7 @@ object RecordBench {
                     naive(i)
                     samples[i] = (System.nanoTime() - t - overhead).coerceAtLeast(0)
                 }
-                check(m.flush(60_000)) { "flush did not finish: the figures would be wrong" }
+                check(m.flushBlocking(60.seconds)) { "flush did not finish: the figures would be wrong" }
                 val seconds = (System.nanoTime() - started) / 1e9
                 report("one FFI call per event (naive)", samples, NAIVE_EVENTS, seconds)
             }

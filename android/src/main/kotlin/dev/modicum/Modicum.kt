@@ -1,9 +1,12 @@
 package dev.modicum
 
+import androidx.annotation.AnyThread
+import androidx.annotation.WorkerThread
 import dev.modicum.ffi.AgeBand
 import dev.modicum.ffi.CrashReport
 import dev.modicum.ffi.DataClass
 import dev.modicum.ffi.DropReason
+import dev.modicum.ffi.Durability
 import dev.modicum.ffi.Endpoint
 import dev.modicum.ffi.InternalException
 import dev.modicum.ffi.ModicumConfig
@@ -11,10 +14,13 @@ import dev.modicum.ffi.ModicumCore
 import dev.modicum.ffi.ModicumException
 import dev.modicum.ffi.PlatformProviders
 import dev.modicum.ffi.SecretStore
+import dev.modicum.ffi.SettledListener
 import dev.modicum.ffi.UploadConditions
 import dev.modicum.ffi.UploadReport
 import dev.modicum.ffi.Uploader
 import dev.modicum.ffi.WaitReason
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
 import java.io.File
 import kotlin.time.Duration
 import kotlin.time.Duration.Companion.seconds
@@ -100,6 +106,11 @@ sealed interface SecretStorage {
  * [IllegalArgumentException] for a property of an unsupported type. Telemetry failures
  * (storage, the platform) are never thrown: they go to [Config.onError], and the call returns
  * what says it did not happen (false, null).
+ *
+ * Threads: what the main thread may call is marked [AnyThread] (`record`, the consent calls,
+ * `permittedCategories`): none of it waits on a disk or on Modicum's worker. Every call that
+ * must wait is a `suspend` function that runs on [Dispatchers.IO], with a `…Blocking` form
+ * marked [WorkerThread] for Java and for threads that may wait.
  */
 class Modicum internal constructor(
     internal val core: ModicumCore,
@@ -149,53 +160,71 @@ class Modicum internal constructor(
         return core.recordCrash(report, timeout.millisForCore())
     }
 
-    /** Records the user's decision for [category]; withdrawing discards what is held for it. */
+    /**
+     * Records the user's decision for [category] without waiting: `record` follows it from
+     * this call on, and withdrawing discards what is held for the category. Modicum saves it
+     * next; the returned [ConsentSaving] says when (a failure also goes to [Config.onError]).
+     * Throws only for what the app passed wrong ([ModicumException.EssentialIsDeclared]).
+     */
+    @AnyThread
     @Throws(ModicumException::class)
     fun setConsent(
         category: ConsentCategory,
         granted: Boolean,
-    ) = setConsent(category.wireName, granted)
+    ): ConsentSaving = setConsent(category.wireName, granted)
 
-    /** As [setConsent], for a category named by a string (from a remote config, say). */
+    /**
+     * As [setConsent], for a category named by a string (from a remote config, say); an
+     * unknown name throws [ModicumException.UnknownCategory].
+     */
+    @AnyThread
     @Throws(ModicumException::class)
     fun setConsent(
         categoryName: String,
         granted: Boolean,
-    ) = consentChange(Unit) { core.setConsent(categoryName, granted) }
+    ): ConsentSaving = consentChange { core.setConsent(categoryName, granted) }
 
-    /** Records that the user agreed to [version] of the app's terms. */
+    /** Records that the user agreed to [version] of the app's terms; saved as [setConsent] is. */
+    @AnyThread
     @Throws(ModicumException::class)
-    fun agreeToVersion(version: Int) = consentChange(Unit) { core.agreeToVersion(version.toUInt()) }
+    fun agreeToVersion(version: Int): ConsentSaving = consentChange { core.agreeToVersion(version.toUInt()) }
 
-    /** Sets the user's age band and whether a guardian consented. */
+    /** Sets the user's age band and whether a guardian consented; saved as [setConsent] is. */
+    @AnyThread
     @Throws(ModicumException::class)
     fun setAge(
         age: AgeBand,
         guardianConsent: Boolean = false,
-    ) = consentChange(Unit) { core.setAge(age, guardianConsent) }
+    ): ConsentSaving = consentChange { core.setAge(age, guardianConsent) }
 
     /**
      * The consent categories processing is permitted for right now. Essential processing, which
      * the app declares rather than the user grants, is not one of them.
      */
+    @get:AnyThread
     val permittedCategories: Set<ConsentCategory>
         get() = ConsentCategory.entries.filterTo(mutableSetOf()) { it.wireName in permitted }
 
     /**
-     * Events buffered before a consent change were recorded under the old consent: they go
-     * first. A change that could not be saved still applies in memory; the failure goes to
-     * [Config.onError].
+     * Applies a change in memory (the core never waits there) and refreshes the cache `record`
+     * reads. Events still in the app-side buffer reach the core after it, so a withdrawal
+     * reaches them too. A failure to save goes to [Config.onError] from Modicum's worker.
      */
-    private fun <T> consentChange(
-        fallback: T,
-        change: () -> T,
-    ): T {
-        buffer.drain()
-        try {
-            return reporting(fallback, change)
-        } finally {
-            permitted = core.permittedCategories().toSet()
-        }
+    private fun consentChange(change: () -> Durability): ConsentSaving {
+        val handle =
+            try {
+                change()
+            } finally {
+                permitted = core.permittedCategories().toSet()
+            }
+        handle.onSettled(
+            object : SettledListener {
+                override fun settled(failure: ModicumException?) {
+                    if (failure != null) config.onError(failure)
+                }
+            },
+        )
+        return ConsentSaving(handle)
     }
 
     /**
@@ -226,6 +255,7 @@ class Modicum internal constructor(
      * [Location]; [classes] declares a property's data class (text without one is scrubbed).
      * An invalid event is reported to [Config.onError] with its typed [ModicumException].
      */
+    @AnyThread
     fun record(
         name: String,
         properties: Map<String, Any> = emptyMap(),
@@ -244,14 +274,22 @@ class Modicum internal constructor(
     val droppedForFullBuffer: Long get() = buffer.dropped.get()
 
     /** The minimized events held on the device, as a JSON array: what would leave it; null if storage failed. */
-    fun heldEventsJson(): String? =
+    suspend fun heldEventsJson(): String? = io { heldEventsJsonBlocking() }
+
+    /** [heldEventsJson] on the calling thread, which waits for the disk. */
+    @WorkerThread
+    fun heldEventsJsonBlocking(): String? =
         reporting(null) {
             buffer.drain()
             core.heldEventsJson()
         }
 
     /** Seals what was recorded into batches for upload now, rather than when a batch fills; false if storage failed. */
-    fun sealNow(timeout: Duration = 5.seconds): Boolean =
+    suspend fun sealNow(timeout: Duration = 5.seconds): Boolean = io { sealNowBlocking(timeout) }
+
+    /** [sealNow] on the calling thread, which waits for the disk. */
+    @WorkerThread
+    fun sealNowBlocking(timeout: Duration = 5.seconds): Boolean =
         reporting(false) {
             buffer.drain()
             core.sealNow(timeout.millisForCore())
@@ -259,10 +297,18 @@ class Modicum internal constructor(
         }
 
     /** How many sealed batches wait for upload. */
-    val pendingBatches: Int get() = core.pendingBatches().toInt()
+    suspend fun pendingBatches(): Int = io { pendingBatchesBlocking() }
+
+    /** [pendingBatches] on the calling thread, which waits until start has opened the outbox. */
+    @WorkerThread
+    fun pendingBatchesBlocking(): Int = core.pendingBatches().toInt()
 
     /** A readable JSON copy of everything held on the device (the user's right to a copy); null if storage failed. */
-    fun export(): String? =
+    suspend fun export(): String? = io { exportBlocking() }
+
+    /** [export] on the calling thread, which waits for the disk. */
+    @WorkerThread
+    fun exportBlocking(): String? =
         reporting(null) {
             buffer.drain()
             core.exportJson()
@@ -271,13 +317,22 @@ class Modicum internal constructor(
     /**
      * Erases everything held on the device and queues a deletion request for the collector.
      * Returns false if storage failed (reported to [Config.onError]): tell the user it did not
-     * all happen, and try again.
+     * all happen, and try again. When it returns true, the erasure is on disk.
      */
-    fun deleteAll(): Boolean {
+    suspend fun deleteAll(): Boolean = io { deleteAllBlocking() }
+
+    /** [deleteAll] on the calling thread, which waits for the disk. */
+    @WorkerThread
+    fun deleteAllBlocking(): Boolean {
         val deleted =
-            consentChange(false) {
-                core.deleteAll()
-                true
+            try {
+                reporting(false) {
+                    buffer.drain()
+                    core.deleteAll()
+                    true
+                }
+            } finally {
+                permitted = core.permittedCategories().toSet()
             }
         // Even after a failure: the data may be gone and the request queued with only the
         // consent left unsaved, and a job that finds nothing to send costs nothing.
@@ -295,7 +350,11 @@ class Modicum internal constructor(
      * New identifiers from now on, unlinkable to the old ones; false if storage failed. Events
      * recorded before the call are handed to the core first, so they keep the old pseudonyms.
      */
-    fun resetIdentifiers(): Boolean =
+    suspend fun resetIdentifiers(): Boolean = io { resetIdentifiersBlocking() }
+
+    /** [resetIdentifiers] on the calling thread, which waits for the disk. */
+    @WorkerThread
+    fun resetIdentifiersBlocking(): Boolean =
         reporting(false) {
             buffer.drain()
             core.resetIdentifiers()
@@ -306,13 +365,21 @@ class Modicum internal constructor(
      * The privacy ledger as JSON: per category, how many events were collected, dropped (and
      * why), kept, purged and uploaded. Buffered events and drops are handed over first.
      */
-    fun ledgerJson(): String {
+    suspend fun ledgerJson(): String = io { ledgerJsonBlocking() }
+
+    /** [ledgerJson] on the calling thread, which waits for the worker. */
+    @WorkerThread
+    fun ledgerJsonBlocking(): String {
         buffer.drain()
         return core.ledgerJson()
     }
 
     /** Returns true once everything recorded before it is durable; false after [timeout] or if storage failed. */
-    fun flush(timeout: Duration = 5.seconds): Boolean =
+    suspend fun flush(timeout: Duration = 5.seconds): Boolean = io { flushBlocking(timeout) }
+
+    /** [flush] on the calling thread, which waits for the disk. */
+    @WorkerThread
+    fun flushBlocking(timeout: Duration = 5.seconds): Boolean =
         reporting(false) {
             buffer.drain()
             core.flush(timeout.millisForCore())
@@ -320,12 +387,15 @@ class Modicum internal constructor(
         }
 
     /** The most recent decisions (which policy rule fired on which field), as a JSON array. */
+    @AnyThread
     fun recentTracesJson(): String = core.recentTracesJson()
 
     /**
      * Drains what is queued, makes it durable, and releases the core, after what the platform
      * layer attached (callbacks, the crash handler). A failure goes to [Config.onError].
+     * Waits for the disk: call it where [WorkerThread] calls go.
      */
+    @WorkerThread
     override fun close() {
         try {
             attachments.reversed().forEach { resource ->
@@ -348,12 +418,20 @@ class Modicum internal constructor(
 
     /**
      * Uploads what is waiting through [uploader] (an [HttpUploader] unless the app has its own),
-     * until nothing is left or the next attempt is more than [budget] away. Call it from a
-     * background job (JobScheduler, WorkManager); failures go to [Config.onError] and come back as
-     * an empty report that waits for a backoff, so the job runs again. [conditions] default to
-     * what the providers report now (network, battery), as on iOS.
+     * until nothing is left or the next attempt is more than [budget] away. Failures go to
+     * [Config.onError] and come back as an empty report that waits for a backoff, so a job runs
+     * again. [conditions] default to what the providers report now (network, battery), as on
+     * iOS. The upload job ([dev.modicum.android.UploadJobService]) calls it for you.
      */
-    fun uploadPending(
+    suspend fun uploadPending(
+        conditions: UploadConditions? = null,
+        uploader: Uploader = HttpUploader(),
+        budget: Duration = 30.seconds,
+    ): UploadReport = io { uploadPendingBlocking(conditions, uploader, budget) }
+
+    /** [uploadPending] on the calling thread, which waits for the network: a background job's. */
+    @WorkerThread
+    fun uploadPendingBlocking(
         conditions: UploadConditions? = null,
         uploader: Uploader = HttpUploader(),
         budget: Duration = 30.seconds,
@@ -374,6 +452,9 @@ class Modicum internal constructor(
         }
     }
 }
+
+/** Runs a call that waits (for the disk, the worker, the network) on [Dispatchers.IO]. */
+private suspend fun <T> io(call: () -> T): T = withContext(Dispatchers.IO) { call() }
 
 /** Whether Modicum failed (storage, the platform) rather than the app passing something wrong. */
 internal val ModicumException.isTelemetryFailure: Boolean

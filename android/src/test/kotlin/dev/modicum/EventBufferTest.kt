@@ -39,7 +39,7 @@ class EventBufferTest {
         modicum.use {
             it.setConsent(ConsentCategory.ANALYTICS, true)
             repeat(1_000) { n -> it.record("burst", mapOf("n" to n)) }
-            it.flush()
+            it.flushBlocking()
             Thread.sleep(100)
 
             val before = drainerSwitches()

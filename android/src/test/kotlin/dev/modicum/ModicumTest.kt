@@ -49,7 +49,7 @@ class ModicumTest {
                 )
             assertTrue(kept)
 
-            val json = modicum.heldEventsJson()!!
+            val json = modicum.heldEventsJsonBlocking()!!
             assertTrue(json, json.startsWith("[{\"name\":\"checkout\",\"category\":\"analytics\""))
             assertTrue(json, json.contains("\"properties\":{\"express\":true,\"items\":3,\"note\":\"mail me at [email]\",\"total\":12.5}"))
             assertFalse("the raw email never comes back", json.contains("ann@example.org"))
@@ -62,7 +62,7 @@ class ModicumTest {
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
             modicum.record("a")
             modicum.setConsent(ConsentCategory.ANALYTICS, false)
-            assertEquals("[]", modicum.heldEventsJson()!!)
+            assertEquals("[]", modicum.heldEventsJsonBlocking()!!)
         }
     }
 
@@ -82,12 +82,12 @@ class ModicumTest {
             modicum.record("e", mapOf("ratio" to Double.NaN))
             modicum.record("e", mapOf("list" to listOf(1)))
             modicum.record("fine")
-            modicum.flush()
+            modicum.flushBlocking()
             assertEquals(3, errors.size)
             assertTrue(errors.any { it is ModicumException.EmptyEventName })
             assertEquals("ratio", errors.filterIsInstance<ModicumException.InvalidProperty>().single().key)
             assertTrue(errors.any { it is IllegalArgumentException })
-            assertTrue(modicum.heldEventsJson()!!.contains("\"name\":\"fine\""))
+            assertTrue(modicum.heldEventsJsonBlocking()!!.contains("\"name\":\"fine\""))
             // Setting consent is the app's own configuration: a wrong name is thrown at once.
             val unknown =
                 assertThrows(ModicumException.UnknownCategory::class.java) {
@@ -107,8 +107,8 @@ class ModicumTest {
                 }
             threads.forEach { it.start() }
             threads.forEach { it.join() }
-            modicum.flush()
-            val held = modicum.heldEventsJson()!!
+            modicum.flushBlocking()
+            val held = modicum.heldEventsJsonBlocking()!!
             assertEquals(10_000, Regex("\"name\":\"tap\"").findAll(held).count())
             assertEquals(0L, modicum.droppedForFullBuffer)
         }
@@ -129,7 +129,7 @@ class ModicumTest {
                 ),
                 classes = mapOf("ip" to DataClass.NETWORK_IP, "install" to DataClass.ID_INSTALL, "email" to DataClass.CONTACT),
             )
-            val json = modicum.heldEventsJson()!!
+            val json = modicum.heldEventsJsonBlocking()!!
             assertTrue(json, json.contains("\"ip\":\"203.0.113.0/24\""))
             assertTrue(json, json.contains("\"install\":\"p1_"))
             for (raw in listOf("203.0.113.77", "3f1c9a7e", "ann@example.org", "52.520008")) {
@@ -162,15 +162,15 @@ class ModicumTest {
         start().use { modicum ->
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
             modicum.record("opened", mapOf("note" to "hi ann@example.org"))
-            modicum.flush()
-            val export = modicum.export()!!
+            modicum.flushBlocking()
+            val export = modicum.exportBlocking()!!
             assertTrue(export, export.contains("\"note\": \"hi [email]\""))
             assertTrue(export, export.contains("\"history\""))
-            modicum.deleteAll()
-            assertEquals("[]", modicum.heldEventsJson()!!)
+            modicum.deleteAllBlocking()
+            assertEquals("[]", modicum.heldEventsJsonBlocking()!!)
             assertEquals(emptySet<ConsentCategory>(), modicum.permittedCategories)
             // Nothing was uploaded, so no collector holds anything to delete: no request waits.
-            assertTrue(modicum.export()!!.contains("\"deletion_requests\": []"))
+            assertTrue(modicum.exportBlocking()!!.contains("\"deletion_requests\": []"))
         }
     }
 
@@ -180,9 +180,9 @@ class ModicumTest {
         Modicum.start(config).use { modicum ->
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
             modicum.record("tap")
-            modicum.sealNow()
-            assertEquals(1, modicum.pendingBatches)
-            assertEquals("[]", modicum.heldEventsJson()!!)
+            modicum.sealNowBlocking()
+            assertEquals(1, modicum.pendingBatchesBlocking())
+            assertEquals("[]", modicum.heldEventsJsonBlocking()!!)
         }
     }
 
@@ -232,11 +232,11 @@ class ModicumTest {
         Modicum.start(config).use { modicum ->
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
             assertTrue("taken into the buffer", modicum.record("tap"))
-            assertFalse(modicum.flush())
-            assertFalse(modicum.sealNow())
-            assertNull(modicum.heldEventsJson())
-            assertNull(modicum.export())
-            assertFalse(modicum.deleteAll())
+            assertFalse(modicum.flushBlocking())
+            assertFalse(modicum.sealNowBlocking())
+            assertNull(modicum.heldEventsJsonBlocking())
+            assertNull(modicum.exportBlocking())
+            assertFalse(modicum.deleteAllBlocking())
             assertEquals("one report per failed call: $errors", 5, errors.size)
             assertTrue("$errors", errors.all { (it as? ModicumException)?.isTelemetryFailure == true })
 
@@ -249,7 +249,7 @@ class ModicumTest {
         modicum: Modicum,
         category: String,
     ): Map<String, Long> {
-        val counts = org.json.JSONObject(modicum.ledgerJson()).optJSONObject(category) ?: return emptyMap()
+        val counts = org.json.JSONObject(modicum.ledgerJsonBlocking()).optJSONObject(category) ?: return emptyMap()
         return counts.keys().asSequence().associateWith { counts.getLong(it) }
     }
 
@@ -274,13 +274,13 @@ class ModicumTest {
                 modicum.record("burst", mapOf("i" to it))
                 calls++
             }
-            modicum.flush()
+            modicum.flushBlocking()
             modicum.record("unconvertible", mapOf("list" to listOf(1)))
             calls++
-            modicum.flush()
+            modicum.flushBlocking()
             modicum.record("not a number", mapOf("ratio" to Double.NaN))
             calls++
-            modicum.flush()
+            modicum.flushBlocking()
             val counts = ledger(modicum, "analytics")
             assertEquals("$counts", calls, counts["collected"])
             assertEquals("$counts", 3L, counts["dropped_for_consent"])
@@ -302,9 +302,9 @@ class ModicumTest {
             val install = mapOf("install" to DataClass.ID_INSTALL)
             // Still in the buffer when the reset is asked for: it must reach the core first.
             modicum.record("before", mapOf("install" to "same-install-id"), install)
-            assertTrue(modicum.resetIdentifiers())
+            assertTrue(modicum.resetIdentifiersBlocking())
             modicum.record("after", mapOf("install" to "same-install-id"), install)
-            val held = org.json.JSONArray(modicum.heldEventsJson()!!)
+            val held = org.json.JSONArray(modicum.heldEventsJsonBlocking()!!)
             val pseudonyms =
                 (0 until held.length()).associate {
                     val event = held.getJSONObject(it)
@@ -346,6 +346,6 @@ class ModicumTest {
         assertEquals(1_500u, 1_500.milliseconds.millisForCore())
         assertEquals(0u, (-3).seconds.millisForCore())
         assertEquals(UInt.MAX_VALUE, Duration.INFINITE.millisForCore())
-        start().use { assertTrue(it.flush(timeout = 2.seconds)) }
+        start().use { assertTrue(it.flushBlocking(timeout = 2.seconds)) }
     }
 }

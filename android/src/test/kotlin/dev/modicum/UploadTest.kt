@@ -87,11 +87,11 @@ class UploadTest {
         Modicum.start(config).use { modicum ->
             modicum.setConsent(ConsentCategory.ANALYTICS, true)
             repeat(120) { i -> modicum.record("checkout", mapOf("i" to i, "note" to "mail ann@example.org")) }
-            modicum.flush()
-            val report = modicum.uploadPending(UploadConditions(connected = true, metered = false, batteryLow = false))
+            modicum.flushBlocking()
+            val report = modicum.uploadPendingBlocking(UploadConditions(connected = true, metered = false, batteryLow = false))
             assertEquals(report.toString(), 120uL, report.deliveredEvents)
             assertEquals(null, report.waiting)
-            assertEquals(0, modicum.pendingBatches)
+            assertEquals(0, modicum.pendingBatchesBlocking())
         }
         val summary = run("inspect", "--db", File(dir, "ingest.sqlite3").path, "--contains", "ann@example.org", "--contains", "[email]")
         assertTrue(summary, summary.contains("\"analytics\":120"))

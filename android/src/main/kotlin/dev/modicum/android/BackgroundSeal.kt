@@ -29,7 +29,7 @@ internal class BackgroundSeal(
         started = (started - 1).coerceAtLeast(0)
         if (started > 0 || activity.isChangingConfigurations) return
         thread.execute {
-            modicum.sealNow()
+            modicum.sealNowBlocking()
             if (modicum.config.endpoints.isNotEmpty() &&
                 !UploadScheduler.scheduleSoon(app, modicum.config.uploadOnlyUnmetered)
             ) {

@@ -44,7 +44,7 @@ internal class UploadRun(
 ) {
     fun run(): Boolean =
         try {
-            val report = modicum.uploadPending(modicum.core.currentConditions(), uploader, budget)
+            val report = modicum.uploadPendingBlocking(modicum.core.currentConditions(), uploader, budget)
             report.waiting != null && report.waiting != WaitReason.UNMETERED
         } catch (e: Exception) {
             modicum.config.onError(e)

@@ -13,7 +13,7 @@ internal fun awaitHeld(
 ): String {
     val deadline = System.nanoTime() + timeoutMillis * 1_000_000
     while (true) {
-        val held = modicum.heldEventsJson()!!
+        val held = modicum.heldEventsJsonBlocking()!!
         if (done(held)) return held
         if (System.nanoTime() > deadline) throw AssertionError("not held after $timeoutMillis ms: $held")
         Thread.sleep(20)

@@ -98,8 +98,8 @@ class KeystoreSecretStoreTest {
         modicum.start().use { running ->
             running.setConsent(ConsentCategory.ANALYTICS, true)
             running.record("a")
-            assertTrue(running.flush())
-            assertTrue(running.heldEventsJson()!!.contains("\"a\""))
+            assertTrue(running.flushBlocking())
+            assertTrue(running.heldEventsJsonBlocking()!!.contains("\"a\""))
         }
         val wrapped = modicum.secretsDir.list()!!.sorted()
         assertEquals(listOf("install-secret.wrapped", "journal-data-key.wrapped"), wrapped)
@@ -107,8 +107,8 @@ class KeystoreSecretStoreTest {
         File(modicum.secretsDir, "journal-data-key.wrapped").writeBytes(ByteArray(40))
         modicum.start().use { running ->
             running.record("b")
-            assertTrue(running.flush())
-            val held = running.heldEventsJson()!!
+            assertTrue(running.flushBlocking())
+            val held = running.heldEventsJsonBlocking()!!
             assertTrue("what came before is unreadable; telemetry goes on: $held", held.contains("\"b\"") && !held.contains("\"a\""))
         }
         assertEquals(emptyList<Throwable>(), modicum.errors)

@@ -33,7 +33,7 @@ class ModicumAndroidStartTest {
             assertFalse("nothing without consent", running.record("opened"))
             running.setConsent(ConsentCategory.ANALYTICS, true)
             assertTrue(running.record("checkout", mapOf("note" to "mail ann@example.org")))
-            val held = running.heldEventsJson()!!
+            val held = running.heldEventsJsonBlocking()!!
             assertTrue(held, held.contains("\"name\":\"checkout\""))
             assertTrue(held, held.contains("[email]"))
             assertFalse(held, held.contains("ann@example.org"))
@@ -42,7 +42,7 @@ class ModicumAndroidStartTest {
         assertNull("closing clears the process-wide holder", RunningModicum.current)
         modicum.start().use { again ->
             assertEquals(setOf(ConsentCategory.ANALYTICS), again.permittedCategories)
-            assertTrue(again.heldEventsJson()!!.contains("\"name\":\"checkout\""))
+            assertTrue(again.heldEventsJsonBlocking()!!.contains("\"name\":\"checkout\""))
         }
         assertEquals(emptyList<Throwable>(), modicum.errors)
     }

@@ -55,7 +55,7 @@ class ModicumCrashHandlerTest {
         assertSame("closing puts the previous handler back", previous, Thread.getDefaultUncaughtExceptionHandler())
         // A new core on the same storage reads the report from disk: it was durable.
         modicum.start().use { again ->
-            val held = again.heldEventsJson()!!
+            val held = again.heldEventsJsonBlocking()!!
             assertTrue(held, held.contains("\"name\":\"crash\""))
             assertTrue(held, held.contains("java.lang.IllegalStateException"))
             assertTrue(held, held.contains("checkout-worker"))

@@ -49,12 +49,12 @@ class SensorRecorderTest {
                 reading(10, 2f)
                 reading(20, 3f)
                 reading(130, 4f)
-                assertEquals("buffered on the Kotlin side until a bulk or a flush", "[]", modicum.heldEventsJson()!!)
+                assertEquals("buffered on the Kotlin side until a bulk or a flush", "[]", modicum.heldEventsJsonBlocking()!!)
 
                 recorder.flush()
 
                 assertEquals(1L, recorder.windowsClosed.get())
-                val held = modicum.heldEventsJson()!!
+                val held = modicum.heldEventsJsonBlocking()!!
                 assertTrue(held, held.contains("\"name\":\"sensor_window\""))
                 assertTrue(held, held.contains("\"sensor\":\"accelerometer\""))
                 assertTrue(held, held.contains("\"x_count\":3"))

@@ -116,14 +116,14 @@ class UploadSchedulerTest {
         modicum.start(collectorConfig(modicum)).use { running ->
             running.setConsent(ConsentCategory.ANALYTICS, true)
             repeat(3) { running.record("tap") }
-            running.flush()
+            running.flushBlocking()
 
             val reschedule = UploadRun(running, accepting).run()
             assertEquals(emptyList<Throwable>(), modicum.errors)
             assertFalse("nothing left waiting: no reschedule (${running.core.currentConditions()})", reschedule)
             assertEquals(1, accepting.sent.size)
             assertTrue(accepting.sent[0].url.startsWith("http://127.0.0.1:9/"))
-            assertEquals(0, running.pendingBatches)
+            assertEquals(0, running.pendingBatchesBlocking())
         }
     }
 
@@ -141,7 +141,7 @@ class UploadSchedulerTest {
         val modicum = TestModicum(app)
         modicum.start(collectorConfig(modicum)).use { running ->
             assertNull(pendingDeletion())
-            running.deleteAll()
+            running.deleteAllBlocking()
             assertEquals(JobInfo.NETWORK_TYPE_ANY, pendingDeletion()!!.networkType)
             assertEquals(JobInfo.NETWORK_TYPE_UNMETERED, pending()!!.networkType)
         }
@@ -158,18 +158,18 @@ class UploadSchedulerTest {
             running.setConsent(ConsentCategory.ANALYTICS, true)
             running.record("before")
             val wifi = UploadConditions(connected = true, metered = false, batteryLow = false)
-            assertEquals(1uL, running.uploadPending(wifi, accepting).deliveredEvents)
-            running.deleteAll()
+            assertEquals(1uL, running.uploadPendingBlocking(wifi, accepting).deliveredEvents)
+            running.deleteAllBlocking()
             running.setConsent(ConsentCategory.ANALYTICS, true)
             running.record("tap")
-            running.sealNow()
-            assertEquals(1, running.pendingBatches)
+            running.sealNowBlocking()
+            assertEquals(1, running.pendingBatchesBlocking())
             accepting.sent.clear()
 
             val reschedule = UploadRun(running, accepting).run()
             assertEquals(emptyList<Throwable>(), modicum.errors)
             assertEquals(listOf("http://127.0.0.1:9/v1/deletions"), accepting.sent.map { it.url })
-            assertEquals("the batch waits for Wi-Fi", 1, running.pendingBatches)
+            assertEquals("the batch waits for Wi-Fi", 1, running.pendingBatchesBlocking())
             assertFalse("held for an unmetered network: the periodic job's constraint waits, not a backoff", reschedule)
         }
     }
@@ -182,11 +182,11 @@ class UploadSchedulerTest {
         modicum.start(collectorConfig(modicum)).use { running ->
             running.setConsent(ConsentCategory.ANALYTICS, true)
             running.record("tap")
-            running.sealNow()
-            val report = running.uploadPending(uploader = accepting)
+            running.sealNowBlocking()
+            val report = running.uploadPendingBlocking(uploader = accepting)
             assertEquals("held for Wi-Fi, not sent as if the network were ideal", WaitReason.UNMETERED, report.waiting)
             assertEquals(emptyList<String>(), accepting.sent.map { it.url })
-            assertEquals(1, running.pendingBatches)
+            assertEquals(1, running.pendingBatchesBlocking())
         }
         assertEquals(emptyList<Throwable>(), modicum.errors)
     }
@@ -212,11 +212,11 @@ class UploadSchedulerTest {
                         Configuration.ORIENTATION_LANDSCAPE
                 },
             )
-            assertFalse("a rotation seals nothing", eventually { running.pendingBatches > 0 })
+            assertFalse("a rotation seals nothing", eventually { running.pendingBatchesBlocking() > 0 })
             assertNull(scheduler.getPendingJob(UploadScheduler.DEFAULT_SOON_JOB_ID))
 
             activity.pause().stop()
-            assertTrue("sealed in the background", eventually { running.pendingBatches == 1 })
+            assertTrue("sealed in the background", eventually { running.pendingBatchesBlocking() == 1 })
             assertTrue("an upload job is scheduled", eventually { scheduler.getPendingJob(UploadScheduler.DEFAULT_SOON_JOB_ID) != null })
             val soon = scheduler.getPendingJob(UploadScheduler.DEFAULT_SOON_JOB_ID)!!
             assertFalse(soon.isPeriodic)

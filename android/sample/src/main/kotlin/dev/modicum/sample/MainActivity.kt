@@ -7,9 +7,15 @@ import android.widget.LinearLayout
 import android.widget.Switch
 import android.widget.TextView
 import dev.modicum.ConsentCategory
+import kotlinx.coroutines.MainScope
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.launch
 
-/** A consent switch, an event, and a flush: the whole integration an app screen needs. */
+/** A consent switch, an event, a flush and an erasure: the whole integration an app screen needs. */
 class MainActivity : Activity() {
+    /** The screen's coroutines: on the main thread, cancelled with the screen. */
+    private val scope = MainScope()
+
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         val modicum = (application as SampleApplication).modicum
@@ -33,19 +39,36 @@ class MainActivity : Activity() {
         val flush =
             Button(this).apply {
                 text = "Flush"
-                // Flushing waits for the disk: off the main thread.
+                // flush() suspends while Modicum waits for the disk on Dispatchers.IO.
                 setOnClickListener {
-                    Thread {
+                    scope.launch {
                         val flushed = modicum?.flush() == true
-                        runOnUiThread { status.text = if (flushed) "flushed" else "not flushed (see the log)" }
-                    }.start()
+                        status.text = if (flushed) "flushed" else "not flushed (see the log)"
+                    }
+                }
+            }
+        val delete =
+            Button(this).apply {
+                text = "Delete my data"
+                // Suspends until the erasure is on disk, so the screen tells the truth.
+                setOnClickListener {
+                    scope.launch {
+                        val deleted = modicum?.deleteAll() == true
+                        consent.isChecked = false
+                        status.text = if (deleted) "deleted" else "not deleted: try again"
+                    }
                 }
             }
         setContentView(
             LinearLayout(this).apply {
                 orientation = LinearLayout.VERTICAL
-                listOf(consent, record, flush, status).forEach(::addView)
+                listOf(consent, record, flush, delete, status).forEach(::addView)
             },
         )
+    }
+
+    override fun onDestroy() {
+        scope.cancel()
+        super.onDestroy()
     }
 }
