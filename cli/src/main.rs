@@ -35,28 +35,41 @@ enum Command {
         /// Seeds consent, conditions and network faults; the same seed gives the same run.
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Where the embedded server stores: a `postgres://` URL, or a SQLite file; a
+        /// temporary SQLite file if absent. The summary counts only what this run stored.
+        #[arg(long)]
+        db: Option<String>,
     },
     /// Write a collector key pair: DIR/collector.key (private, mode 0600) and DIR/collector.pub.
     Keygen {
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
-    /// Run the reference ingest service until Ctrl-C.
+    /// Run the reference ingest service until Ctrl-C, logging one structured line per event
+    /// to stderr (`RUST_LOG` filters, `MODICUM_LOG_FORMAT=json` for JSON lines).
     Serve {
         #[arg(long, default_value = "127.0.0.1:8737")]
         addr: SocketAddr,
-        /// The SQLite database file (created if missing).
+        /// Where batches are stored: a SQLite file (created if missing), or a
+        /// `postgres://user@host:port/db` URL that several nodes may share.
         #[arg(long, default_value = "modicum-ingest.sqlite3")]
-        db: PathBuf,
+        db: String,
         /// A private key file; repeat it to keep several keys live during a rotation.
         #[arg(long = "key", default_value = "collector.key")]
         keys: Vec<PathBuf>,
+        /// Days stored events are kept; a sweep at start and every hour deletes older ones.
+        #[arg(long, default_value_t = 90)]
+        retention_days: u32,
+        /// Days a deletion's record and its tombstone are kept (three years by default: the
+        /// general limitation period for civil claims in the PRC Civil Code).
+        #[arg(long, default_value_t = 3 * 365)]
+        deletion_retention_days: u32,
     },
-    /// Summarize an ingest database as JSON: batches, events per category, and whether any
-    /// stored text contains each `--contains` value.
+    /// Summarize an ingest database (a SQLite file or a `postgres://` URL) as JSON: batches,
+    /// events per category, and whether any stored text contains each `--contains` value.
     Inspect {
         #[arg(long, default_value = "modicum-ingest.sqlite3")]
-        db: PathBuf,
+        db: String,
         #[arg(long)]
         contains: Vec<String>,
     },
@@ -106,9 +119,20 @@ enum PolicyCommand {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Demo { devices, seed } => demo::run(devices, seed),
+        Command::Demo { devices, seed, db } => demo::run(devices, seed, db.as_deref()),
         Command::Keygen { out } => keys::keygen(&out),
-        Command::Serve { addr, db, keys } => serve::run(addr, &db, &keys),
+        Command::Serve {
+            addr,
+            db,
+            keys,
+            retention_days,
+            deletion_retention_days,
+        } => serve::run(
+            addr,
+            &db,
+            &keys,
+            serve::retention(retention_days, deletion_retention_days),
+        ),
         Command::Decode { key, batch } => keys::decode(&key, &batch),
         Command::Inspect { db, contains } => serve::inspect(&db, &contains),
         Command::Scrub { report: None, .. } => scrub::run(),

@@ -3,23 +3,40 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use modicum_server::keys::{KeyPair, KeyRing};
 use modicum_server::service::{self, ServerConfig, Stats};
-use modicum_server::store::{SqliteStore, Store};
+use modicum_server::store::{self, Retention};
 
-pub fn run(addr: SocketAddr, db: &Path, keys: &[PathBuf]) -> Result<(), String> {
+pub fn retention(events_days: u32, deletion_records_days: u32) -> Retention {
+    let day = Duration::from_secs(24 * 60 * 60);
+    Retention {
+        events: day * events_days,
+        deletion_records: day * deletion_records_days,
+    }
+}
+
+pub fn run(
+    addr: SocketAddr,
+    db: &str,
+    keys: &[PathBuf],
+    retention: Retention,
+) -> Result<(), String> {
+    logging();
     let pairs = keys
         .iter()
         .map(|k| KeyPair::read_private(k).map_err(|e| format!("{}: {e}", k.display())))
         .collect::<Result<Vec<_>, _>>()?;
     let ids: Vec<String> = pairs.iter().map(|p| hex::encode(p.key_id().0)).collect();
-    let store = SqliteStore::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
-    let mut config = ServerConfig::new(KeyRing::new(pairs), Arc::new(store));
+    let store = store::open(db).map_err(|e| format!("{}: {e}", shown(db)))?;
+    let mut config = ServerConfig::new(KeyRing::new(pairs), store);
     config.addr = addr;
+    config.retention = retention;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     println!("modicum ingest on http://{addr}/v1/batches");
-    println!("database {}; live key ids {}", db.display(), ids.join(", "));
+    println!("database {}; live key ids {}", shown(db), ids.join(", "));
+    tracing::info!(%addr, db = %shown(db), keys = %ids.join(","), "serving");
     let stats = Arc::new(Stats::default());
     runtime
         .block_on(service::serve(config, Arc::clone(&stats), async {
@@ -30,16 +47,46 @@ pub fn run(addr: SocketAddr, db: &Path, keys: &[PathBuf]) -> Result<(), String> 
     Ok(())
 }
 
-/// Prints what an ingest database holds, as JSON.
-pub fn inspect(db: &Path, contains: &[String]) -> Result<(), String> {
-    if !db.exists() {
-        return Err(format!("{}: no such database", db.display()));
+/// A database as logs show it: a URL without its password.
+fn shown(db: &str) -> String {
+    match db.split_once("://").and_then(|(scheme, rest)| {
+        let (credentials, host) = rest.rsplit_once('@')?;
+        let user = credentials.split(':').next().unwrap_or_default();
+        Some(format!("{scheme}://{user}@{host}"))
+    }) {
+        Some(without_password) => without_password,
+        None => db.to_owned(),
     }
-    let store = SqliteStore::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
+}
+
+/// One line per event on stderr: text, or JSON when `MODICUM_LOG_FORMAT=json`; `RUST_LOG`
+/// filters (info by default).
+fn logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let installed = if std::env::var("MODICUM_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().try_init()
+    } else {
+        builder.with_ansi(false).try_init()
+    };
+    // Already installed (a second serve in one process): the first one logs.
+    let _ = installed;
+}
+
+/// Prints what an ingest database holds, as JSON.
+pub fn inspect(db: &str, contains: &[String]) -> Result<(), String> {
+    let is_url = db.contains("://");
+    if !is_url && !Path::new(db).exists() {
+        return Err(format!("{db}: no such database"));
+    }
+    let store = store::open(db).map_err(|e| format!("{}: {e}", shown(db)))?;
     let found = contains
         .iter()
         .map(|needle| Ok((needle.clone(), store.contains_text(needle)?)))
-        .collect::<Result<std::collections::BTreeMap<_, _>, modicum_server::store::StoreError>>()
+        .collect::<Result<std::collections::BTreeMap<_, _>, store::StoreError>>()
         .map_err(|e| e.to_string())?;
     let summary = serde_json::json!({
         "batches": store.batch_count().map_err(|e| e.to_string())?,

@@ -9,7 +9,7 @@ use modicum_wire::Limits;
 
 use crate::faults::FaultPlan;
 use crate::keys::KeyRing;
-use crate::store::Store;
+use crate::store::{Retention, Store};
 
 /// The port `modicum serve` listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 8737;
@@ -80,6 +80,11 @@ pub struct ServerConfig {
 
     /// Failures to inject into `/v1/batches`, for tests and the demo.
     pub faults: Option<Arc<FaultPlan>>,
+    /// How long stored events and deletion records are kept (see [`Retention`]).
+    pub retention: Retention,
+    /// How often the running service sweeps what is past retention; never if `None`. Each
+    /// node sweeps; in PostgreSQL a sweep that finds nothing to do costs one catalog query.
+    pub sweep_every: Option<Duration>,
 }
 
 impl ServerConfig {
@@ -110,6 +115,8 @@ impl ServerConfig {
             min_body_rate: 4 << 10,
             request_timeout: Duration::from_secs(30),
             faults: None,
+            retention: Retention::default(),
+            sweep_every: Some(Duration::from_secs(60 * 60)),
         }
     }
 

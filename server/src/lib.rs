@@ -4,13 +4,14 @@
 //! - [`keys`]: collector key pairs and the ring of live keys (keys rotate).
 //! - [`open`]: header, HPKE, bounded inflation and decoding, into an [`open::Opened`] batch.
 //! - [`verify`]: refuses a batch holding what the device should have minimized.
-//! - [`store`]: the [`store::Store`] interface and the bundled SQLite store.
+//! - [`store`]: the [`store::Store`] interface, the bundled SQLite store and the PostgreSQL
+//!   store several nodes share, with retention.
 //! - [`config`]: every limit the service keeps, and the memory bound they give.
 //! - `body`: reading a request body under a limit, a deadline and a shared byte budget.
 //! - [`listener`]: accepting connections: a cap, header and idle timeouts, the peer address.
 //! - [`service`]: the HTTP service (axum on tokio), its status codes and the order of checks.
 //! - [`rate`]: the per-install and per-peer token buckets behind 429.
-//! - [`stats`]: what a running service did, counted.
+//! - [`stats`]: what a running service did, counted; [`metrics`] serves it to Prometheus.
 //! - [`faults`]: scripted failures, for tests and the demo's unreliable networks.
 //!
 //! See `docs/server.md`.
@@ -20,6 +21,7 @@ pub mod config;
 pub mod faults;
 pub mod keys;
 pub mod listener;
+pub mod metrics;
 pub mod open;
 pub mod rate;
 mod rejection;
@@ -27,6 +29,7 @@ mod running;
 pub mod service;
 pub mod stats;
 pub mod store;
+mod sweep;
 pub mod verify;
 
 pub use rejection::Rejection;

@@ -19,8 +19,23 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let sweeping = sweeping(&config);
     let (app, connections) = build(config, Arc::clone(&stats));
-    listener::run(listener, app, connections, stats, shutdown).await
+    let served = listener::run(listener, app, connections, stats, shutdown).await;
+    if let Some(task) = sweeping {
+        task.abort();
+    }
+    served
+}
+
+/// Starts the retention sweep, if the config asks for one; inside a tokio runtime.
+fn sweeping(config: &ServerConfig) -> Option<tokio::task::JoinHandle<()>> {
+    let every = config.sweep_every?;
+    Some(tokio::spawn(crate::sweep::periodically(
+        Arc::clone(&config.store),
+        config.retention,
+        every,
+    )))
 }
 
 /// A server running on a thread of its own, with its own tokio runtime: for the demo and
@@ -44,6 +59,10 @@ pub fn spawn(config: ServerConfig) -> io::Result<RunningServer> {
         .enable_all()
         .build()?;
     let stats = Arc::new(Stats::default());
+    let sweeping = {
+        let _entered = runtime.enter();
+        sweeping(&config)
+    };
     let (app, connections) = build(config, Arc::clone(&stats));
     let served = Arc::clone(&stats);
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
@@ -52,10 +71,14 @@ pub fn spawn(config: ServerConfig) -> io::Result<RunningServer> {
         .spawn(move || {
             let result = runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
-                listener::run(listener, app, connections, served, async move {
+                let served = listener::run(listener, app, connections, served, async move {
                     let _ = stopped.wait_for(|&stop| stop).await;
                 })
-                .await
+                .await;
+                if let Some(task) = sweeping {
+                    task.abort();
+                }
+                served
             });
             runtime.shutdown_timeout(STOP_GRACE);
             result

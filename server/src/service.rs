@@ -108,6 +108,7 @@ pub(crate) fn build(config: ServerConfig, stats: Arc<Stats>) -> (Router, Connect
         .route("/v1/batches", post(batches))
         .route("/v1/deletions", post(deletions))
         .route("/v1/health", get(health))
+        .route("/metrics", get(metrics))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             error(
@@ -143,7 +144,7 @@ fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
@@ -170,8 +171,36 @@ fn peer_ip(request: &Request) -> IpAddr {
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.ip())
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
+/// 200 when the store answers within 5 s, 503 otherwise: what a load balancer's health check
+/// reads, so a node that lost its database stops getting traffic.
+async fn health(State(shared): State<Arc<Shared>>) -> Response {
+    let store = Arc::clone(&shared.store);
+    let ping = tokio::task::spawn_blocking(move || store.ping());
+    match tokio::time::timeout(Duration::from_secs(5), ping).await {
+        Ok(Ok(Ok(()))) => Json(json!({ "status": "ok", "store": "ok" })).into_response(),
+        Ok(Ok(Err(e))) => unhealthy(&e.to_string()),
+        Ok(Err(_)) => unhealthy("the check failed"),
+        Err(_) => unhealthy("the store did not answer within 5 s"),
+    }
+}
+
+fn unhealthy(reason: &str) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "status": "unavailable", "store": "unreachable", "reason": reason })),
+    )
+        .into_response()
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::render(&shared.stats),
+    )
+        .into_response()
 }
 
 /// What processing a batch came to.
@@ -307,8 +336,16 @@ impl Shared {
         }
     }
 
-    /// Everything after the header checks, on the blocking pool.
+    /// Everything after the header checks, on the blocking pool, timed for `/metrics`.
     fn process(&self, received: &Received, batch_id: String) -> Outcome {
+        let started = Instant::now();
+        let outcome = self.process_untimed(received, batch_id);
+        let timings = self.stats.timings();
+        timings.processing.observe(started.elapsed().as_secs_f64());
+        outcome
+    }
+
+    fn process_untimed(&self, received: &Received, batch_id: String) -> Outcome {
         // A retry of a stored batch is answered without opening it again.
         if let Ok(true) = self.store.contains_batch(&batch_id) {
             return Outcome::Duplicate { batch_id };
@@ -331,7 +368,11 @@ impl Shared {
                 return Outcome::RateLimited(wait);
             }
         }
-        match self.store.insert(&opened, rules.now_ms) {
+        let inserting = Instant::now();
+        let inserted = self.store.insert(&opened, rules.now_ms);
+        let timings = self.stats.timings();
+        timings.insert.observe(inserting.elapsed().as_secs_f64());
+        match inserted {
             Ok(Inserted::New) => Outcome::Stored {
                 events: opened.batch.events.len() as u64,
                 batch_id: opened.batch_id,
@@ -378,6 +419,7 @@ impl Shared {
             }
             Outcome::StoreFailed(reason) => {
                 self.stats.storage_failure();
+                tracing::error!(%reason, "storing a batch failed");
                 error(StatusCode::INTERNAL_SERVER_ERROR, "storage", &reason)
             }
         }
@@ -385,6 +427,8 @@ impl Shared {
 
     fn refuse(&self, rejection: &Rejection) -> Response {
         self.stats.rejected(rejection.kind());
+        // The kind only: a reason may quote what the sender sent.
+        tracing::debug!(kind = rejection.kind(), "refused");
         error(
             status(rejection.status()),
             rejection.kind(),
@@ -435,6 +479,13 @@ impl Shared {
             Ok(done) => {
                 self.stats
                     .deletion(proven.len() as u64, unproven, done.rows_deleted);
+                // Counts only: the pseudonyms are in the store's deletion log.
+                tracing::info!(
+                    proven = proven.len(),
+                    unproven,
+                    rows = done.rows_deleted,
+                    "deletion applied"
+                );
                 Json(json!({
                     "status": "deleted",
                     "proven": proven.len(),
@@ -445,6 +496,7 @@ impl Shared {
             }
             Err(e) => {
                 self.stats.storage_failure();
+                tracing::error!(reason = %e, "applying a deletion failed");
                 error(StatusCode::INTERNAL_SERVER_ERROR, "storage", &e.to_string())
             }
         }

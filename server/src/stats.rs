@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use serde::Serialize;
 
 #[derive(Debug, Default)]
@@ -22,6 +23,27 @@ pub struct Stats {
     unproven: AtomicU64,
     rows_deleted: AtomicU64,
     storage_failures: AtomicU64,
+    timings: Timings,
+}
+
+/// How long batches take, for `/metrics`.
+#[derive(Debug)]
+pub struct Timings {
+    /// Everything on the blocking pool: duplicate check, opening, verification, the store.
+    pub processing: Histogram,
+    /// The store's insert alone.
+    pub insert: Histogram,
+}
+
+impl Default for Timings {
+    fn default() -> Timings {
+        // 0.1 ms to about 3 s, doubling.
+        let buckets = || exponential_buckets(0.000_1, 2.0, 16);
+        Timings {
+            processing: Histogram::new(buckets()),
+            insert: Histogram::new(buckets()),
+        }
+    }
 }
 
 /// The counters at one moment.
@@ -124,5 +146,9 @@ impl Stats {
 
     pub(crate) fn storage_failure(&self) {
         add(&self.storage_failures, 1);
+    }
+
+    pub fn timings(&self) -> &Timings {
+        &self.timings
     }
 }

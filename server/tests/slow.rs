@@ -10,7 +10,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use modicum_server::open::Opened;
-use modicum_server::store::{Deletion, Inserted, SqliteStore, Store, StoreError};
+use modicum_server::store::{Deletion, Inserted, Retention, SqliteStore, Store, StoreError, Swept};
 use support::{good_body, post, send, start, still_serves};
 
 /// Opens a socket and sends a request head for a body of `length` bytes, and none of it.
@@ -203,6 +203,18 @@ impl Store for Slow {
     }
     fn events(&self) -> Result<Vec<serde_json::Value>, StoreError> {
         self.inner.events()
+    }
+    fn tombstone_count(&self) -> Result<u64, StoreError> {
+        self.inner.tombstone_count()
+    }
+    fn deletion_log(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        self.inner.deletion_log()
+    }
+    fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping()
+    }
+    fn sweep(&self, now: u64, retention: &Retention) -> Result<Swept, StoreError> {
+        self.inner.sweep(now, retention)
     }
 }
 

@@ -27,7 +27,7 @@ use modicum_server::faults::FaultPlan;
 use modicum_server::keys::{KeyPair, KeyRing};
 use modicum_server::open::open_batch;
 use modicum_server::service::{self, ServerConfig};
-use modicum_server::store::{SqliteStore, Store};
+use modicum_server::store;
 
 use crate::uploader::HttpUploader;
 
@@ -39,22 +39,25 @@ use device::*;
 
 const PERIODS: [&str; 4] = ["morning", "midday", "evening", "night"];
 
-pub fn run(devices: u32, seed: u64) -> Result<(), String> {
+pub fn run(devices: u32, seed: u64, db: Option<&str>) -> Result<(), String> {
     let root = std::env::temp_dir().join(format!("modicum-demo-{}", std::process::id()));
-    let result = run_in(&root, devices, seed);
+    let result = run_in(&root, devices, seed, db);
     let _ = std::fs::remove_dir_all(&root);
     result
 }
 
-fn run_in(root: &Path, devices: u32, seed: u64) -> Result<(), String> {
+fn run_in(root: &Path, devices: u32, seed: u64, db: Option<&str>) -> Result<(), String> {
     let started = Instant::now();
     std::fs::create_dir_all(root).map_err(|e| e.to_string())?;
     let ikm = format!("modicum demo collector {seed}");
-    let store =
-        Arc::new(SqliteStore::open(&root.join("ingest.sqlite3")).map_err(|e| e.to_string())?);
+    let temporary = root.join("ingest.sqlite3");
+    let db = db.map_or_else(|| temporary.display().to_string(), str::to_owned);
+    let store = store::open(&db).map_err(|e| e.to_string())?;
+    // A database used before (PostgreSQL, say) holds earlier runs: only this run's are counted.
+    let before = store.events_by_category().map_err(|e| e.to_string())?;
     let mut config = ServerConfig::new(
         KeyRing::new([KeyPair::derive(ikm.as_bytes())]),
-        Arc::<SqliteStore>::clone(&store),
+        Arc::clone(&store),
     );
     config.addr = "127.0.0.1:0".parse().expect("a loopback address");
     // About one request in sixteen fails (500, 503 with Retry-After, or a slow answer).
@@ -84,7 +87,13 @@ fn run_in(root: &Path, devices: u32, seed: u64) -> Result<(), String> {
     eprintln!();
     let forged = forge_deletions(&collector, &uploader, &server.url(), &fleet.others)?;
     let stats = server.stats();
-    let by_category = store.events_by_category().map_err(|e| e.to_string())?;
+    let mut by_category = store.events_by_category().map_err(|e| e.to_string())?;
+    for (category, earlier) in before {
+        if let Some(count) = by_category.get_mut(&category) {
+            *count = count.saturating_sub(earlier);
+        }
+    }
+    by_category.retain(|_, count| *count > 0);
     let mut forged_deleted = 0;
     for other in &fleet.others {
         if !store.contains_text(other).map_err(|e| e.to_string())? {

@@ -219,3 +219,38 @@ pub fn still_serves(server: &RunningServer, n: u64, after: &str) {
     assert_eq!(answer.status, 200, "after {after}: {}", answer.body);
     assert_eq!(answer.body["status"], "accepted");
 }
+
+/// A fresh database on the PostgreSQL server `MODICUM_TEST_POSTGRES` names, its URL; `None`
+/// (the test skips) when there is none, unless `MODICUM_REQUIRE_POSTGRES` is set, when the test
+/// fails instead.
+pub fn postgres_database(name: &str) -> Option<String> {
+    let Ok(server) = std::env::var("MODICUM_TEST_POSTGRES") else {
+        assert!(
+            std::env::var_os("MODICUM_REQUIRE_POSTGRES").is_none(),
+            "MODICUM_REQUIRE_POSTGRES is set but MODICUM_TEST_POSTGRES is not"
+        );
+        eprintln!("skipped: set MODICUM_TEST_POSTGRES to a PostgreSQL server URL");
+        return None;
+    };
+    let database = format!("modicum_{name}_{}", std::process::id());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
+            .await
+            .expect("the test PostgreSQL server answers");
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+            .await
+            .unwrap();
+        client
+            .batch_execute(&format!("CREATE DATABASE {database}"))
+            .await
+            .unwrap();
+    });
+    let (base, _) = server.rsplit_once('/').expect("a URL with a database");
+    Some(format!("{base}/{database}"))
+}

@@ -1,75 +1,18 @@
-//! Where accepted batches go. [`Store`] is small on purpose, so a production deployment can
-//! write to a server database or a stream; [`SqliteStore`] is the bundled default.
+//! The bundled store: one SQLite file behind a mutex, for one node.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use modicum_wire::Basis;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::{basis_name, int, json, Deletion, Inserted, Retention, Store, StoreError, Swept};
 use crate::open::Opened;
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("storage failed: {0}")]
-pub struct StoreError(pub String);
-
-impl StoreError {
-    /// For other [`Store`] implementations: any failure, described.
-    pub fn new(reason: impl std::fmt::Display) -> StoreError {
-        StoreError(reason.to_string())
-    }
-}
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {
         StoreError(e.to_string())
     }
-}
-
-/// Whether a batch was new.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Inserted {
-    New,
-    /// Its batch id was stored before: a retry after a lost answer. Nothing was written.
-    Duplicate,
-    /// Its install's data was deleted on a proven request: a replay, or a batch that arrived
-    /// after its install asked for deletion. Nothing was written.
-    Deleted,
-}
-
-/// What a deletion did.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Deletion {
-    /// The installs that had data here, now deleted and tombstoned.
-    pub installs_deleted: Vec<String>,
-    pub rows_deleted: u64,
-}
-
-pub trait Store: Send + Sync {
-    /// Stores a batch and its events in one transaction, unless its id is already stored or
-    /// its install's data was deleted.
-    fn insert(&self, opened: &Opened, received_at_ms: u64) -> Result<Inserted, StoreError>;
-    /// Whether a batch with this id (lowercase hex) is stored: how a retry is answered before
-    /// anything is decrypted.
-    fn contains_batch(&self, batch_id: &str) -> Result<bool, StoreError>;
-    /// Deletes every batch and event of these installs, whose deletion the caller has checked
-    /// was proven; each that had data gets a tombstone, so a later batch of it is refused, and
-    /// the deletion is logged if it deleted anything. One transaction.
-    fn delete_installs(
-        &self,
-        installs: &[String],
-        requested_at_ms: u64,
-        received_at_ms: u64,
-    ) -> Result<Deletion, StoreError>;
-    /// Stored events per category.
-    fn events_by_category(&self) -> Result<BTreeMap<String, u64>, StoreError>;
-    fn batch_count(&self) -> Result<u64, StoreError>;
-    /// Whether `needle` appears in any stored text: event names, property values, device
-    /// context, installs. How a test proves a planted identifier never arrived.
-    fn contains_text(&self, needle: &str) -> Result<bool, StoreError>;
-    /// Every stored event, as JSON: batch id, install, name, category, basis, time, properties.
-    fn events(&self) -> Result<Vec<serde_json::Value>, StoreError>;
 }
 
 pub struct SqliteStore {
@@ -109,7 +52,11 @@ CREATE TABLE IF NOT EXISTS tombstones (
     install TEXT PRIMARY KEY,
     deleted_at_ms INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS batches_received ON batches(received_at_ms);
 ";
+
+/// Rows a sweep deletes per transaction, so ingest waits for the lock only briefly.
+const SWEEP_CHUNK: i64 = 500;
 
 impl SqliteStore {
     /// Opens (or creates) the database file at `path`.
@@ -135,9 +82,10 @@ impl SqliteStore {
     fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
 
-    /// Installs whose data was deleted on proof.
-    pub fn tombstone_count(&self) -> Result<u64, StoreError> {
+impl Store for SqliteStore {
+    fn tombstone_count(&self) -> Result<u64, StoreError> {
         // rusqlite checks the range: a negative count would be an error, not a wrapped one.
         let count: u64 = self
             .db()
@@ -145,9 +93,7 @@ impl SqliteStore {
         Ok(count)
     }
 
-    /// Every deletion that deleted something, oldest first: the record that requests were
-    /// honoured (the pseudonyms deleted, never a token).
-    pub fn deletion_log(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+    fn deletion_log(&self) -> Result<Vec<serde_json::Value>, StoreError> {
         let db = self.db();
         let mut query = db.prepare(
             "SELECT install_pseudonyms, requested_at_ms, received_at_ms, rows_deleted
@@ -165,26 +111,7 @@ impl SqliteStore {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
-}
 
-/// SQLite integers are signed; a hostile timestamp past `i64::MAX` is stored as the maximum
-/// rather than wrapping negative.
-fn int(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn basis_name(basis: Basis) -> &'static str {
-    match basis {
-        Basis::Consent => "consent",
-        Basis::Essential => "essential",
-    }
-}
-
-fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError(e.to_string()))
-}
-
-impl Store for SqliteStore {
     fn insert(&self, opened: &Opened, received_at_ms: u64) -> Result<Inserted, StoreError> {
         let mut db = self.db();
         let tx = db.transaction()?;
@@ -328,6 +255,50 @@ impl Store for SqliteStore {
             )
             .optional()?;
         Ok(found.is_some())
+    }
+
+    fn ping(&self) -> Result<(), StoreError> {
+        self.db().query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    fn sweep(&self, now_ms: u64, retention: &Retention) -> Result<Swept, StoreError> {
+        let mut swept = Swept::default();
+        let events_cutoff = int(retention.events_cutoff_ms(now_ms));
+        // Batches in chunks, each its own transaction; their events go with them (ON DELETE
+        // CASCADE), counted first.
+        loop {
+            let mut db = self.db();
+            let tx = db.transaction()?;
+            let chosen = "SELECT batch_id FROM batches WHERE received_at_ms < ?1
+                          ORDER BY received_at_ms, batch_id LIMIT ?2";
+            let events: u64 = tx.query_row(
+                &format!("SELECT COUNT(*) FROM events WHERE batch_id IN ({chosen})"),
+                params![events_cutoff, SWEEP_CHUNK],
+                |row| row.get(0),
+            )?;
+            let batches = tx.execute(
+                &format!("DELETE FROM batches WHERE batch_id IN ({chosen})"),
+                params![events_cutoff, SWEEP_CHUNK],
+            )?;
+            tx.commit()?;
+            swept.events += events;
+            swept.batches += batches as u64;
+            if batches == 0 {
+                break;
+            }
+        }
+        let records_cutoff = int(retention.deletion_records_cutoff_ms(now_ms));
+        let db = self.db();
+        swept.deletion_records = db.execute(
+            "DELETE FROM deletion_requests WHERE received_at_ms < ?1",
+            [records_cutoff],
+        )? as u64;
+        swept.tombstones = db.execute(
+            "DELETE FROM tombstones WHERE deleted_at_ms < ?1",
+            [records_cutoff],
+        )? as u64;
+        Ok(swept)
     }
 
     fn events(&self) -> Result<Vec<serde_json::Value>, StoreError> {
