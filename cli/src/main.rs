@@ -3,6 +3,7 @@
 mod corpus;
 mod demo;
 mod keys;
+mod load;
 mod policy;
 mod scrub;
 mod serve;
@@ -97,6 +98,20 @@ enum Command {
         #[arg(long, default_value_t = 3400)]
         lines: usize,
     },
+    /// Load an ingest server: many devices' sealed batches, posted by concurrent workers.
+    ///
+    /// Every batch is a sample session (see `modicum_wire::sample`) made now, with its own
+    /// batch id and its device's install pseudonym, sealed to the collector's public key as a
+    /// device seals it, all before the clock starts. Then `--concurrency` workers post them to
+    /// URL/v1/batches, one request at a time each on a kept-alive connection, in rounds across
+    /// devices (each device's batches spread over the run). Prints batches/s and events/s
+    /// stored, latency percentiles (request sent to answer read) and the answers by status:
+    /// 2xx stored, 409 already stored, 429 over a rate, other, and failed (no answer).
+    ///
+    /// The server's default limits: per install, bursts of 60 batches then 2 a second (more
+    /// batches per device than that are answered 429); per source address, bursts of 20 000
+    /// events then 1 000 a second (use `--peers` against a server on loopback).
+    Load(load::Args),
     /// Check or show policies.
     Policy {
         #[command(subcommand)]
@@ -141,6 +156,7 @@ fn main() -> ExitCode {
             other,
         } => scrub::report(&corpus, &other),
         Command::Corpus { seed, lines } => corpus::run(seed, lines),
+        Command::Load(args) => load::run(&args),
         Command::Policy {
             command: PolicyCommand::Check { file },
         } => policy::check(&file),
