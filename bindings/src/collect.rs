@@ -117,6 +117,22 @@ impl ModicumCore {
     /// off the app's thread (the core's `record_many`, which waits a bounded time for room in
     /// its queue). An event that does not convert is refused alone, and counted.
     pub fn record_batch(&self, events: Vec<crate::CustomEvent>) -> BatchRecordOutcome {
+        self.record_batch_as_of(events, self.inner.consent_epoch())
+    }
+
+    /// The count of consent changes that withdrew something (the core's `consent_epoch`): a
+    /// facade reads it when the app records an event it buffers.
+    pub fn consent_epoch(&self) -> u64 {
+        self.inner.consent_epoch()
+    }
+
+    /// [`ModicumCore::record_batch`] for events the app recorded at `consent_epoch`: a
+    /// withdrawal since then holds for them even if the category was granted again.
+    pub fn record_batch_as_of(
+        &self,
+        events: Vec<crate::CustomEvent>,
+        consent_epoch: u64,
+    ) -> BatchRecordOutcome {
         let mut outcome = BatchRecordOutcome {
             queued: 0,
             not_queued: 0,
@@ -144,7 +160,8 @@ impl ModicumCore {
                 }
             }
         }
-        for (index, recorded) in indices.into_iter().zip(self.inner.record_many(converted)) {
+        let recorded = self.inner.record_many_as_of(converted, consent_epoch);
+        for (index, recorded) in indices.into_iter().zip(recorded) {
             match recorded {
                 Ok(true) => outcome.queued += 1,
                 Ok(false) => outcome.not_queued += 1,

@@ -69,6 +69,15 @@ impl Permits {
         (self.consented & (1 << category as u16) != 0).then(|| Permit::consent(category))
     }
 
+    /// These permits less the categories in `bits` (bit `category as u16`).
+    pub fn without(self, bits: u16) -> Permits {
+        Permits {
+            consented: self.consented & !bits,
+            essential: self.essential && bits & (1 << Category::Essential as u16) == 0,
+            ..self
+        }
+    }
+
     /// One bit per permitted category (bit `category as u16`), for a lock-free check on
     /// the caller's thread.
     pub fn bits(&self) -> u16 {

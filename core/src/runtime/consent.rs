@@ -7,12 +7,15 @@
 //! [`Durability`] settles once the change is saved. The removal is a reconciliation of
 //! everything held against the consent in force, which the worker also runs before every
 //! batching round, every upload hand-out and at every start: a withdrawal whose removal failed
-//! on storage or was cut short by the process dying is finished at the next of those. Events
-//! still queued for the worker when the change was made are minimized under the consent in
-//! force when the worker takes them, so a withdrawal reaches them too.
+//! on storage or was cut short by the process dying is finished at the next of those.
+//!
+//! Events still queued when a change is made are minimized by the worker later, perhaps after
+//! a new grant. Each carries the consent epoch (a count of the changes that withdrew
+//! something) from when it was recorded, and the worker withholds from it whatever was
+//! withdrawn after that epoch: what was recorded before a withdrawal never leaves.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::durability::Durability;
@@ -32,6 +35,12 @@ pub(super) struct ConsentState {
     unsaved: Mutex<Vec<Durability>>,
     /// Set when `unsaved` gains a change: what the worker reads each turn, without a lock.
     dirty: AtomicBool,
+    /// Counts the changes that withdrew something. An event is tagged with it when `record`
+    /// takes it, so the worker, which may take it only after a withdrawal and a new grant,
+    /// still knows the event came before the withdrawal.
+    epoch: AtomicU64,
+    /// Per category, the epoch of its last withdrawal (0: never in this process).
+    withdrawn_epoch: [AtomicU64; Category::ALL.len()],
 }
 
 impl ConsentState {
@@ -44,6 +53,8 @@ impl ConsentState {
             current: Mutex::new(consent),
             unsaved: Mutex::new(Vec::new()),
             dirty: AtomicBool::new(false),
+            epoch: AtomicU64::new(0),
+            withdrawn_epoch: Category::ALL.map(|_| AtomicU64::new(0)),
         }
     }
 
@@ -54,6 +65,23 @@ impl ConsentState {
 
     pub(super) fn bits(&self) -> u16 {
         self.bits.load(Ordering::Acquire)
+    }
+
+    /// The epoch now. Read before [`ConsentState::allows`]: a change stores its permits before
+    /// its epoch, so a reader that sees the new epoch sees the new permits too, and one that
+    /// sees the old epoch has its event judged against the withdrawal by the worker.
+    pub(super) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// The categories withdrawn after `epoch` (one bit each): an event tagged `epoch` was
+    /// recorded before those withdrawals, and is minimized as if they were still in force
+    /// however the consent has changed since.
+    pub(super) fn withdrawn_since(&self, epoch: u64) -> u16 {
+        Category::ALL
+            .into_iter()
+            .filter(|&c| self.withdrawn_epoch[c as usize].load(Ordering::Acquire) > epoch)
+            .fold(0, |bits, c| bits | 1 << c as u16)
     }
 
     pub(super) fn permits(&self) -> Permits {
@@ -91,13 +119,21 @@ impl ConsentState {
         let permits = consent.permits(policy);
         // Whatever stops being permitted is withdrawn as of now, however it happened (a
         // decision, an age band, a reset): what was recorded under it may never leave.
+        let epoch = self.epoch.load(Ordering::Relaxed) + 1;
+        let mut withdrew = false;
         for category in Category::ALL {
             if before.permit(category).is_some() && permits.permit(category).is_none() {
                 consent.note_withdrawn(category, now_ms);
+                self.withdrawn_epoch[category as usize].store(epoch, Ordering::Release);
+                withdrew = true;
             }
         }
         *self.permits.lock().unwrap_or_else(|p| p.into_inner()) = permits;
+        // Permits first, then the epoch (see `epoch`).
         self.bits.store(permits.bits(), Ordering::Release);
+        if withdrew {
+            self.epoch.store(epoch, Ordering::Release);
+        }
         // Queued while `current` is held, so a save that takes this handle reads the
         // consent after this change.
         let durability = Durability::pending();
@@ -186,6 +222,14 @@ impl Modicum {
 
     pub fn consent(&self) -> Consent {
         self.shared.consent.current()
+    }
+
+    /// A count of the changes of consent that withdrew something. A platform facade that holds
+    /// events before handing them over reads it when the app records one, and hands the events
+    /// over with it ([`Modicum::record_many_as_of`]), so an event recorded before a withdrawal
+    /// is treated as such even if the category is granted again before it reaches the core.
+    pub fn consent_epoch(&self) -> u64 {
+        self.shared.consent.epoch()
     }
 
     /// The categories processing is permitted for right now, essential included if declared.

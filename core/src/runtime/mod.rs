@@ -145,7 +145,8 @@ impl Modicum {
     /// or the queue is full, and the validation error for an invalid event (all counted).
     /// Never blocks.
     pub fn record(&self, event: Event) -> Result<bool, Error> {
-        self.enqueue(event, None)
+        let epoch = self.shared.consent.epoch();
+        self.enqueue(event, None, epoch)
     }
 
     /// [`Modicum::record`] for bulk callers off the app's thread (the platform facades'
@@ -153,7 +154,8 @@ impl Modicum {
     /// so a burst handed over at once is not lost to the queue's bound. A deadline rather
     /// than a timeout, so one bound covers a whole bulk call.
     pub fn record_waiting(&self, event: Event, deadline: Instant) -> Result<bool, Error> {
-        self.enqueue(event, Some(deadline))
+        let epoch = self.shared.consent.epoch();
+        self.enqueue(event, Some(deadline), epoch)
     }
 
     /// Records many events in one call, for bulk callers off the app's thread (the platform
@@ -162,14 +164,27 @@ impl Modicum {
     /// handed over. One result per event, as [`Modicum::record`] gives; an invalid event is
     /// refused alone.
     pub fn record_many(&self, events: impl IntoIterator<Item = Event>) -> Vec<Result<bool, Error>> {
+        let epoch = self.shared.consent.epoch();
+        self.record_many_as_of(events, epoch)
+    }
+
+    /// [`Modicum::record_many`] for events the app recorded earlier, when the consent epoch
+    /// was `epoch` ([`Modicum::consent_epoch`]): what a withdrawal since then withdrew is
+    /// withdrawn for them too, even if it was granted again before they arrived.
+    pub fn record_many_as_of(
+        &self,
+        events: impl IntoIterator<Item = Event>,
+        epoch: u64,
+    ) -> Vec<Result<bool, Error>> {
         let deadline = Instant::now() + self.shared.config.bulk_record_wait;
         events
             .into_iter()
-            .map(|event| self.record_waiting(event, deadline))
+            .map(|event| self.enqueue(event, Some(deadline), epoch))
             .collect()
     }
 
-    fn enqueue(&self, event: Event, wait: Option<Instant>) -> Result<bool, Error> {
+    /// Queues `event`, tagged with the consent epoch read before its category was checked.
+    fn enqueue(&self, event: Event, wait: Option<Instant>, epoch: u64) -> Result<bool, Error> {
         let category = event.category;
         let ledger = &self.shared.ledger;
         ledger.count_on_caller(category, LedgerEntry::Collected);
@@ -182,10 +197,10 @@ impl Modicum {
             return Ok(false);
         }
         let sent = match wait {
-            None => self.tx.try_send(Command::Record(event)).is_ok(),
+            None => self.tx.try_send(Command::Record(event, epoch)).is_ok(),
             Some(deadline) => self
                 .tx
-                .send_deadline(Command::Record(event), deadline)
+                .send_deadline(Command::Record(event, epoch), deadline)
                 .is_ok(),
         };
         if !sent {

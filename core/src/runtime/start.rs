@@ -266,7 +266,9 @@ fn refuse_all(shared: Arc<Runtime>, error: io::Error, rx: Receiver<Command>) {
             let _ = shared.consent.save();
         }
         match command {
-            Command::Record(event) => shared.ledger.add(event.category, Entry::DroppedStorage, 1),
+            Command::Record(event, _) => {
+                shared.ledger.add(event.category, Entry::DroppedStorage, 1);
+            }
             Command::Wake => {}
             Command::Flush(ack) | Command::Seal(ack) | Command::ResetIdentifiers(ack) => {
                 let _ = ack.send(Err(fail()));

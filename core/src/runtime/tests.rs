@@ -694,3 +694,35 @@ fn a_change_that_cannot_be_saved_settles_with_the_error() {
     );
     assert!(m.storage_errors() > 0);
 }
+
+/// An event queued before a withdrawal is held to it even if the category is granted again
+/// before the worker takes the event: what was recorded before a withdrawal never leaves.
+/// The same holds for events a facade buffered and hands over later, with the epoch it read
+/// when the app recorded them.
+#[test]
+fn an_event_queued_before_a_withdrawal_is_held_to_it_after_a_new_grant() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Arc::new(HeldKeyStore::default());
+    *store.files.lock().unwrap() = Some(FileSecretStore::new(tmp.path().join("keys")));
+    let m = Modicum::start_with(config(tmp.path()), Providers::new(store.clone())).unwrap();
+    m.set_consent(Category::Analytics, true).unwrap();
+    let buffered_at = m.consent_epoch();
+    assert_eq!(m.record(Event::new("queued before")), Ok(true));
+    m.set_consent(Category::Analytics, false).unwrap();
+    assert!(m.consent_epoch() > buffered_at);
+    m.set_consent(Category::Analytics, true).unwrap();
+    assert_eq!(m.record(Event::new("after the new grant")), Ok(true));
+    // A facade hands over what the app recorded before the withdrawal.
+    let handed = m.record_many_as_of([Event::new("buffered before")], buffered_at);
+    assert_eq!(handed, vec![Ok(true)]);
+    *store.released.lock().unwrap() = true;
+    store.release.notify_all();
+    let held = held_json(&m);
+    let names: Vec<_> = held
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["after the new grant"]);
+}

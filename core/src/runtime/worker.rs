@@ -23,7 +23,8 @@ use crate::upload::{Conditions, NextUpload, UploadOutcome};
 use crate::Event;
 
 pub(super) enum Command {
-    Record(Event),
+    /// An event, with the consent epoch it was recorded at.
+    Record(Event, u64),
     /// Makes everything before it durable.
     Flush(Sender<io::Result<()>>),
     /// Seals everything journaled into outbox batches now.
@@ -168,7 +169,7 @@ pub(super) fn run(
         // Every answer is sent after the ledger is settled, so a caller that waited for it
         // sees counts that include its own events.
         match command {
-            Command::Record(event) => worker.record(event),
+            Command::Record(event, epoch) => worker.record(event, epoch),
             Command::Flush(ack) => {
                 let result = worker.sync();
                 let _ = ack.send(result);
@@ -223,10 +224,15 @@ pub(super) fn run(
 }
 
 impl Worker {
-    fn record(&mut self, event: Event) {
+    fn record(&mut self, event: Event, epoch: u64) {
         let essential = event.category == Category::Essential;
-        let Some(minimized) = record(&self.shared, &self.pseudonymizer, &mut self.journal, event)
-        else {
+        let Some(minimized) = record(
+            &self.shared,
+            &self.pseudonymizer,
+            &mut self.journal,
+            event,
+            epoch,
+        ) else {
             return;
         };
         self.pending.push(minimized);
@@ -262,7 +268,8 @@ impl Worker {
                 ledger.count_on_caller(category, Entry::DroppedForConsent);
                 continue;
             }
-            self.record(event);
+            let epoch = self.shared.consent.epoch();
+            self.record(event, epoch);
         }
         let synced = self.sync();
         if synced.is_ok() {
@@ -424,9 +431,14 @@ fn record(
     pseudonymizer: &Pseudonymizer,
     journal: &mut Journal,
     event: Event,
+    epoch: u64,
 ) -> Option<Minimized> {
     let cx = Context {
-        permits: shared.permits(),
+        // What was withdrawn after the event was recorded stays withdrawn for it, even if
+        // granted again since.
+        permits: shared
+            .permits()
+            .without(shared.consent.withdrawn_since(epoch)),
         policy: &shared.config.policy,
         pseudonymizer,
         now_ms: shared.now_ms(),

@@ -14,27 +14,38 @@ import Foundation
 /// says "Blocks" and belongs on a background queue.
 public final class Modicum: Sendable {
     let core: ModicumCore
-    let buffer: EventBuffer
+    let buffer: EventBuffer<Recorded>
     let drops: DroppedEvents
     let onError: (@Sendable (ModicumError) -> Void)?
     /// Follows the app to the background (iOS, unless the configuration says not to).
     let lifecycle = Locked<BackgroundSeal?>(nil)
-    /// The categories permitted now, so `record` can refuse without crossing into the core;
-    /// refreshed after every change of consent. The core checks again, so a stale read is safe.
-    private let permitted: Locked<Set<String>>
+    /// The categories permitted now, so `record` can refuse without crossing into the core,
+    /// and the core's count of withdrawals, which each buffered event carries (a withdrawal
+    /// made while it waits holds for it even if the category is granted again); refreshed
+    /// together after every change of consent. The core checks again, so a stale read is safe.
+    private let permitted: Locked<(categories: Set<String>, epoch: UInt64)>
 
     private init(core: ModicumCore, configuration: Configuration) {
         self.core = core
         self.onError = configuration.onError
-        self.permitted = Locked(Set(core.permittedCategories()))
+        self.permitted = Locked((Set(core.permittedCategories()), core.consentEpoch()))
         let onError = configuration.onError
         let drops = DroppedEvents()
         self.drops = drops
         self.buffer = EventBuffer(
             limits: .init(capacity: configuration.bufferCapacity),
-            sink: { events in
-                for rejected in core.recordBatch(events: events).rejected {
-                    onError?(rejected.error)
+            sink: { recorded in
+                // One crossing per run of events recorded at the same consent epoch.
+                var start = 0
+                while start < recorded.count {
+                    let epoch = recorded[start].consentEpoch
+                    var end = start
+                    while end < recorded.count && recorded[end].consentEpoch == epoch { end += 1 }
+                    let events = recorded[start..<end].map(\.event)
+                    for rejected in core.recordBatchAsOf(events: events, consentEpoch: epoch).rejected {
+                        onError?(rejected.error)
+                    }
+                    start = end
                 }
                 drops.report(to: core)
             }
@@ -111,7 +122,8 @@ public final class Modicum: Sendable {
 
     /// Applies a change in memory (the core never waits there) and refreshes the cache
     /// `record` reads, even when the change fails half way. Events still buffered reach the
-    /// core after it, so a withdrawal reaches them too. A failure to save goes to
+    /// core after it, with the consent epoch they were recorded at, so a withdrawal holds for
+    /// them even after a new grant. A failure to save goes to
     /// ``Configuration/onError`` from Modicum's worker.
     private func consentChange(_ change: () throws -> Durability) throws -> ConsentSaving {
         defer { refreshPermitted() }
@@ -125,7 +137,9 @@ public final class Modicum: Sendable {
     }
 
     func refreshPermitted() {
-        permitted.withLock { $0 = Set(core.permittedCategories()) }
+        let categories = Set(core.permittedCategories())
+        let epoch = core.consentEpoch()
+        permitted.withLock { $0 = (categories, epoch) }
     }
 
     // MARK: Recording
@@ -148,14 +162,16 @@ public final class Modicum: Sendable {
             drops.count(categoryName, .invalid)
             throw ModicumError.EmptyEventName
         }
-        guard permitted.withLock({ $0.contains(categoryName) }) else {
+        guard let epoch = permitted.withLock({ $0.categories.contains(categoryName) ? $0.epoch : nil })
+        else {
             drops.count(categoryName, .consent)
             return false
         }
         let taken = buffer.offer(
-            CustomEvent(
-                name: name, category: category?.rawValue, properties: properties, classes: classes
-            ))
+            Recorded(
+                event: CustomEvent(
+                    name: name, category: category?.rawValue, properties: properties, classes: classes),
+                consentEpoch: epoch))
         if !taken { drops.count(categoryName, .bufferFull) }
         return taken
     }
@@ -233,4 +249,10 @@ public final class Modicum: Sendable {
         buffer.drain()
         drops.report(to: core)
     }
+}
+
+/// An event as `record` took it, with the consent epoch it was recorded at.
+struct Recorded: Sendable {
+    let event: CustomEvent
+    let consentEpoch: UInt64
 }

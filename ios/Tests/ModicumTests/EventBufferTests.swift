@@ -68,7 +68,7 @@ final class EventBufferTests: XCTestCase {
 
     func testABurstIsHandedOverInChunksWithTheReceiverSettledBetween() {
         let log = Locked([String]())
-        let buffer = EventBuffer(
+        let buffer = EventBuffer<CustomEvent>(
             limits: .init(capacity: 100, linger: .seconds(60), chunk: 4),
             sink: { events in log.withLock { $0.append("sink \(events.map(\.name).joined(separator: ","))") } },
             settle: { log.withLock { $0.append("settle") } }
@@ -95,7 +95,7 @@ final class EventBufferTests: XCTestCase {
     func testDrainIfIdleGivesUpWhileAnotherDrainRuns() {
         let entered = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
-        let buffer = EventBuffer(limits: .init(capacity: 10, linger: .seconds(60))) { _ in
+        let buffer = EventBuffer<CustomEvent>(limits: .init(capacity: 10, linger: .seconds(60))) { _ in
             entered.signal()
             release.wait()
         }

@@ -46,6 +46,20 @@ final class ModicumTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try modicum.heldEventsJSON(), "[]")
     }
 
+    /// An event the app recorded before a withdrawal never leaves, even if the category is
+    /// granted again while the event still waits in the buffer: a consent change does not wait
+    /// for the buffer, so the event carries the consent epoch it was recorded at.
+    func testAnEventRecordedBeforeAWithdrawalIsNotHeldAfterANewGrant() throws {
+        let modicum = try start()
+        try modicum.setConsent(.analytics, granted: true)
+        XCTAssertTrue(try modicum.record("before"))
+        try modicum.setConsent(.analytics, granted: false)
+        try modicum.setConsent(.analytics, granted: true)
+        XCTAssertTrue(try modicum.record("after"))
+        let names = try held(modicum).compactMap { $0["name"] as? String }
+        XCTAssertEqual(names, ["after"])
+    }
+
     func testEveryFacadeCategoryIsOneTheCoreKnows() throws {
         let modicum = try start()
         for category in ConsentCategory.allCases {

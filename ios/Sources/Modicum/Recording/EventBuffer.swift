@@ -10,7 +10,7 @@ import Dispatch
 /// A sink whose receiver is bounded and would drop what does not fit can pass `settle`: a
 /// drain then hands over at most `chunk` events at a time and calls `settle` before handing
 /// more. The facade's sink, the core's `recordBatch`, waits for room itself and needs none.
-final class EventBuffer: Sendable {
+final class EventBuffer<Element: Sendable>: Sendable {
     struct Limits: Sendable {
         /// Events that may wait before `offer` drops.
         var capacity: Int
@@ -24,7 +24,7 @@ final class EventBuffer: Sendable {
     }
 
     private struct State {
-        var events: [CustomEvent] = []
+        var events: [Element] = []
         var dropped: UInt64 = 0
         var open = true
         /// A drain is scheduled or running; until it empties the buffer, no other is needed.
@@ -35,9 +35,9 @@ final class EventBuffer: Sendable {
     private let state = Locked(State())
     /// The array the drain hands to the core; swapped with `State.events` so neither side
     /// allocates in steady state. Holding its lock is what serializes drains.
-    private let spare = Locked([CustomEvent]())
+    private let spare = Locked([Element]())
     private let limits: Limits
-    private let sink: @Sendable ([CustomEvent]) -> Void
+    private let sink: @Sendable ([Element]) -> Void
     private let settle: @Sendable () -> Void
     private let queue = DispatchQueue(label: "dev.modicum.record", qos: .utility)
 
@@ -45,7 +45,7 @@ final class EventBuffer: Sendable {
     /// `drain`; `settle` returns once the sink's receiver has taken in what it was handed. Neither
     /// may call back into the buffer.
     init(
-        limits: Limits, sink: @escaping @Sendable ([CustomEvent]) -> Void,
+        limits: Limits, sink: @escaping @Sendable ([Element]) -> Void,
         settle: @escaping @Sendable () -> Void = {}
     ) {
         precondition(limits.capacity > 0 && limits.bulk > 0 && limits.chunk > 0, "buffer limits must be positive")
@@ -61,7 +61,7 @@ final class EventBuffer: Sendable {
     /// Takes `event` unless the buffer is full or closed (then counts it). Never blocks on the
     /// core: the only wait is for another thread's append.
     @discardableResult
-    func offer(_ event: CustomEvent) -> Bool {
+    func offer(_ event: Element) -> Bool {
         var wake = Wake.none
         let taken = state.withLock { s -> Bool in
             guard s.open, s.events.count < limits.capacity else {
@@ -108,7 +108,7 @@ final class EventBuffer: Sendable {
         drain()
     }
 
-    private func drainLocked(_ batch: inout [CustomEvent]) {
+    private func drainLocked(_ batch: inout [Element]) {
         var unsettled = 0
         while true {
             let empty = state.withLock { s -> Bool in

@@ -10,12 +10,17 @@ import java.util.concurrent.atomic.AtomicInteger
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.locks.LockSupport
 
-/** An event as the app handed it over; converted off the app's thread. */
+/**
+ * An event as the app handed it over; converted off the app's thread. [consentEpoch] is the
+ * core's count of withdrawals when the app recorded it: a withdrawal made while it waited here
+ * holds for it, even if the category is granted again before it crosses.
+ */
 internal class PendingEvent(
     val name: String,
     val properties: Map<String, Any>,
     val classes: Map<String, DataClass>,
     val category: String?,
+    val consentEpoch: ULong,
 )
 
 /**
@@ -94,8 +99,11 @@ internal class EventBuffer(
     fun drain() {
         synchronized(lock) {
             while (true) {
+                // One crossing per run of events recorded at the same consent epoch.
+                val epoch = queue.peek()?.consentEpoch ?: break
                 val batch = ArrayList<CustomEvent>(minOf(size.get(), MAX_BULK).coerceAtLeast(1))
-                while (batch.size < MAX_BULK) {
+                while (batch.size < MAX_BULK && queue.peek()?.consentEpoch == epoch) {
+                    // The only taker (under the lock): the event peeked is the one polled.
                     val event = queue.poll() ?: break
                     size.decrementAndGet()
                     try {
@@ -105,9 +113,9 @@ internal class EventBuffer(
                         onError(e)
                     }
                 }
-                if (batch.isEmpty()) break
+                if (batch.isEmpty()) continue
                 try {
-                    core.recordBatch(batch).rejected.forEach { onError(it.error) }
+                    core.recordBatchAsOf(batch, epoch).rejected.forEach { onError(it.error) }
                 } catch (e: Exception) {
                     onError(e)
                 }

@@ -127,6 +127,13 @@ class Modicum internal constructor(
     @Volatile
     private var permitted: Set<String> = core.permittedCategories().toSet()
 
+    /**
+     * The core's count of withdrawals, tagged on each buffered event. Written after [permitted]
+     * and read before it, so a `record` that sees a new epoch sees the new permissions too.
+     */
+    @Volatile
+    private var consentEpoch: ULong = core.consentEpoch()
+
     companion object {
         /** Starts Modicum; throws [ModicumException.StorageUnusable], [ModicumException.InvalidConfig] or [ModicumException.InvalidPolicy]. */
         @JvmStatic
@@ -206,16 +213,22 @@ class Modicum internal constructor(
         get() = ConsentCategory.entries.filterTo(mutableSetOf()) { it.wireName in permitted }
 
     /**
-     * Applies a change in memory (the core never waits there) and refreshes the cache `record`
-     * reads. Events still in the app-side buffer reach the core after it, so a withdrawal
-     * reaches them too. A failure to save goes to [Config.onError] from Modicum's worker.
+     * Applies a change in memory (the core never waits there) and refreshes the caches `record`
+     * reads. Events still in the app-side buffer reach the core after it, with the consent epoch
+     * they were recorded at, so a withdrawal holds for them even after a new grant. A failure
+     * to save goes to [Config.onError] from Modicum's worker.
      */
+    private fun refreshConsent() {
+        permitted = core.permittedCategories().toSet()
+        consentEpoch = core.consentEpoch()
+    }
+
     private fun consentChange(change: () -> Durability): ConsentSaving {
         val handle =
             try {
                 change()
             } finally {
-                permitted = core.permittedCategories().toSet()
+                refreshConsent()
             }
         handle.onSettled(
             object : SettledListener {
@@ -263,11 +276,12 @@ class Modicum internal constructor(
         category: ConsentCategory? = null,
     ): Boolean {
         val wireName = category?.wireName ?: "analytics"
+        val epoch = consentEpoch
         if (wireName !in permitted) {
             buffer.countDrop(wireName, DropReason.CONSENT)
             return false
         }
-        return buffer.offer(PendingEvent(name, properties, classes, category?.wireName))
+        return buffer.offer(PendingEvent(name, properties, classes, category?.wireName, epoch))
     }
 
     /** Events dropped because the Kotlin-side buffer was full. */
@@ -332,7 +346,7 @@ class Modicum internal constructor(
                     true
                 }
             } finally {
-                permitted = core.permittedCategories().toSet()
+                refreshConsent()
             }
         // Even after a failure: the data may be gone and the request queued with only the
         // consent left unsaved, and a job that finds nothing to send costs nothing.

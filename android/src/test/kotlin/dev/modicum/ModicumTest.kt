@@ -66,6 +66,25 @@ class ModicumTest {
         }
     }
 
+    /**
+     * An event the app recorded before a withdrawal never leaves, even if the category is
+     * granted again while the event still waits in the buffer: a consent change does not wait
+     * for the buffer, so the event carries the consent epoch it was recorded at.
+     */
+    @Test
+    fun anEventRecordedBeforeAWithdrawalIsNotHeldAfterANewGrant() {
+        start().use { modicum ->
+            modicum.setConsent(ConsentCategory.ANALYTICS, true)
+            assertTrue(modicum.record("before"))
+            modicum.setConsent(ConsentCategory.ANALYTICS, false)
+            modicum.setConsent(ConsentCategory.ANALYTICS, true)
+            assertTrue(modicum.record("after"))
+            val held = modicum.heldEventsJsonBlocking()!!
+            assertFalse(held, held.contains("\"before\""))
+            assertTrue(held, held.contains("\"after\""))
+        }
+    }
+
     @Test
     fun everyFacadeCategoryIsOneTheCoreKnows() {
         start().use { modicum ->
