@@ -32,9 +32,10 @@ const LONGEST_US: u64 = 120_000_000;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The ingest server's base URL (plain HTTP); batches go to URL/v1/batches.
+    /// The ingest server's base URL (plain HTTP); batches go to URL/v1/batches. Repeat it for
+    /// several nodes: workers are dealt out among them in turn, as a load balancer would.
     #[arg(long, default_value = "http://127.0.0.1:8737")]
-    url: String,
+    url: Vec<String>,
     /// The collector's public key: the hex file `modicum keygen` writes.
     #[arg(long, default_value = "collector.pub", value_name = "PATH")]
     key_pub: PathBuf,
@@ -60,8 +61,17 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<(), String> {
-    let target = Target::parse(&args.url)?;
-    let sources = sources(&target, args.peers)?;
+    let targets = args
+        .url
+        .iter()
+        .map(|url| Target::parse(url))
+        .collect::<Result<Vec<_>, _>>()?;
+    // The same source addresses for every node; each node must allow them.
+    let per_node = targets
+        .iter()
+        .map(|target| sources(target, args.peers))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sources = per_node.into_iter().next().unwrap_or_default();
     let public =
         read_public(&args.key_pub).map_err(|e| format!("{}: {e}", args.key_pub.display()))?;
     let key = CollectorKey::from_public_bytes(&public).map_err(|e| e.to_string())?;
@@ -85,14 +95,18 @@ pub fn run(args: &Args) -> Result<(), String> {
         .collect();
     println!(
         "posting to {} with {} workers over {} connections from {} source address(es)",
-        target.url(),
+        targets
+            .iter()
+            .map(Target::url)
+            .collect::<Vec<_>>()
+            .join(" and "),
         args.concurrency,
         workers.iter().map(Vec::len).sum::<usize>(),
         sources.len()
     );
 
     let work = Arc::new(Work {
-        target,
+        targets,
         bodies,
         next: AtomicUsize::new(0),
         bar: bar(total, "posting"),
@@ -107,7 +121,8 @@ pub fn run(args: &Args) -> Result<(), String> {
     let tallies = runtime.block_on(async {
         let workers: Vec<_> = workers
             .into_iter()
-            .map(|sources| tokio::spawn(worker(Arc::clone(&work), sources)))
+            .enumerate()
+            .map(|(w, sources)| tokio::spawn(worker(Arc::clone(&work), w, sources)))
             .collect();
         let mut tallies = Vec::with_capacity(workers.len());
         for handle in workers {
@@ -307,7 +322,8 @@ fn bar(len: usize, what: &'static str) -> ProgressBar {
 
 /// What the workers share: the batches, and the index of the next one to post.
 struct Work {
-    target: Target,
+    /// The nodes; worker `w` posts to `targets[w % targets.len()]`.
+    targets: Vec<Target>,
     bodies: Vec<Sealed>,
     next: AtomicUsize,
     bar: ProgressBar,
@@ -321,12 +337,17 @@ impl Work {
 
 /// Posts batches one after another until none are left, on one connection from each of
 /// `sources` in turn, opening a new one when the server closes it or a request fails.
-async fn worker(work: Arc<Work>, sources: Vec<Option<IpAddr>>) -> Result<Tally, String> {
+async fn worker(
+    work: Arc<Work>,
+    index: usize,
+    sources: Vec<Option<IpAddr>>,
+) -> Result<Tally, String> {
+    let target = &work.targets[index % work.targets.len()];
     let mut tally = Tally::new()?;
     let mut connections: Vec<Option<Connection>> = sources.iter().map(|_| None).collect();
     let turns = sources.iter().copied().zip(0..).cycle();
     for ((source, k), sealed) in turns.zip(std::iter::from_fn(|| work.take())) {
-        match post(&mut connections[k], &work.target, source, sealed).await {
+        match post(&mut connections[k], target, source, sealed).await {
             Ok((status, took)) => tally.record(status, took),
             Err(e) => {
                 connections[k] = None;

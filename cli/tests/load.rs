@@ -140,3 +140,50 @@ fn a_server_that_is_not_there_is_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `--url` repeated deals the workers out among the nodes, as a load balancer would: both
+/// receive batches, and every batch is stored once in all.
+#[test]
+fn repeated_urls_spread_the_load_over_the_nodes() {
+    let tmp = tempfile::tempdir().unwrap();
+    keygen(tmp.path());
+    let nodes: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|name| {
+            let dir = tmp.path().join(name);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::copy(tmp.path().join("collector.key"), dir.join("collector.key")).unwrap();
+            let (server, addr) = serve(&dir);
+            (server, addr, dir)
+        })
+        .collect();
+    let mut load = modicum();
+    load.arg("load");
+    for (_, addr, _) in &nodes {
+        load.args(["--url", &format!("http://{addr}")]);
+    }
+    let out = load
+        .arg("--key-pub")
+        .arg(tmp.path().join("collector.pub"))
+        .args(["--devices", "4", "--batches", "5", "--concurrency", "2"])
+        .args(["--events", "3", "--peers", "2"])
+        .output()
+        .unwrap();
+    let stdout = succeeded(&out);
+    assert!(stdout.contains("2xx 20  409 0"), "{stdout}");
+    let stored: Vec<u64> = nodes
+        .iter()
+        .map(|(_, _, dir)| {
+            let out = modicum()
+                .arg("inspect")
+                .arg("--db")
+                .arg(dir.join("ingest.sqlite3"))
+                .output()
+                .unwrap();
+            let summary: serde_json::Value = serde_json::from_str(&succeeded(&out)).unwrap();
+            summary["batches"].as_u64().unwrap()
+        })
+        .collect();
+    assert!(stored.iter().all(|&n| n > 0), "{stored:?}");
+    assert_eq!(stored.iter().sum::<u64>(), 20);
+}

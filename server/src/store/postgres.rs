@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime as PoolRuntime};
-use tokio_postgres::types::Json;
+use tokio_postgres::types::{Json, ToSql};
 use tokio_postgres::{GenericClient, NoTls};
 
 use super::{basis_name, int, Deletion, Inserted, Retention, Store, StoreError, Swept};
@@ -34,6 +34,32 @@ const POOL_WAIT: Duration = Duration::from_secs(5);
 /// and, per install, `hashtextextended(install, INSTALL_LOCK_SEED)`.
 const SCHEMA_LOCK: i64 = 0x6d6f_6469_6375_6d00;
 const INSTALL_LOCK_SEED: i64 = 0x6d6f_6469_6375_6d01;
+const LOCK_INSTALL: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, $2))";
+
+/// A batch and its events in one statement: the batch unless its id is stored or its install
+/// tombstoned, its events only if the batch went in, in the order sent; then whether the
+/// batch went in, and whether its install is tombstoned.
+const INSERT_BATCH: &str = "
+WITH batch AS (
+    INSERT INTO batches
+    SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, $7::bigint,
+           $8::integer, $9::jsonb
+    WHERE $4::text IS NULL OR NOT EXISTS (SELECT 1 FROM tombstones WHERE install = $4::text)
+    ON CONFLICT (batch_id) DO NOTHING
+    RETURNING batch_id
+), events AS (
+    INSERT INTO events
+        (batch_id, install, name, category, basis, recorded_at_ms, received_at_ms, properties)
+    SELECT b.batch_id, $4::text, e.n, e.c, e.k, e.r, $7::bigint, e.p
+    FROM batch b,
+         unnest($10::text[], $11::text[], $12::text[], $13::bigint[], $14::jsonb[])
+             WITH ORDINALITY AS e(n, c, k, r, p, i)
+    ORDER BY e.i
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM batch),
+       $4::text IS NOT NULL AND EXISTS (SELECT 1 FROM tombstones WHERE install = $4::text),
+       (SELECT count(*) FROM events)";
 
 /// The schema, one version per entry, applied in order at start and recorded in
 /// `schema_migrations`. Append; never edit an applied one.
@@ -262,47 +288,11 @@ impl PgStore {
         received_at_ms: u64,
     ) -> Result<Inserted, StoreError> {
         let received = int(received_at_ms);
-        let mut client = self.pool.get().await?;
+        let client = self.pool.get().await?;
         self.ensure_partition(&**client, received).await?;
-        let tx = client.transaction().await?;
         let meta = &opened.batch.meta;
-        if let Some(install) = &meta.install {
-            // Serializes with a deletion of the same install on any node.
-            tx.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended($1, $2))",
-                &[install, &INSTALL_LOCK_SEED],
-            )
-            .await?;
-            let deleted = tx
-                .query_opt("SELECT 1 FROM tombstones WHERE install = $1", &[install])
-                .await?;
-            if deleted.is_some() {
-                return Ok(Inserted::Deleted);
-            }
-        }
-        let device = serde_json::to_value(&meta.device).map_err(StoreError::new)?;
-        let events = i32::try_from(opened.batch.events.len()).unwrap_or(i32::MAX);
-        let inserted = tx
-            .execute(
-                "INSERT INTO batches VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                 ON CONFLICT (batch_id) DO NOTHING",
-                &[
-                    &opened.batch_id,
-                    &opened.key_id,
-                    &meta.app_id,
-                    &meta.install,
-                    &meta.sdk_version,
-                    &int(meta.created_at_ms),
-                    &received,
-                    &events,
-                    &Json(device),
-                ],
-            )
-            .await?;
-        if inserted == 0 {
-            return Ok(Inserted::Duplicate);
-        }
-        // One statement for all of a batch's events: arrays unnested in order.
+        let device = Json(serde_json::to_value(&meta.device).map_err(StoreError::new)?);
+        let count = i32::try_from(opened.batch.events.len()).unwrap_or(i32::MAX);
         let mut names = Vec::with_capacity(opened.batch.events.len());
         let mut categories = Vec::with_capacity(names.capacity());
         let mut bases = Vec::with_capacity(names.capacity());
@@ -317,28 +307,63 @@ impl PgStore {
                 serde_json::to_value(&event.properties).map_err(StoreError::new)?,
             ));
         }
-        tx.execute(
-            "INSERT INTO events
-               (batch_id, install, name, category, basis, recorded_at_ms, received_at_ms,
-                properties)
-             SELECT $1, $2, n, c, b, r, $3, p
-             FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::jsonb[])
-               WITH ORDINALITY AS e(n, c, b, r, p, i)
-             ORDER BY i",
-            &[
-                &opened.batch_id,
-                &meta.install,
-                &received,
-                &names,
-                &categories,
-                &bases,
-                &recorded,
-                &properties,
-            ],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Inserted::New)
+        // Prepared once per connection (a prepare is a round trip of its own).
+        let insert = client.prepare_cached(INSERT_BATCH).await?;
+        let lock = client.prepare_cached(LOCK_INSTALL).await?;
+        let created = int(meta.created_at_ms);
+        let params: [&(dyn ToSql + Sync); 14] = [
+            &opened.batch_id,
+            &opened.key_id,
+            &meta.app_id,
+            &meta.install,
+            &meta.sdk_version,
+            &created,
+            &received,
+            &count,
+            &device,
+            &names,
+            &categories,
+            &bases,
+            &recorded,
+            &properties,
+        ];
+        // One round trip: BEGIN, the install's lock, the insert and COMMIT go out back to back
+        // (tokio-postgres pipelines requests issued together, in order), and the server runs
+        // them in order. The lock is its own statement so the insert's snapshot, taken after
+        // it, sees a deletion that committed while this waited for the lock.
+        let locked = async {
+            match &meta.install {
+                Some(install) => client
+                    .execute(&lock, &[install, &INSTALL_LOCK_SEED])
+                    .await
+                    .map(|_| ()),
+                None => Ok(()),
+            }
+        };
+        let done = tokio::try_join!(
+            client.batch_execute("BEGIN"),
+            locked,
+            client.query_one(&insert, &params),
+            client.batch_execute("COMMIT"),
+        );
+        match done {
+            Ok((_, _, row, _)) => {
+                let (stored, deleted): (i64, bool) = (row.get(0), row.get(1));
+                Ok(if stored == 1 {
+                    Inserted::New
+                } else if deleted {
+                    Inserted::Deleted
+                } else {
+                    Inserted::Duplicate
+                })
+            }
+            Err(e) => {
+                // The server rolled the transaction back (a failed statement aborts it, and its
+                // COMMIT becomes a ROLLBACK); the connection is not reused all the same.
+                drop(deadpool_postgres::Object::take(client));
+                Err(e.into())
+            }
+        }
     }
 
     async fn delete(
@@ -351,11 +376,8 @@ impl PgStore {
         let tx = client.transaction().await?;
         let mut deletion = Deletion::default();
         for install in installs {
-            tx.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended($1, $2))",
-                &[install, &INSTALL_LOCK_SEED],
-            )
-            .await?;
+            tx.execute(LOCK_INSTALL, &[install, &INSTALL_LOCK_SEED])
+                .await?;
             let rows = tx
                 .execute("DELETE FROM events WHERE install = $1", &[install])
                 .await?

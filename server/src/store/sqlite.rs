@@ -40,7 +40,9 @@ CREATE TABLE IF NOT EXISTS events (
     recorded_at_ms INTEGER NOT NULL,
     properties TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_install ON events(install);
+-- By batch, not by install: deleting a batch (retention, or an install's batches) cascades
+-- to its events through this index, and an install's events are its batches' events.
+CREATE INDEX IF NOT EXISTS events_batch ON events(batch_id);
 CREATE INDEX IF NOT EXISTS batches_install ON batches(install);
 CREATE TABLE IF NOT EXISTS deletion_requests (
     install_pseudonyms TEXT NOT NULL,
@@ -187,7 +189,11 @@ impl Store for SqliteStore {
         let tx = db.transaction()?;
         let mut deletion = Deletion::default();
         for install in installs {
-            let rows = tx.execute("DELETE FROM events WHERE install = ?1", [install])? as u64
+            let rows = tx.execute(
+                "DELETE FROM events WHERE batch_id IN
+                   (SELECT batch_id FROM batches WHERE install = ?1)",
+                [install],
+            )? as u64
                 + tx.execute("DELETE FROM batches WHERE install = ?1", [install])? as u64;
             if rows == 0 {
                 continue;
