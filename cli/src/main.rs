@@ -2,6 +2,7 @@
 
 mod corpus;
 mod demo;
+mod disclosures;
 mod keys;
 mod load;
 mod policy;
@@ -112,6 +113,13 @@ enum Command {
     /// batches per device than that are answered 429); per source address, bursts of 20 000
     /// events then 1 000 a second (use `--peers` against a server on loopback).
     Load(load::Args),
+    /// Write what a policy lets leave the device as an app store wants it declared: `ios`, a
+    /// `PrivacyInfo.xcprivacy`; `android`, Play Console's Data safety CSV; `markdown`, both as
+    /// a table. The built-in policy if no POLICY file is given.
+    Disclosures {
+        store: disclosures::Store,
+        policy: Option<PathBuf>,
+    },
     /// Check or show policies.
     Policy {
         #[command(subcommand)]
@@ -156,6 +164,7 @@ fn main() -> ExitCode {
             other,
         } => scrub::report(&corpus, &other),
         Command::Corpus { seed, lines } => corpus::run(seed, lines),
+        Command::Disclosures { store, policy } => disclosures::run(store, policy.as_deref()),
         Command::Load(args) => load::run(&args),
         Command::Policy {
             command: PolicyCommand::Check { file },

@@ -114,3 +114,43 @@ fn policy_json_converts_toml_for_devices_and_refuses_invalid_documents() {
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("gps"));
 }
+
+#[test]
+fn disclosures_write_each_store_declaration_for_the_built_in_or_a_given_policy() {
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/examples/app-policy.toml"
+    );
+    for (store, starts) in [
+        ("ios", "<?xml"),
+        ("android", "Question ID (machine readable)"),
+        ("markdown", "| what leaves"),
+    ] {
+        for args in [
+            vec!["disclosures", store],
+            vec!["disclosures", store, example],
+        ] {
+            let out = modicum(&args, b"");
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(String::from_utf8(out.stdout).unwrap().starts_with(starts));
+        }
+    }
+    // The built-in policy's manifest is the one the Swift package ships.
+    let out = modicum(&["disclosures", "ios"], b"");
+    let shipped = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../ios/Sources/Modicum/PrivacyInfo.xcprivacy"
+    ))
+    .unwrap();
+    assert_eq!(out.stdout, shipped);
+    // An invalid policy is refused with its errors.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[rules]]\nclass = \"gps\"\naction = \"keep\"\n").unwrap();
+    let out = modicum(&["disclosures", "ios", bad.to_str().unwrap()], b"");
+    assert!(!out.status.success());
+}

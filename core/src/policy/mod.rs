@@ -9,10 +9,12 @@
 mod action;
 mod data_class;
 mod default;
+pub mod disclosure;
 mod document;
 mod error;
 pub mod floor;
 mod rule;
+mod stores;
 mod table;
 
 use std::collections::BTreeMap;
@@ -21,6 +23,7 @@ pub use action::{Action, Generalization};
 pub use data_class::{DataClass, UnknownDataClass};
 pub use error::{PolicyError, PolicyErrors};
 pub use rule::{Condition, Rule};
+pub use stores::Unmapped;
 
 use crate::consent::{Category, Permits};
 use document::Document;

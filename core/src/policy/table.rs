@@ -104,7 +104,7 @@ impl Policy {
 }
 
 /// Whether some consent state lets `rule` match for this audience.
-fn could_match(rule: &Rule, age: AgeBand, guardian: bool) -> bool {
+pub(super) fn could_match(rule: &Rule, age: AgeBand, guardian: bool) -> bool {
     if rule
         .when
         .age

@@ -331,3 +331,221 @@ fn a_policy_names_the_scrubbing_families_it_runs() {
         "[email] 15900001111"
     );
 }
+
+#[test]
+fn the_store_declarations_in_the_repository_are_generated_from_the_default_policy() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let policy = Policy::default();
+    let manifest =
+        std::fs::read_to_string(format!("{root}/ios/Sources/Modicum/PrivacyInfo.xcprivacy"))
+            .unwrap();
+    assert_eq!(
+        manifest,
+        policy.privacy_manifest().unwrap(),
+        "ios/Sources/Modicum/PrivacyInfo.xcprivacy is out of date: \
+         `modicum disclosures ios > ios/Sources/Modicum/PrivacyInfo.xcprivacy`"
+    );
+    let doc = std::fs::read_to_string(format!("{root}/docs/disclosures.md")).unwrap();
+    let table = policy.disclosures_markdown().unwrap();
+    assert!(
+        doc.contains(&table),
+        "docs/disclosures.md is out of date; regenerate its table with \
+         `modicum disclosures markdown`:\n{table}"
+    );
+}
+
+/// Whether the manifest declares `data_type` (linked or not) with `purpose`.
+fn declares(manifest: &str, data_type: &str) -> bool {
+    manifest.contains(&format!(
+        "<string>NSPrivacyCollectedDataType{data_type}</string>"
+    ))
+}
+
+#[test]
+fn what_the_policy_never_lets_leave_is_never_declared_and_what_it_does_is() {
+    let default = Policy::default().privacy_manifest().unwrap();
+    for present in [
+        "DeviceID",
+        "PreciseLocation",
+        "CoarseLocation",
+        "CrashData",
+        "PerformanceData",
+        "ProductInteraction",
+        "OtherDiagnosticData",
+    ] {
+        assert!(declares(&default, present), "{present} missing");
+    }
+    // A policy that lets no identifier or location leave declares neither, and nothing linked.
+    let bare = Policy::from_toml(
+        "version = 1\n[[rules]]\nclass = \"device.basic\"\nwhen = { granted = \"diagnostics\" }\naction = \"keep\"\n",
+    )
+    .unwrap();
+    let manifest = bare.privacy_manifest().unwrap();
+    for absent in ["DeviceID", "PreciseLocation", "CoarseLocation"] {
+        assert!(
+            !declares(&manifest, absent),
+            "{absent} declared:\n{manifest}"
+        );
+    }
+    assert!(
+        !manifest.contains("<true/>"),
+        "nothing is linked:\n{manifest}"
+    );
+    assert!(!bare.disclosure().pseudonym_travels);
+    // Coarsened location only: approximate, not precise.
+    let coarse = Policy::from_toml(
+        "version = 1\n[[rules]]\nclass = \"location\"\nwhen = { granted = \"location\" }\naction = \"generalize\"\nmethod = \"grid\"\ncell_m = 5000\n",
+    )
+    .unwrap()
+    .privacy_manifest()
+    .unwrap();
+    assert!(declares(&coarse, "CoarseLocation") && !declares(&coarse, "PreciseLocation"));
+}
+
+/// Apple's property list reader (Python's `plistlib`, the same format) reads the manifest and
+/// finds the keys Xcode's privacy report needs.
+#[test]
+fn the_manifest_is_a_property_list_apple_tools_read() {
+    let manifest = Policy::default().privacy_manifest().unwrap();
+    let script = "import plistlib, sys, json\n\
+                  p = plistlib.loads(sys.stdin.buffer.read())\n\
+                  print(json.dumps({'tracking': p['NSPrivacyTracking'], \
+                  'types': [(t['NSPrivacyCollectedDataType'], t['NSPrivacyCollectedDataTypeLinked'], \
+                  t['NSPrivacyCollectedDataTypeTracking'], len(t['NSPrivacyCollectedDataTypePurposes'])) \
+                  for t in p['NSPrivacyCollectedDataTypes']], \
+                  'apis': [a['NSPrivacyAccessedAPIType'] for a in p['NSPrivacyAccessedAPITypes']]}))";
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs (tests/run needs it)");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(manifest.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "plistlib refused the manifest");
+    let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(parsed["tracking"], false);
+    let types = parsed["types"].as_array().unwrap();
+    assert_eq!(types.len(), 8, "{parsed}");
+    for t in types {
+        assert_eq!(t[2], false, "no type is tracking: {t}");
+        assert!(t[3].as_u64().unwrap() >= 1, "every type has a purpose: {t}");
+    }
+    assert_eq!(
+        parsed["apis"],
+        serde_json::json!(["NSPrivacyAccessedAPICategoryDiskSpace"])
+    );
+}
+
+/// The CSV has the five columns Play Console's export has, one answer per row, every answer
+/// TRUE or FALSE, every question one the form asks, and a complete block per data type.
+#[test]
+fn the_data_safety_csv_has_the_shape_play_console_imports() {
+    for policy in [Policy::default(), example_policy()] {
+        let csv = policy.data_safety_csv().unwrap();
+        let mut lines = csv.lines();
+        assert_eq!(
+            lines.next(),
+            Some("Question ID (machine readable),Response ID (machine readable),Response value,Answer requirement,Human-friendly question label")
+        );
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+        let mut types = std::collections::BTreeSet::new();
+        let mut usage = BTreeMap::<&str, Vec<(&str, &str, &str)>>::new();
+        for row in &rows {
+            assert_eq!(row.len(), 5, "{row:?}");
+            assert!(matches!(row[2], "TRUE" | "FALSE"), "{row:?}");
+            let question = row[0];
+            if question.starts_with("PSL_DATA_TYPES_") {
+                assert!(row[1].starts_with("PSL_"), "{row:?}");
+                types.insert(row[1]);
+            } else if let Some(rest) = question.strip_prefix("PSL_DATA_USAGE_RESPONSES:") {
+                let (data_type, section) = rest.split_once(':').unwrap();
+                usage
+                    .entry(data_type)
+                    .or_default()
+                    .push((section, row[1], row[2]));
+            } else {
+                assert!(
+                    [
+                        "PSL_DATA_COLLECTION_COLLECTS_PERSONAL_DATA",
+                        "PSL_DATA_COLLECTION_ENCRYPTED_IN_TRANSIT",
+                        "PSL_SUPPORT_DATA_DELETION_BY_USER"
+                    ]
+                    .contains(&question),
+                    "{row:?}"
+                );
+            }
+        }
+        assert_eq!(
+            types,
+            usage.keys().copied().collect(),
+            "a usage block per type"
+        );
+        for (data_type, answers) in &usage {
+            let value = |section: &str, response: &str| {
+                answers
+                    .iter()
+                    .find(|a| a.0 == section && a.1 == response)
+                    .map(|a| a.2)
+            };
+            assert_eq!(
+                value(
+                    "PSL_DATA_USAGE_COLLECTION_AND_SHARING",
+                    "PSL_DATA_USAGE_ONLY_COLLECTED"
+                ),
+                Some("TRUE"),
+                "{data_type}"
+            );
+            assert_eq!(
+                value(
+                    "PSL_DATA_USAGE_COLLECTION_AND_SHARING",
+                    "PSL_DATA_USAGE_ONLY_SHARED"
+                ),
+                Some("FALSE"),
+                "{data_type}"
+            );
+            let optional = value(
+                "DATA_USAGE_USER_CONTROL",
+                "PSL_DATA_USAGE_USER_CONTROL_OPTIONAL",
+            );
+            let required = value(
+                "DATA_USAGE_USER_CONTROL",
+                "PSL_DATA_USAGE_USER_CONTROL_REQUIRED",
+            );
+            assert!(
+                matches!(
+                    (optional, required),
+                    (Some("TRUE"), Some("FALSE")) | (Some("FALSE"), Some("TRUE"))
+                ),
+                "{data_type}"
+            );
+            assert!(
+                answers
+                    .iter()
+                    .any(|a| a.0 == "DATA_USAGE_COLLECTION_PURPOSE" && a.2 == "TRUE"),
+                "{data_type}: no purpose"
+            );
+        }
+    }
+    // The example declares essential processing: device basics and crash logs are required.
+    let csv = example_policy().data_safety_csv().unwrap();
+    assert!(csv.contains("PSL_DATA_USAGE_RESPONSES:PSL_CRASH_LOGS:DATA_USAGE_USER_CONTROL,PSL_DATA_USAGE_USER_CONTROL_REQUIRED,TRUE"));
+    assert!(
+        !csv.contains("PSL_PRECISE_LOCATION"),
+        "the example keeps no precise location"
+    );
+}
+
+fn example_policy() -> Policy {
+    Policy::from_path(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/examples/app-policy.toml"
+    )))
+    .expect("the example policy is valid")
+}
