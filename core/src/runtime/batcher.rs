@@ -210,7 +210,7 @@ pub(super) fn enforce_budget(
     let over = |events: &Vec<Minimized>, outbox: &Outbox| {
         (overhead + per_event * events.len() as u64 + outbox.size()).saturating_sub(budget)
     };
-    let mut evicted_events = false;
+    let mut evicted: Vec<Category> = Vec::new();
     for level in (0..=3u8).rev() {
         let excess = over(events, outbox);
         if excess == 0 {
@@ -226,16 +226,42 @@ pub(super) fn enforce_budget(
         events.retain(|e| {
             if excess > 0 && priority(e.category()) == level {
                 excess = excess.saturating_sub(per_event.max(1));
-                shared.ledger.add(e.category(), Entry::Evicted, 1);
-                evicted_events = true;
+                evicted.push(e.category());
                 false
             } else {
                 true
             }
         });
     }
-    if evicted_events {
-        journal.replace(events)?;
+    if evicted.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    rewrite_journal(shared, journal, events, &evicted, Entry::Evicted)
+}
+
+/// Rewrites the journal to hold `events`, from which `removed` (one category per event) were
+/// just taken, and counts them under `entry` only once that is on disk. Should the rewrite
+/// fail, `events` is read back from the journal, which still holds them: they are removed,
+/// and counted, at the next try (or at start), not counted now and again after a restart.
+pub(super) fn rewrite_journal(
+    shared: &Runtime,
+    journal: &mut Journal,
+    events: &mut Vec<Minimized>,
+    removed: &[Category],
+    entry: Entry,
+) -> io::Result<()> {
+    match journal.replace(events) {
+        Ok(()) => {
+            for &category in removed {
+                shared.ledger.add(category, entry, 1);
+            }
+            Ok(())
+        }
+        Err(e) => {
+            if let Ok(contents) = journal.read() {
+                *events = contents.events;
+            }
+            Err(e)
+        }
+    }
 }

@@ -24,17 +24,24 @@ impl Worker {
                 .ledger
                 .add(entry.category, Entry::Expired, u64::from(entry.events));
         }
-        let before = self.pending.len();
+        let mut expired = Vec::new();
         self.pending.retain(|e| {
-            let expired = expired_at(e.category(), e.recorded_at_ms());
-            if expired {
-                shared.ledger.add(e.category(), Entry::Expired, 1);
+            let gone = expired_at(e.category(), e.recorded_at_ms());
+            if gone {
+                expired.push(e.category());
             }
-            !expired
+            !gone
         });
-        if self.pending.len() == before {
+        if expired.is_empty() {
             return Ok(());
         }
-        self.journal.replace(&self.pending)
+        let shared = std::sync::Arc::clone(&self.shared);
+        super::batcher::rewrite_journal(
+            &shared,
+            &mut self.journal,
+            &mut self.pending,
+            &expired,
+            Entry::Expired,
+        )
     }
 }

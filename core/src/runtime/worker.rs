@@ -365,11 +365,12 @@ impl Worker {
         let mut changed = false;
         let shared = Arc::clone(&self.shared);
         let ledger = &shared.ledger;
+        let mut purged = Vec::new();
         self.pending.retain_mut(|event| {
             let at = event.recorded_at_ms();
             match event.restrict(|c| admission.admits(c, at)) {
                 None => {
-                    ledger.add(event.category(), Entry::Purged, 1);
+                    purged.push(event.category());
                     changed = true;
                     false
                 }
@@ -380,7 +381,13 @@ impl Worker {
             }
         });
         if changed {
-            self.journal.replace(&self.pending)?;
+            batcher::rewrite_journal(
+                &shared,
+                &mut self.journal,
+                &mut self.pending,
+                &purged,
+                Entry::Purged,
+            )?;
             self.sync_by = None;
             self.settle();
         }
