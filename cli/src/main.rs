@@ -47,7 +47,8 @@ enum Command {
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
-    /// Run the reference ingest service until Ctrl-C, logging one structured line per event
+    /// Run the reference ingest service until Ctrl-C or SIGTERM (then it finishes the requests
+    /// in progress), logging one structured line per event
     /// to stderr (`RUST_LOG` filters, `MODICUM_LOG_FORMAT=json` for JSON lines).
     Serve {
         #[arg(long, default_value = "127.0.0.1:8737")]

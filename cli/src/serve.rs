@@ -39,12 +39,36 @@ pub fn run(
     tracing::info!(%addr, db = %shown(db), keys = %ids.join(","), "serving");
     let stats = Arc::new(Stats::default());
     runtime
-        .block_on(service::serve(config, Arc::clone(&stats), async {
-            let _ = tokio::signal::ctrl_c().await;
-        }))
+        .block_on(service::serve(config, Arc::clone(&stats), stop_signal()))
         .map_err(|e| format!("cannot serve on {addr}: {e}"))?;
     println!("stopped: {:?}", stats.snapshot());
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM: what a service manager or an orchestrator sends to stop a node, which
+/// then finishes the requests in progress before it exits.
+async fn stop_signal() {
+    let interrupted = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminated) => {
+                tokio::select! {
+                    _ = interrupted => {}
+                    _ = terminated.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupted.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupted.await;
+    }
+    tracing::info!("stopping: finishing the requests in progress");
 }
 
 /// A database as logs show it: a URL without its password.

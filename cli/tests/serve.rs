@@ -18,7 +18,7 @@ fn free_port() -> u16 {
 }
 
 #[test]
-fn serve_logs_json_lines_and_answers_health_and_metrics() {
+fn serve_logs_json_lines_answers_health_and_metrics_and_stops_on_sigterm() {
     let tmp = tempfile::tempdir().unwrap();
     assert!(modicum()
         .args(["keygen", "--out"])
@@ -27,14 +27,14 @@ fn serve_logs_json_lines_and_answers_health_and_metrics() {
         .unwrap()
         .success());
     let port = free_port();
-    let mut server = modicum()
+    let server = modicum()
         .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--db"])
         .arg(tmp.path().join("ingest.sqlite3"))
         .arg("--key")
         .arg(tmp.path().join("collector.key"))
         .env("MODICUM_LOG_FORMAT", "json")
         .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -59,9 +59,16 @@ fn serve_logs_json_lines_and_answers_health_and_metrics() {
         metrics.contains("modicum_ingest_batches_accepted_total 0"),
         "{metrics}"
     );
-    server.kill().unwrap();
-    server.wait().unwrap();
-    let logs: Vec<serde_json::Value> = BufReader::new(server.stderr.take().unwrap())
+    // Stopped as an orchestrator stops a node: SIGTERM, then a clean exit with its summary.
+    let term = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let out = server.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit {:?}", out.status);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("stopped:"));
+    let logs: Vec<serde_json::Value> = BufReader::new(&out.stderr[..])
         .lines()
         .map(|line| serde_json::from_str(&line.unwrap()).expect("every log line is JSON"))
         .collect();
@@ -75,6 +82,11 @@ fn serve_logs_json_lines_and_answers_health_and_metrics() {
         logs.iter()
             .any(|l| l["fields"]["message"] == "retention sweep"),
         "the sweep at start is logged: {logs:?}"
+    );
+    assert!(
+        logs.iter()
+            .any(|l| l["fields"]["message"] == "stopping: finishing the requests in progress"),
+        "{logs:?}"
     );
 }
 
