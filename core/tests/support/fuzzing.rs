@@ -1,44 +1,52 @@
 //! What the fuzz targets share: a global allocator that counts live heap bytes and their peak
-//! (how a target holds decoding to a memory limit), and how many inputs to run. Included by
+//! on each thread (how a target holds decoding to a memory limit), and how many inputs to run. Included by
 //! `#[path]` (core and server tests), since a global allocator is declared once per binary.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::cell::Cell;
 
 struct Counting;
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+// Per thread, so other tests running beside a measurement (the harness runs them in parallel
+// threads) do not count against it: a decode allocates only on its own thread. Const
+// initializers without destructors: reading them never allocates, even inside the allocator.
+thread_local! {
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
+
+fn size(layout: Layout) -> isize {
+    isize::try_from(layout.size()).unwrap_or(isize::MAX)
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
-            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
+            let live = LIVE.with(|l| {
+                l.set(l.get().saturating_add(size(layout)));
+                l.get()
+            });
+            PEAK.with(|p| p.set(p.get().max(live)));
         }
         p
     }
     unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
         unsafe { System.dealloc(p, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        LIVE.with(|l| l.set(l.get().saturating_sub(size(layout))));
     }
 }
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-/// One measurement at a time: the counters are process-wide.
-static MEASURING: Mutex<()> = Mutex::new(());
-
-/// The most heap `f` holds at once beyond what was live before it.
+/// The most heap `f` holds at once on this thread beyond what was live before it.
 pub fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let _one = MEASURING.lock().unwrap_or_else(|p| p.into_inner());
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let base = LIVE.with(Cell::get);
+    PEAK.with(|p| p.set(base));
     let out = f();
-    (out, PEAK.load(Ordering::Relaxed).saturating_sub(base))
+    let peak = PEAK.with(Cell::get);
+    (out, usize::try_from(peak.saturating_sub(base)).unwrap_or(0))
 }
 
 /// Inputs a target runs under `cargo test`: MODICUM_FUZZ_ITERATIONS, or 2 000.
