@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime as PoolRuntime};
 use tokio_postgres::types::{Json, ToSql};
-use tokio_postgres::{GenericClient, NoTls};
+use tokio_postgres::{GenericClient, NoTls, Row};
 
 use super::{basis_name, int, Deletion, Inserted, Retention, Store, StoreError, Swept};
 use crate::open::Opened;
@@ -33,6 +33,12 @@ const POOL_WAIT: Duration = Duration::from_secs(5);
 /// Keys of the advisory locks this store takes: one for migrations and partition creation,
 /// and, per install, `hashtextextended(install, INSTALL_LOCK_SEED)`.
 const SCHEMA_LOCK: i64 = 0x6d6f_6469_6375_6d00;
+
+/// The events table's partitions, by name.
+const PARTITIONS: &str = "SELECT c.relname::text FROM pg_inherits i
+    JOIN pg_class c ON c.oid = i.inhrelid
+    JOIN pg_class p ON p.oid = i.inhparent
+    WHERE p.relname = 'events' ORDER BY c.relname";
 const INSTALL_LOCK_SEED: i64 = 0x6d6f_6469_6375_6d01;
 const LOCK_INSTALL: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, $2))";
 
@@ -171,38 +177,26 @@ impl PgStore {
 
     /// The schema version the database is at.
     pub fn schema_version(&self) -> Result<i32, StoreError> {
-        self.block_on(async {
-            let client = self.pool.get().await?;
-            let row = client
-                .query_one("SELECT max(version) FROM schema_migrations", &[])
-                .await?;
-            Ok(row.get::<_, Option<i32>>(0).unwrap_or(0))
-        })
+        let rows = self.rows("SELECT max(version) FROM schema_migrations")?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.get::<_, Option<i32>>(0))
+            .unwrap_or(0))
     }
 
     /// The names of the events table's partitions, oldest first.
     pub fn partitions(&self) -> Result<Vec<String>, StoreError> {
-        self.block_on(async {
-            let client = self.pool.get().await?;
-            let rows = client
-                .query(
-                    "SELECT c.relname::text FROM pg_inherits i
-                       JOIN pg_class c ON c.oid = i.inhrelid
-                       JOIN pg_class p ON p.oid = i.inhparent
-                     WHERE p.relname = 'events' ORDER BY c.relname",
-                    &[],
-                )
-                .await?;
-            Ok(rows.iter().map(|r| r.get(0)).collect())
-        })
+        Ok(self.rows(PARTITIONS)?.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// The rows `sql` (which takes no parameters) selects.
+    fn rows(&self, sql: &str) -> Result<Vec<Row>, StoreError> {
+        self.block_on(async { Ok(self.pool.get().await?.query(sql, &[]).await?) })
     }
 
     /// The single count `sql` selects.
     fn count_rows(&self, sql: &str) -> Result<u64, StoreError> {
-        self.block_on(async {
-            let client = self.pool.get().await?;
-            Ok(count(client.query_one(sql, &[]).await?.get(0)))
-        })
+        Ok(self.rows(sql)?.first().map_or(0, |row| count(row.get(0))))
     }
 
     fn block_on<T>(
@@ -263,16 +257,17 @@ impl PgStore {
             return Ok(());
         }
         // Under the schema lock, so two nodes making the same day's partition do not collide
-        // (CREATE … IF NOT EXISTS alone races on the catalog).
+        // (CREATE … IF NOT EXISTS alone races on the catalog). Two statements in one simple
+        // query are one implicit transaction, which holds the lock and is rolled back whole if
+        // either fails: no explicit BEGIN that a failure could leave open on a pooled
+        // connection.
         let from = day * DAY_MS;
         let to = from + DAY_MS;
         client
             .batch_execute(&format!(
-                "BEGIN;
-                 SELECT pg_advisory_xact_lock({SCHEMA_LOCK});
+                "SELECT pg_advisory_xact_lock({SCHEMA_LOCK});
                  CREATE TABLE IF NOT EXISTS events_d{day} PARTITION OF events
-                   FOR VALUES FROM ({from}) TO ({to});
-                 COMMIT;"
+                   FOR VALUES FROM ({from}) TO ({to});"
             ))
             .await?;
         self.partitions
@@ -422,15 +417,7 @@ impl PgStore {
         let cutoff = int(retention.events_cutoff_ms(now_ms));
         let cutoff_day = cutoff.div_euclid(DAY_MS);
         let client = self.pool.get().await?;
-        let partitions = client
-            .query(
-                "SELECT c.relname::text FROM pg_inherits i
-                   JOIN pg_class c ON c.oid = i.inhrelid
-                   JOIN pg_class p ON p.oid = i.inhparent
-                 WHERE p.relname = 'events'",
-                &[],
-            )
-            .await?;
+        let partitions = client.query(PARTITIONS, &[]).await?;
         for row in partitions {
             let name: String = row.get(0);
             let Some(day) = name
@@ -521,19 +508,11 @@ impl Store for PgStore {
     }
 
     fn events_by_category(&self) -> Result<BTreeMap<String, u64>, StoreError> {
-        self.block_on(async {
-            let client = self.pool.get().await?;
-            let rows = client
-                .query(
-                    "SELECT category, count(*) FROM events GROUP BY category",
-                    &[],
-                )
-                .await?;
-            Ok(rows
-                .iter()
-                .map(|r| (r.get::<_, String>(0), count(r.get(1))))
-                .collect())
-        })
+        let rows = self.rows("SELECT category, count(*) FROM events GROUP BY category")?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<_, String>(0), count(r.get(1))))
+            .collect())
     }
 
     fn batch_count(&self) -> Result<u64, StoreError> {
@@ -564,30 +543,24 @@ impl Store for PgStore {
     }
 
     fn events(&self) -> Result<Vec<serde_json::Value>, StoreError> {
-        self.block_on(async {
-            let client = self.pool.get().await?;
-            let rows = client
-                .query(
-                    "SELECT batch_id, install, name, category, basis, recorded_at_ms, properties
-                     FROM events ORDER BY id",
-                    &[],
-                )
-                .await?;
-            Ok(rows
-                .iter()
-                .map(|row| {
-                    serde_json::json!({
-                        "batch_id": row.get::<_, String>(0),
-                        "install": row.get::<_, Option<String>>(1),
-                        "name": row.get::<_, String>(2),
-                        "category": row.get::<_, String>(3),
-                        "basis": row.get::<_, String>(4),
-                        "recorded_at_ms": row.get::<_, i64>(5),
-                        "properties": row.get::<_, Json<serde_json::Value>>(6).0,
-                    })
+        let rows = self.rows(
+            "SELECT batch_id, install, name, category, basis, recorded_at_ms, properties
+             FROM events ORDER BY id",
+        )?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                serde_json::json!({
+                    "batch_id": row.get::<_, String>(0),
+                    "install": row.get::<_, Option<String>>(1),
+                    "name": row.get::<_, String>(2),
+                    "category": row.get::<_, String>(3),
+                    "basis": row.get::<_, String>(4),
+                    "recorded_at_ms": row.get::<_, i64>(5),
+                    "properties": row.get::<_, Json<serde_json::Value>>(6).0,
                 })
-                .collect())
-        })
+            })
+            .collect())
     }
 
     fn tombstone_count(&self) -> Result<u64, StoreError> {
@@ -595,35 +568,25 @@ impl Store for PgStore {
     }
 
     fn deletion_log(&self) -> Result<Vec<serde_json::Value>, StoreError> {
-        self.block_on(async {
-            let client = self.pool.get().await?;
-            let rows = client
-                .query(
-                    "SELECT install_pseudonyms, requested_at_ms, received_at_ms, rows_deleted
-                     FROM deletion_requests ORDER BY id",
-                    &[],
-                )
-                .await?;
-            Ok(rows
-                .iter()
-                .map(|row| {
-                    serde_json::json!({
-                        "install_pseudonyms": row.get::<_, Json<serde_json::Value>>(0).0,
-                        "requested_at_ms": row.get::<_, i64>(1),
-                        "received_at_ms": row.get::<_, i64>(2),
-                        "rows_deleted": row.get::<_, i64>(3),
-                    })
+        let rows = self.rows(
+            "SELECT install_pseudonyms, requested_at_ms, received_at_ms, rows_deleted
+             FROM deletion_requests ORDER BY id",
+        )?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                serde_json::json!({
+                    "install_pseudonyms": row.get::<_, Json<serde_json::Value>>(0).0,
+                    "requested_at_ms": row.get::<_, i64>(1),
+                    "received_at_ms": row.get::<_, i64>(2),
+                    "rows_deleted": row.get::<_, i64>(3),
                 })
-                .collect())
-        })
+            })
+            .collect())
     }
 
     fn ping(&self) -> Result<(), StoreError> {
-        self.block_on(async {
-            let client = self.pool.get().await?;
-            client.query_one("SELECT 1", &[]).await?;
-            Ok(())
-        })
+        self.rows("SELECT 1").map(drop)
     }
 
     fn sweep(&self, now_ms: u64, retention: &Retention) -> Result<Swept, StoreError> {
