@@ -8,6 +8,8 @@ pub enum ModicumError {
     EmptyEventName,
     #[error("the event name is longer than {max} bytes")]
     EventNameTooLong { max: u32 },
+    #[error("event names starting `modicum.` are reserved for the SDK's own events")]
+    ReservedEventName,
     #[error("property `{key}` is invalid: {reason}")]
     InvalidProperty { key: String, reason: String },
     #[error("an event may carry at most {max} properties")]
@@ -50,6 +52,7 @@ impl From<CoreError> for ModicumError {
             CoreError::EventNameTooLong { max } => {
                 ModicumError::EventNameTooLong { max: count(max) }
             }
+            CoreError::ReservedEventName => ModicumError::ReservedEventName,
             CoreError::InvalidProperty { key, reason } => {
                 ModicumError::InvalidProperty { key, reason }
             }

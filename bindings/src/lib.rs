@@ -10,6 +10,7 @@ mod durability;
 mod error;
 mod modicum;
 mod providers;
+mod sessions;
 mod upload;
 mod value;
 

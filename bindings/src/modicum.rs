@@ -40,6 +40,10 @@ pub struct ModicumConfig {
     /// still go on any network: the user asked for them.
     #[uniffi(default = false)]
     pub upload_only_unmetered: bool,
+    /// The app's version, which release health counts sessions under; the facades read it
+    /// from the package or bundle when the app gives none.
+    #[uniffi(default = None)]
+    pub app_version: Option<String>,
 }
 
 /// A collector's base URL and the region it stores data in.
@@ -261,6 +265,7 @@ fn core_config(config: ModicumConfig) -> Result<Config, ModicumError> {
         .collect();
     core_config.upload.home_region = config.home_region;
     core_config.crash_handlers = config.crash_handlers;
+    core_config.app_version = config.app_version;
     if config.upload_only_unmetered {
         core_config.upload.upload_only_unmetered();
     }

@@ -141,6 +141,7 @@ pub(crate) fn config(dir: &std::path::Path) -> ModicumConfig {
         home_region: None,
         crash_handlers: false,
         upload_only_unmetered: false,
+        app_version: None,
     }
 }
 

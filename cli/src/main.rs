@@ -76,6 +76,15 @@ enum Command {
         #[arg(long)]
         contains: Vec<String>,
     },
+    /// Release health per app version and day from an ingest database (a SQLite file or a
+    /// `postgres://` URL): installs and sessions reported, crashed and abnormal sessions,
+    /// crash-free sessions and crash-free installs. `--json` prints one object per row.
+    Report {
+        #[arg(long, default_value = "modicum-ingest.sqlite3")]
+        db: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Open a sealed batch file with a private key and print it as JSON.
     Decode {
         #[arg(long, default_value = "collector.key")]
@@ -159,6 +168,7 @@ fn main() -> ExitCode {
         ),
         Command::Decode { key, batch } => keys::decode(&key, &batch),
         Command::Inspect { db, contains } => serve::inspect(&db, &contains),
+        Command::Report { db, json } => serve::report(&db, json),
         Command::Scrub { report: None, .. } => scrub::run(),
         Command::Scrub {
             report: Some(corpus),

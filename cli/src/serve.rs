@@ -102,11 +102,7 @@ fn logging() {
 
 /// Prints what an ingest database holds, as JSON.
 pub fn inspect(db: &str, contains: &[String]) -> Result<(), String> {
-    let is_url = db.contains("://");
-    if !is_url && !Path::new(db).exists() {
-        return Err(format!("{db}: no such database"));
-    }
-    let store = store::open(db).map_err(|e| format!("{}: {e}", shown(db)))?;
+    let store = existing(db)?;
     let found = contains
         .iter()
         .map(|needle| Ok((needle.clone(), store.contains_text(needle)?)))
@@ -119,4 +115,38 @@ pub fn inspect(db: &str, contains: &[String]) -> Result<(), String> {
     });
     println!("{summary}");
     Ok(())
+}
+
+/// `modicum report`: the release health table (or JSON lines) of an ingest database.
+pub fn report(db: &str, json: bool) -> Result<(), String> {
+    let store = existing(db)?;
+    let (rows, unusable) =
+        modicum_server::health::release_health(store.as_ref()).map_err(|e| e.to_string())?;
+    if json {
+        for row in &rows {
+            let mut value = serde_json::to_value(row).map_err(|e| e.to_string())?;
+            value["crash_free_sessions"] = serde_json::json!(row.crash_free_sessions());
+            value["crash_free_installs"] = serde_json::json!(row.crash_free_installs());
+            println!("{value}");
+        }
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!("no release health reports stored");
+    } else {
+        print!("{}", modicum_server::health::table(&rows));
+    }
+    if unusable > 0 {
+        println!("{unusable} reports could not be read (a field dropped by policy, or impossible counts)");
+    }
+    Ok(())
+}
+
+/// Opens a database that must exist already: a missing file is an error, not a new database.
+fn existing(db: &str) -> Result<Arc<dyn store::Store>, String> {
+    let is_url = db.contains("://");
+    if !is_url && !Path::new(db).exists() {
+        return Err(format!("{db}: no such database"));
+    }
+    store::open(db).map_err(|e| format!("{}: {e}", shown(db)))
 }

@@ -52,6 +52,10 @@ pub struct Config {
     pub crash_handlers: bool,
     /// Sensor samples are folded into windows this long.
     pub sensor_window: Duration,
+    /// The app's version (release): what release health counts sessions under. The platform
+    /// libraries fill it from the app's package or bundle when the app sets none; sessions of
+    /// an app that gives none are counted under `unknown`.
+    pub app_version: Option<String>,
 }
 
 /// The longest any event stays on the device by default: 90 days.
@@ -77,6 +81,7 @@ impl Config {
             upload: UploadConfig::default(),
             crash_handlers: false,
             sensor_window: Duration::from_secs(60),
+            app_version: None,
         }
     }
 
@@ -91,6 +96,16 @@ impl Config {
     /// at start rather than silently losing events later.
     pub(crate) fn validate(&self) -> Result<(), Error> {
         validate_app_id(&self.app_id)?;
+        if let Some(version) = &self.app_version {
+            let allowed = |c: char| c.is_ascii_alphanumeric() || "._-+ ()".contains(c);
+            if version.is_empty() || version.len() > 64 || !version.chars().all(allowed) {
+                return Err(Error::InvalidConfig {
+                    reason: "app_version must be 1 to 64 ASCII letters, digits, spaces and \
+                             `._-+()`"
+                        .into(),
+                });
+            }
+        }
         if self.batch_max_events == 0 || self.batch_max_events > 100_000 {
             return Err(Error::InvalidConfig {
                 reason: "batch_max_events must be 1 to 100 000".into(),

@@ -8,6 +8,8 @@ pub enum Error {
     EmptyEventName,
     #[error("the event name is longer than {max} bytes")]
     EventNameTooLong { max: usize },
+    #[error("event names starting `modicum.` are reserved for the SDK's own events")]
+    ReservedEventName,
     #[error("property `{key}` is invalid: {reason}")]
     InvalidProperty { key: String, reason: String },
     #[error("an event may carry at most {max} properties")]

@@ -5,6 +5,8 @@ use crate::{Category, DataClass, Error};
 pub const MAX_NAME_BYTES: usize = 128;
 pub const MAX_PROPERTIES: usize = 64;
 pub const MAX_TEXT_BYTES: usize = 4096;
+/// Event names the SDK keeps for its own events.
+pub const RESERVED_PREFIX: &str = "modicum.";
 
 /// A property value as the app supplies it.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,6 +108,11 @@ impl Event {
             return Err(Error::EventNameTooLong {
                 max: MAX_NAME_BYTES,
             });
+        }
+        // The SDK's own events (release health) are told apart by name, so an app's event can
+        // never pass for one.
+        if self.name.starts_with(RESERVED_PREFIX) {
+            return Err(Error::ReservedEventName);
         }
         if self.properties.len() > MAX_PROPERTIES {
             return Err(Error::TooManyProperties {

@@ -15,6 +15,7 @@ mod config;
 pub mod consent;
 mod error;
 mod event;
+pub mod health;
 pub mod journal;
 pub mod minimize;
 pub mod outbox;
@@ -33,7 +34,9 @@ pub use modicum_wire::check_app_id;
 /// collector reads.
 pub use modicum_wire::{self as wire, envelope};
 
-pub use event::{Event, Property, Value, MAX_NAME_BYTES, MAX_PROPERTIES, MAX_TEXT_BYTES};
+pub use event::{
+    Event, Property, Value, MAX_NAME_BYTES, MAX_PROPERTIES, MAX_TEXT_BYTES, RESERVED_PREFIX,
+};
 pub use minimize::{minimize, Minimized, Trace};
 pub use modicum_scrub::{
     identifier_in_number, scrub, scrub_report, scrub_with, Families, PiiKind, Scrubbed, Span,

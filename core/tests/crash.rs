@@ -28,6 +28,9 @@ fn crash_child() {
         return;
     };
     let modicum = start(&dir, true);
+    // In the foreground when it crashes: release health counts the session as crashed.
+    modicum.set_consent(Category::Diagnostics, true).unwrap();
+    modicum.entered_foreground();
     modicum.flush(WAIT).unwrap();
 
     match how.as_str() {
@@ -76,6 +79,14 @@ fn every_kind_of_crash_becomes_one_scrubbed_report() {
         }
         let modicum = start(dir, false);
         modicum.flush(WAIT).unwrap();
+        let sessions = modicum.session_counts();
+        assert_eq!(sessions.len(), 1, "{how}: {sessions:?}");
+        let s = &sessions[0];
+        assert_eq!(
+            (s.started, s.crashed, s.abnormal, s.ended),
+            (1, 1, 0, 0),
+            "{how}: the session the crash ended counts as crashed at the next start"
+        );
         let held = modicum.held().unwrap();
         let crashes: Vec<_> = held
             .iter()

@@ -12,6 +12,8 @@
 //! - [`service`]: the HTTP service (axum on tokio), its status codes and the order of checks.
 //! - [`rate`]: the per-install and per-peer token buckets behind 429.
 //! - [`stats`]: what a running service did, counted; [`metrics`] serves it to Prometheus.
+//! - [`health`]: release health (crash-free sessions and installs per release and day) from
+//!   the devices' daily reports, which name no install.
 //! - [`faults`]: scripted failures, for tests and the demo's unreliable networks.
 //!
 //! See `docs/server.md`.
@@ -19,6 +21,7 @@
 mod body;
 pub mod config;
 pub mod faults;
+pub mod health;
 pub mod keys;
 pub mod listener;
 pub mod metrics;

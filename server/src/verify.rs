@@ -84,6 +84,7 @@ pub fn verify(batch: &Batch, rules: &Rules) -> Result<(), Rejection> {
             "meta.sdk_version is not a version: at most {MAX_SDK_VERSION} letters, digits and ./_+-"
         )));
     }
+    crate::health::check_report_batch(batch)?;
     let mut texts = Texts::default();
     for (field, text) in [("app_id", &meta.app_id), ("sdk_version", &meta.sdk_version)] {
         if let Some(kind) = finding(text) {

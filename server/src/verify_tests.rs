@@ -245,3 +245,25 @@ fn what_a_batch_would_store_is_counted_once_per_reference() {
     rules.max_stored = stored;
     assert_eq!(verify(&batch, &rules), Ok(()));
 }
+
+#[test]
+fn a_release_health_report_travels_alone_and_names_no_install() {
+    let mut batch = sample::session(6, 3);
+    let mut report = batch.events[0].clone();
+    report.name = crate::health::HEALTH_EVENT.into();
+    report.category = modicum_wire::Category::Diagnostics;
+    // Beside an install pseudonym, device context, or other events: refused.
+    let mut linked = batch.clone();
+    linked.events = vec![report.clone()];
+    assert!(linked.meta.install.is_some());
+    assert_eq!(check(&linked).unwrap_err().status(), 400);
+    linked.meta.install = None;
+    assert!(!linked.meta.device.is_empty());
+    assert_eq!(check(&linked).unwrap_err().status(), 400);
+    linked.meta.device.clear();
+    assert_eq!(check(&linked), Ok(()));
+    batch.meta.install = None;
+    batch.meta.device.clear();
+    batch.events.push(report);
+    assert_eq!(check(&batch).unwrap_err().status(), 400);
+}

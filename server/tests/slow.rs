@@ -207,6 +207,9 @@ impl Store for Slow {
     fn tombstone_count(&self) -> Result<u64, StoreError> {
         self.inner.tombstone_count()
     }
+    fn health_reports(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        self.inner.health_reports()
+    }
     fn deletion_log(&self) -> Result<Vec<serde_json::Value>, StoreError> {
         self.inner.deletion_log()
     }

@@ -53,6 +53,7 @@ mod codec;
 #[cfg(feature = "collector")]
 pub mod collector;
 mod compress;
+mod date;
 mod deletion;
 pub mod dictionary;
 pub mod envelope;
@@ -69,6 +70,7 @@ use serde::Serialize;
 
 pub use app_id::{check_app_id, MAX_APP_ID_BYTES};
 pub use codec::{decode, decode_expecting, encode, encode_events, pack};
+pub use date::utc_date;
 pub use deletion::{
     decode_deletion, encode_deletion, DeletionPayload, Proof, DELETION_SCHEMA, MAX_PROOFS,
 };

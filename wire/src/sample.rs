@@ -153,17 +153,7 @@ pub fn as_json_rows(batch: &Batch) -> Vec<u8> {
 
 fn iso8601(ms: u64) -> String {
     let (days, rest) = (ms / 86_400_000, ms % 86_400_000);
-    // Civil date from days since 1970-01-01 (proleptic Gregorian). Unsigned throughout: the
-    // days are never negative, so neither is any step below.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
+    let (year, month, day) = crate::date::utc_date(days);
     let (h, m, s, milli) = (
         rest / 3_600_000,
         rest / 60_000 % 60,

@@ -58,7 +58,8 @@ pub(super) struct Counting {
     pub(super) keys: KeyRing,
     pub(super) sealed: AtomicU64,
     pub(super) json_gzip: AtomicU64,
-    /// The last batch stored, as sent: what an eavesdropper could replay.
+    /// The last batch stored that names its install, as sent: what an eavesdropper could
+    /// replay after the install's deletion.
     pub(super) last_stored: std::sync::Mutex<Option<UploadRequest>>,
 }
 
@@ -88,8 +89,12 @@ impl Uploader for Counting {
                 let _ = gz.write_all(&rows);
                 let size = gz.finish().map_or(0, |v| v.len() as u64);
                 self.json_gzip.fetch_add(size, Ordering::Relaxed);
-                if let Ok(mut last) = self.last_stored.lock() {
-                    *last = Some(request.clone());
+                // A batch that names its install: what a deletion covers (a release health
+                // report names none, so no deletion reaches it).
+                if opened.batch.meta.install.is_some() {
+                    if let Ok(mut last) = self.last_stored.lock() {
+                        *last = Some(request.clone());
+                    }
                 }
             }
         }

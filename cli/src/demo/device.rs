@@ -43,7 +43,23 @@ pub(super) fn simulate(
     }];
     config.upload.backoff_base = Duration::from_millis(20);
     config.upload.backoff_cap = Duration::from_millis(200);
-    let m = Modicum::start(config).map_err(err)?;
+    let (version, crash_rate) = RELEASES[match dice.next() % 100 {
+        0..=54 => 0,
+        55..=84 => 1,
+        _ => 2,
+    }];
+    config.app_version = Some(version.into());
+    // Simulated time: yesterday (UTC) from 08:00, so the collector's freshness window holds
+    // every batch, and this morning, when the app's first start sends yesterday's report.
+    let day = modicum_core::clock::now_ms() / DAY_MS - 1;
+    let clock = Arc::new(ManualClock::at(day * DAY_MS + 8 * HOUR_MS));
+    let launch = |config: &Config| {
+        let mut providers = modicum_core::Providers::files_for(config);
+        providers.clock = clock.clone();
+        Modicum::start_with(config.clone(), providers)
+    };
+    let mut m = launch(&config).map_err(err)?;
+    let mut health = DeviceHealth::new(version);
 
     let age = match dice.next() % 100 {
         0..=79 => AgeBand::Adult,
@@ -87,7 +103,7 @@ pub(super) fn simulate(
         ("Xiaomi", "23127PN0CG", "14"),
     ];
     let (maker, model, os) = MODELS[device as usize % MODELS.len()];
-    m.set_device_info(DeviceInfo {
+    let info = DeviceInfo {
         manufacturer: Some(maker.into()),
         model: Some(model.into()),
         os_name: Some(if maker == "Apple" { "iOS" } else { "Android" }.into()),
@@ -101,7 +117,8 @@ pub(super) fn simulate(
         locale: Some("en-GB".into()),
         time_zone: Some("Europe/Paris".into()),
         ..DeviceInfo::default()
-    });
+    };
+    m.set_device_info(info.clone());
     // Identifiers an app might hand over: the policy decides what becomes of each.
     m.record(
         Event::new("signup")
@@ -121,9 +138,13 @@ pub(super) fn simulate(
         ip: Some(ip.clone()),
     })
     .map_err(err)?;
-    let day_start = 1_795_000_000_000 + u64::from(device) * 1_000;
+    let day_start = day * DAY_MS + 8 * HOUR_MS;
 
     for (period, name) in PERIODS.iter().enumerate() {
+        // Each period the user opens the app: a session, counted if diagnostics is permitted.
+        clock.set(day * DAY_MS + SESSION_HOURS[period] * HOUR_MS);
+        health.counted = m.permitted().contains(&Category::Diagnostics);
+        m.entered_foreground();
         for step in 0..100u32 {
             let event = if step % 5 == 0 {
                 Event::new("screen_view")
@@ -177,7 +198,15 @@ pub(super) fn simulate(
             },
         ))
         .map_err(err)?;
-        if period == 2 && dice.chance(0.15) {
+        let ending = if dice.chance(crash_rate) {
+            SessionEnd::Crashed
+        } else if dice.chance(0.02) {
+            SessionEnd::Killed
+        } else {
+            SessionEnd::Normal
+        };
+        health.count(ending);
+        if ending == SessionEnd::Crashed {
             m.record_crash(
                 &CrashReport {
                     kind: "java.lang.IllegalStateException".into(),
@@ -193,6 +222,17 @@ pub(super) fn simulate(
             )
             .map_err(err)?;
         }
+        match ending {
+            SessionEnd::Normal => m.entered_background(),
+            // The process dies in the foreground: after its uncaught exception, or killed
+            // (by the user, or a watchdog after a hang). The next start finds out which.
+            SessionEnd::Crashed | SessionEnd::Killed => {
+                m.shutdown(Duration::from_secs(10)).map_err(err)?;
+                drop(m);
+                m = launch(&config).map_err(err)?;
+                m.set_device_info(info.clone());
+            }
+        }
         let conditions = Conditions {
             connected: !dice.chance(0.1),
             metered: dice.chance(0.4),
@@ -206,15 +246,29 @@ pub(super) fn simulate(
     }
     // At night the phone charges on Wi-Fi: what is left goes, unless it may not leave its region.
     m.close_sensor_windows().map_err(err)?;
+    m.upload_pending(uploader, Conditions::ideal(), Duration::from_secs(5))
+        .map_err(err)?;
+    // The next morning the app starts again: yesterday's sessions are one report, which
+    // goes with what is left.
+    m.shutdown(Duration::from_secs(10)).map_err(err)?;
+    drop(m);
+    clock.set((day + 1) * DAY_MS + 7 * HOUR_MS);
+    let m = launch(&config).map_err(err)?;
+    m.set_device_info(info);
+    m.entered_foreground();
     let report = m
         .upload_pending(uploader, Conditions::ideal(), Duration::from_secs(5))
         .map_err(err)?;
+    m.entered_background();
+    health.delivered = report.waiting.is_none();
+    let report_sent = health.delivered && health.sessions > 0;
+    fleet.health.add(health);
     if report.waiting == Some(modicum_core::upload::WaitReason::CrossBorderConsent) {
         fleet.cross_border_waiting += 1;
     }
     if m.permitted().contains(&Category::Identifiers) && report.waiting.is_none() {
         if dice.chance(0.15) {
-            erase(&m, uploader, fleet).map_err(err)?;
+            erase(&m, uploader, fleet, u64::from(report_sent)).map_err(err)?;
         } else {
             fleet.others.push(m.install_pseudonym().map_err(err)?);
         }
@@ -235,6 +289,7 @@ pub(super) fn erase(
     m: &Modicum,
     uploader: &Counting,
     fleet: &mut Fleet,
+    health_reports: u64,
 ) -> Result<(), modicum_core::Error> {
     let captured = uploader
         .last_stored
@@ -243,10 +298,13 @@ pub(super) fn erase(
         .ok()
         .flatten();
     fleet.deleting += 1;
+    // Release health reports name no install, so no deletion request can (or need) reach
+    // them: they stay.
     fleet.deleted += Category::ALL
         .iter()
         .map(|&c| m.ledger().get(c, LedgerEntry::Uploaded))
-        .sum::<u64>();
+        .sum::<u64>()
+        - health_reports;
     m.delete_all()?;
     m.upload_pending(uploader, Conditions::ideal(), Duration::from_secs(5))?;
     if let Some(replay) = captured {
@@ -256,6 +314,59 @@ pub(super) fn erase(
         }
     }
     Ok(())
+}
+
+/// The releases a device may run, and the chance that a session of each crashes.
+const RELEASES: [(&str, f64); 3] = [("3.2.1", 0.02), ("3.3.0", 0.08), ("3.4.0-beta", 0.25)];
+const DAY_MS: u64 = modicum_core::health::DAY_MS;
+const HOUR_MS: u64 = 3_600_000;
+/// When each period's session starts.
+const SESSION_HOURS: [u64; 4] = [8, 12, 18, 22];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SessionEnd {
+    Normal,
+    Crashed,
+    /// Killed in the foreground without a crash: abnormal.
+    Killed,
+}
+
+/// What one device's sessions were, as the simulator knows them: the truth the collector's
+/// rates must match.
+pub(super) struct DeviceHealth {
+    pub(super) version: &'static str,
+    /// Whether the session now running is counted (diagnostics permitted when it began).
+    counted: bool,
+    pub(super) sessions: u64,
+    pub(super) crashed: u64,
+    pub(super) abnormal: u64,
+    /// Whether everything the device held, its report among it, was uploaded.
+    pub(super) delivered: bool,
+}
+
+impl DeviceHealth {
+    fn new(version: &'static str) -> DeviceHealth {
+        DeviceHealth {
+            version,
+            counted: false,
+            sessions: 0,
+            crashed: 0,
+            abnormal: 0,
+            delivered: false,
+        }
+    }
+
+    fn count(&mut self, ending: SessionEnd) {
+        if !self.counted {
+            return;
+        }
+        self.sessions += 1;
+        match ending {
+            SessionEnd::Crashed => self.crashed += 1,
+            SessionEnd::Killed => self.abnormal += 1,
+            SessionEnd::Normal => {}
+        }
+    }
 }
 
 /// One request in ten the app makes fails on the server it talks to.

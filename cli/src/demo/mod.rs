@@ -2,7 +2,10 @@
 //! age bands and network conditions, and uploads through the real HTTP path to the embedded
 //! ingest server on 127.0.0.1 (which fails now and then, on purpose). It ends with what the
 //! devices kept and minimized, what arrived, the bytes on the wire against JSON + gzip of the
-//! same events, and a check on the server that no planted raw identifier arrived. Some users
+//! same events, a check on the server that no planted raw identifier arrived, and release
+//! health per app version (each user opens the app four times; some releases crash more
+//! often than others), computed by the collector and checked against the simulator's own
+//! count. Some users
 //! ask for their data to be deleted: the server deletes what their proofs cover, refuses a
 //! replay of their batches, and a forged request naming others' pseudonyms deletes nothing.
 
@@ -12,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use modicum_core::clock::ManualClock;
 use modicum_core::collect::crash::CrashReport;
 use modicum_core::collect::device::DeviceInfo;
 use modicum_core::collect::providers::NetworkState;
@@ -24,6 +28,7 @@ use modicum_core::{
     Value,
 };
 use modicum_server::faults::FaultPlan;
+use modicum_server::health::ReleaseDay;
 use modicum_server::keys::{KeyPair, KeyRing};
 use modicum_server::open::open_batch;
 use modicum_server::service::{self, ServerConfig};
@@ -55,6 +60,7 @@ fn run_in(root: &Path, devices: u32, seed: u64, db: Option<&str>) -> Result<(), 
     let store = store::open(&db).map_err(|e| e.to_string())?;
     // A database used before (PostgreSQL, say) holds earlier runs: only this run's are counted.
     let before = store.events_by_category().map_err(|e| e.to_string())?;
+    let health_before = release_health(store.as_ref())?;
     let mut config = ServerConfig::new(
         KeyRing::new([KeyPair::derive(ikm.as_bytes())]),
         Arc::clone(&store),
@@ -106,6 +112,7 @@ fn run_in(root: &Path, devices: u32, seed: u64, db: Option<&str>) -> Result<(), 
             leaked.push(planted.clone());
         }
     }
+    let health = since(release_health(store.as_ref())?, &health_before);
     server.stop().map_err(|e| e.to_string())?;
 
     println!("\nOn the devices (summed ledgers)");
@@ -190,6 +197,30 @@ fn run_in(root: &Path, devices: u32, seed: u64, db: Option<&str>) -> Result<(), 
         forged * FORGED_CLAIMS,
         stats.unproven,
     );
+    println!(
+        "\nRelease health (computed by the collector from daily reports that name no install)"
+    );
+    for line in modicum_server::health::table(&health).lines() {
+        println!("  {line}");
+    }
+    let truth = fleet.health.rows();
+    let matches = same_counts(&health, &truth);
+    println!(
+        "  the fleet's own count: {}{}",
+        if matches {
+            "the same, for every release"
+        } else {
+            "DIFFERENT"
+        },
+        if fleet.health.waiting > 0 {
+            format!(
+                "; {} devices' reports still wait on the device (cross-border consent)",
+                fleet.health.waiting
+            )
+        } else {
+            String::new()
+        }
+    );
     let uploaded: u64 = Category::ALL
         .iter()
         .map(|&c| fleet.ledger(c, LedgerEntry::Uploaded))
@@ -203,6 +234,11 @@ fn run_in(root: &Path, devices: u32, seed: u64, db: Option<&str>) -> Result<(), 
             "devices counted {uploaded} events uploaded and {} deleted, the server stored \
              {stored}",
             fleet.deleted
+        ));
+    }
+    if !matches {
+        return Err(format!(
+            "release health differs from the fleet's truth: collector {health:?}, fleet {truth:?}"
         ));
     }
     if forged_deleted > 0
@@ -227,10 +263,87 @@ struct Fleet {
     replays_gone: u32,
     /// Pseudonyms of devices that keep their data: what a forger names.
     others: Vec<String>,
+    /// Every device's sessions as the simulator ran them.
+    health: HealthTruth,
 }
 
 impl Fleet {
     fn ledger(&self, category: Category, entry: LedgerEntry) -> u64 {
         self.ledger.get(&(category, entry)).copied().unwrap_or(0)
     }
+}
+
+/// The simulator's truth about release health: per version, over the devices whose report
+/// reached the collector.
+#[derive(Default)]
+struct HealthTruth {
+    by_version: std::collections::BTreeMap<&'static str, ReleaseDay>,
+    /// Devices with sessions whose report is still on the device.
+    waiting: u32,
+}
+
+impl HealthTruth {
+    fn add(&mut self, device: DeviceHealth) {
+        if device.sessions == 0 {
+            return;
+        }
+        if !device.delivered {
+            self.waiting += 1;
+            return;
+        }
+        let row = self.by_version.entry(device.version).or_default();
+        row.version = device.version.to_owned();
+        row.installs += 1;
+        row.crashed_installs += u64::from(device.crashed > 0);
+        row.sessions += device.sessions;
+        row.crashed_sessions += device.crashed;
+        row.abnormal_sessions += device.abnormal;
+    }
+
+    fn rows(&self) -> Vec<ReleaseDay> {
+        self.by_version.values().cloned().collect()
+    }
+}
+
+fn release_health(store: &dyn store::Store) -> Result<Vec<ReleaseDay>, String> {
+    modicum_server::health::release_health(store)
+        .map(|(rows, _)| rows)
+        .map_err(|e| e.to_string())
+}
+
+/// What this run added: `after` less the rows a reused database held before.
+fn since(after: Vec<ReleaseDay>, before: &[ReleaseDay]) -> Vec<ReleaseDay> {
+    after
+        .into_iter()
+        .map(|mut row| {
+            if let Some(old) = before
+                .iter()
+                .find(|b| b.day == row.day && b.version == row.version)
+            {
+                row.installs -= old.installs;
+                row.crashed_installs -= old.crashed_installs;
+                row.sessions -= old.sessions;
+                row.crashed_sessions -= old.crashed_sessions;
+                row.abnormal_sessions -= old.abnormal_sessions;
+            }
+            row
+        })
+        .filter(|row| row.installs > 0)
+        .collect()
+}
+
+/// Whether the collector's rows (one simulated day) count what the fleet did, release by
+/// release.
+fn same_counts(collector: &[ReleaseDay], truth: &[ReleaseDay]) -> bool {
+    let key = |r: &ReleaseDay| {
+        (
+            r.version.clone(),
+            r.installs,
+            r.crashed_installs,
+            r.sessions,
+            r.crashed_sessions,
+            r.abnormal_sessions,
+        )
+    };
+    collector.len() == truth.len() && collector.iter().map(key).eq(truth.iter().map(key))
 }

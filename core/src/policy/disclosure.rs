@@ -19,6 +19,8 @@ pub enum Source {
     CrashReports,
     /// HTTP timings and hangs, under `diagnostics`.
     Performance,
+    /// Release health: session counts per app version and day, under `diagnostics`.
+    ReleaseHealth,
     /// The app's own events (screens, taps), under `analytics`.
     AppEvents,
 }
@@ -29,7 +31,7 @@ pub enum Source {
 /// - Google: the data types of "Provide information for Google Play's Data safety section"
 ///   (support.google.com/googleplay/android-developer/answer/10787469), by the question and
 ///   response ids of the form's CSV export.
-pub const STORE_TYPES: [(Source, &str, &str, &str); 14] = [
+pub const STORE_TYPES: [(Source, &str, &str, &str); 15] = [
     // Model, OS, memory, storage, screen, network kind, carrier: diagnostics about the app's
     // environment. Apple: "other diagnostic data"; Google: "diagnostics".
     (
@@ -116,6 +118,13 @@ pub const STORE_TYPES: [(Source, &str, &str, &str); 14] = [
         "PSL_DATA_TYPES_APP_PERFORMANCE",
         "PSL_CRASH_LOGS",
     ),
+    // Sessions that crashed or ended abnormally, counted: crash data to both stores.
+    (
+        Source::ReleaseHealth,
+        "NSPrivacyCollectedDataTypeCrashData",
+        "PSL_DATA_TYPES_APP_PERFORMANCE",
+        "PSL_CRASH_LOGS",
+    ),
     (
         Source::Performance,
         "NSPrivacyCollectedDataTypePerformanceData",
@@ -183,11 +192,12 @@ impl Policy {
                 note(source, rule.when.granted, action.name());
             }
         }
-        // The collectors: crash reports and performance under `diagnostics` (or as essential
+        // The collectors: crash reports, performance and release health under `diagnostics` (or as essential
         // processing), app events under `analytics`.
         let diagnostics = Some(Category::Diagnostics);
         note(Source::CrashReports, diagnostics, "keep");
         note(Source::Performance, diagnostics, "keep");
+        note(Source::ReleaseHealth, diagnostics, "aggregate");
         note(Source::AppEvents, Some(Category::Analytics), "keep");
         let essential = self.essential_purpose().is_some();
         if essential {

@@ -192,6 +192,9 @@ impl Policy {
                 Source::CoarseLocation => format!("`{}`, coarsened", DataClass::Location),
                 Source::CrashReports => "crash reports".to_owned(),
                 Source::Performance => "HTTP timings and hangs".to_owned(),
+                Source::ReleaseHealth => {
+                    "release health: sessions per app version and day, counted".to_owned()
+                }
                 Source::AppEvents => "the app's events".to_owned(),
             };
             let under: Vec<String> = d

@@ -76,25 +76,30 @@ fn seal_round(
         .map(|_| pseudonymizer.install_pseudonym(now));
     let current = pseudonymizer.generation();
     let device = shared.device_context(pseudonymizer, now);
-    let mut groups: BTreeMap<(Category, u16, bool), Vec<&Minimized>> = BTreeMap::new();
+    let mut groups: BTreeMap<(Category, u16, bool, bool), Vec<&Minimized>> = BTreeMap::new();
     for event in events {
         groups
             .entry((
                 event.category(),
                 grant_bits(event),
                 event.generation() == current,
+                linkable(event),
             ))
             .or_default()
             .push(event);
     }
     let mut sealed = Vec::new();
-    for ((category, bits, current), events) in groups {
+    for ((category, bits, current, linkable), events) in groups {
         let meta = BatchMeta {
             app_id: shared.config.app_id.clone(),
-            install: install.clone().filter(|_| current),
+            install: install.clone().filter(|_| current && linkable),
             sdk_version: SDK_VERSION.to_owned(),
             created_at_ms: now,
-            device: device.clone(),
+            device: if linkable {
+                device.clone()
+            } else {
+                Default::default()
+            },
         };
         let grants: Vec<Category> = Category::ALL
             .into_iter()
@@ -133,6 +138,13 @@ fn seal_round(
             .add(entry.category, Entry::Batched, u64::from(entry.events));
     }
     Ok(())
+}
+
+/// Whether `event` may travel beside the install pseudonym and the device context. Release
+/// health reports may not: each goes in a batch that names no install and describes no
+/// device, so the collector cannot link one day's report to another's, or to other events.
+fn linkable(event: &Minimized) -> bool {
+    event.name() != crate::health::HEALTH_EVENT
 }
 
 /// Splits `events` into runs of at most `max_events` events and, by a conservative estimate of

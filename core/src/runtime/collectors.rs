@@ -39,17 +39,21 @@ impl Modicum {
     /// die afterwards. Crash reports are essential processing when the app declares it, and
     /// diagnostics otherwise.
     pub fn record_crash(&self, report: &CrashReport, timeout: Duration) -> Result<bool, Error> {
+        // The session ends crashed; the flush below makes that durable too.
+        self.shared.session_crashed();
         let kept = self.record(crash_event(report, &self.shared.config))?;
         self.flush(timeout)?;
         Ok(kept)
     }
 
-    /// Records a hang (an ANR-like stall of the main thread): how long, and where it was.
+    /// Records a hang (an ANR-like stall of the main thread past the platform's threshold):
+    /// how long, and where it was. The session it happened in counts as abnormal.
     pub fn record_hang(
         &self,
         duration_ms: u64,
         main_thread_stack: &[String],
     ) -> Result<bool, Error> {
+        self.shared.session_hung();
         self.record(
             Event::new("hang")
                 .in_category(Category::Diagnostics)

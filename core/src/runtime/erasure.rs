@@ -117,6 +117,7 @@ impl Worker {
             })
             .map_err(|e| io::Error::other(e.to_string()))?;
         shared.consent.save()?;
+        self.clear_health()?;
         self.replace_secret()?;
         self.reached.clear(storage)?;
         remove_if_present(storage, &self.marker_path())?;

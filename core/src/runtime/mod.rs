@@ -21,12 +21,13 @@ mod ledger;
 mod regions;
 mod retention;
 mod rights;
+mod sessions;
 mod start;
 mod uploads;
 mod worker;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -103,6 +104,11 @@ struct Runtime {
     /// Set by the worker once the journal and outbox are open.
     opened: start::Opened,
     sensors: Mutex<crate::collect::sensors::Aggregator>,
+    /// Release health: the session counts, changed on the caller's thread in memory and saved
+    /// by the worker at its next turn (as consent is), so a lifecycle hook never waits.
+    health: Mutex<crate::health::Book>,
+    health_unsaved: AtomicBool,
+    health_store: crate::health::HealthStore,
 }
 
 impl Runtime {

@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -18,6 +18,7 @@ use super::worker::{self, Command, Holdings as WorkerStorage};
 use super::{Ledger, Modicum, Runtime, INSTALL_SECRET_NAME, LEDGER_FILE};
 use crate::collect::providers::{Clock, DeviceInfoProvider, NetworkProvider, SystemClock};
 use crate::consent::{ConsentStore, Loaded};
+use crate::health::{Book, HealthStore};
 use crate::journal::{self, Contents, DataKey, Journal};
 use crate::outbox::{OpeningKeys, Outbox, OutboxRecovery};
 use crate::secret_store::{load_unless_damaged, FileSecretStore, SecretStore};
@@ -100,6 +101,13 @@ impl Modicum {
         let consent_store = ConsentStore::in_dir(Arc::clone(&storage), &config.storage_dir);
         let (consent, consent_loaded) = consent_store.load().map_err(unusable)?;
         let consent = ConsentState::new(consent_store, consent, &config.policy);
+        let health_store = HealthStore::in_dir(Arc::clone(&storage), &config.storage_dir);
+        // Like consent, read on the caller's thread: a lifecycle hook may count a session
+        // before the worker has opened anything. A damaged file starts an empty book.
+        let (book, health_damaged) = match health_store.load().map_err(unusable)? {
+            Ok(book) => (book, false),
+            Err(_) => (Book::default(), true),
+        };
         let sensor_window = config.sensor_window;
         let (tx, rx) = bounded(config.queue_capacity);
         let shared = Arc::new(Runtime {
@@ -109,13 +117,16 @@ impl Modicum {
             secrets,
             ledger: Ledger::default(),
             traces: Mutex::new(VecDeque::new()),
-            storage_errors: AtomicU64::new(0),
+            storage_errors: AtomicU64::new(u64::from(health_damaged)),
             device: RwLock::new(None),
             device_provider: device,
             network_provider: network,
             clock,
             sensors: Mutex::new(crate::collect::sensors::Aggregator::new(sensor_window)),
             opened: Opened::default(),
+            health: Mutex::new(book),
+            health_unsaved: AtomicBool::new(health_damaged),
+            health_store,
         });
         let worker_shared = Arc::clone(&shared);
         let worker = std::thread::Builder::new()
@@ -265,11 +276,15 @@ fn refuse_all(shared: Arc<Runtime>, error: io::Error, rx: Receiver<Command>) {
         if shared.consent.has_unsaved() {
             let _ = shared.consent.save();
         }
+        shared.save_health_alone();
         match command {
             Command::Record(event, _) => {
                 shared.ledger.add(event.category, Entry::DroppedStorage, 1);
             }
             Command::Wake => {}
+            Command::Ping(ack) => {
+                let _ = ack.send(Ok(()));
+            }
             Command::Flush(ack) | Command::Seal(ack) | Command::ResetIdentifiers(ack) => {
                 let _ = ack.send(Err(fail()));
             }

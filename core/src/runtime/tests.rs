@@ -573,7 +573,7 @@ struct HeldKeyStore {
     files: Mutex<Option<FileSecretStore>>,
     released: Mutex<bool>,
     release: std::sync::Condvar,
-    answered: std::sync::atomic::AtomicBool,
+    answered: AtomicBool,
 }
 
 impl HeldKeyStore {

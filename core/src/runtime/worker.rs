@@ -32,6 +32,8 @@ pub(super) enum Command {
     /// Wakes the worker to save a change of consent (which it finds without this message
     /// when the queue is too full to take it).
     Wake,
+    /// Answers once everything queued before it is handled (and start's work is done).
+    Ping(Sender<io::Result<()>>),
     /// Everything held in the journal, read back.
     Held(Sender<io::Result<Vec<Minimized>>>),
     /// Replaces the install secret: events queued before keep the old one.
@@ -127,6 +129,7 @@ pub(super) fn run(
     let round_cap = worker.shared.config.batch_max_events * ROUND_BATCHES;
     loop {
         worker.save_consent();
+        worker.save_health();
         let now = Instant::now();
         if worker.sync_by.is_some_and(|at| at <= now) {
             let synced = worker.sync();
@@ -166,6 +169,7 @@ pub(super) fn run(
         // A change of consent made while this command waited in the queue is saved, and what
         // it withdrew removed, before the command is handled.
         worker.save_consent();
+        worker.save_health();
         // Every answer is sent after the ledger is settled, so a caller that waited for it
         // sees counts that include its own events.
         match command {
@@ -179,6 +183,9 @@ pub(super) fn run(
                 let _ = ack.send(result);
             }
             Command::Wake => {}
+            Command::Ping(ack) => {
+                let _ = ack.send(Ok(()));
+            }
             Command::Held(reply) => {
                 let result = worker.sync().map(|()| worker.pending.clone());
                 let _ = reply.send(result);
@@ -224,7 +231,7 @@ pub(super) fn run(
 }
 
 impl Worker {
-    fn record(&mut self, event: Event, epoch: u64) {
+    pub(super) fn record(&mut self, event: Event, epoch: u64) {
         let essential = event.category == Category::Essential;
         let Some(minimized) = record(
             &self.shared,
@@ -259,6 +266,7 @@ impl Worker {
     fn report_crashes(&mut self) {
         let storage = &self.shared.config.storage_dir;
         let pending = crash::take_pending(&crash::dir(storage));
+        self.resolve_sessions(&pending.pids);
         for report in &pending.reports {
             let event = super::collectors::crash_event(report, &self.shared.config);
             let category = event.category;
@@ -422,6 +430,7 @@ impl Worker {
         self.note(saved);
         let reconciled = self.reconcile();
         self.note(reconciled);
+        self.withhold_withdrawn_health();
     }
 
     /// Counts a failure of background work nobody waits for.

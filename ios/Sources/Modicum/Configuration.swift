@@ -47,6 +47,15 @@ extension Modicum {
         /// for its upload task here (only the app can register one in its Info.plist).
         public var scheduleUpload: (@Sendable () -> Void)?
 
+        /// The version release health counts sessions under; the bundle's
+        /// `CFBundleShortVersionString` when nil.
+        public var appVersion: String?
+        /// iOS: follow the app to count release health sessions (a session is a stay in the
+        /// foreground, from `didBecomeActiveNotification` to `didEnterBackgroundNotification`;
+        /// counted only while `diagnostics` is permitted). Off, the app may call
+        /// ``Modicum/enteredForeground()`` and ``Modicum/enteredBackground()`` itself.
+        public var tracksSessions: Bool
+
         /// Events that may wait in memory for the core before `record` drops (and counts) them.
         public var bufferCapacity: Int
         /// Receives what `record` could not report synchronously: an event the core refused
@@ -61,7 +70,8 @@ extension Modicum {
             deviceInfo: DeviceInfoProvider? = nil, network: NetworkProvider? = nil,
             secretStore: SecretStore? = nil, reportsCrashes: Bool = true,
             uploadsOnlyWhenUnmetered: Bool = true, sealsOnBackground: Bool = true,
-            scheduleUpload: (@Sendable () -> Void)? = nil, bufferCapacity: Int = 10_000,
+            scheduleUpload: (@Sendable () -> Void)? = nil, appVersion: String? = nil,
+            tracksSessions: Bool = true, bufferCapacity: Int = 10_000,
             onError: (@Sendable (ModicumError) -> Void)? = nil
         ) {
             self.storageDirectory = storageDirectory
@@ -78,6 +88,8 @@ extension Modicum {
             self.uploadsOnlyWhenUnmetered = uploadsOnlyWhenUnmetered
             self.sealsOnBackground = sealsOnBackground
             self.scheduleUpload = scheduleUpload
+            self.appVersion = appVersion
+            self.tracksSessions = tracksSessions
             self.bufferCapacity = bufferCapacity
             self.onError = onError
         }
@@ -87,8 +99,23 @@ extension Modicum {
                 storageDir: storageDirectory.path, appId: appID, policyDocument: policyDocument,
                 pseudonymRotationDays: pseudonymRotationDays, collectorPublicKey: collectorPublicKey,
                 endpoints: endpoints, homeRegion: homeRegion, crashHandlers: reportsCrashes,
-                uploadOnlyUnmetered: uploadsOnlyWhenUnmetered
+                uploadOnlyUnmetered: uploadsOnlyWhenUnmetered,
+                appVersion: appVersion
+                    ?? Self.versionForCore(
+                        Bundle.main.object(forInfoDictionaryKey: "CFBundleShortVersionString")
+                            as? String)
             )
+        }
+
+        /// A bundle version reduced to what the core accepts as one (ASCII letters, digits,
+        /// spaces and `._-+()`, at most 64); nil if nothing is left.
+        static func versionForCore(_ name: String?) -> String? {
+            guard let name else { return nil }
+            let allowed = name.unicodeScalars.filter {
+                ($0.isASCII && CharacterSet.alphanumerics.contains($0)) || "._-+ ()".unicodeScalars.contains($0)
+            }
+            let kept = String(String.UnicodeScalarView(allowed)).trimmingCharacters(in: .whitespaces)
+            return kept.isEmpty ? nil : String(kept.prefix(64))
         }
 
         var providers: PlatformProviders {

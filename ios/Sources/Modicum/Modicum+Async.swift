@@ -31,6 +31,11 @@ extension Modicum {
         try await offCallerThread { try self.resetIdentifiers() }
     }
 
+    /// The session counts not yet reported, per app version and day.
+    public func sessionCounts() async -> [SessionCount] {
+        await offCallerThread { self.sessionCounts() }
+    }
+
     /// The minimized events held on the device, as a JSON array: what would leave it.
     public func heldEventsJSON() async throws -> String {
         try await offCallerThread { try self.heldEventsJSON() }

@@ -19,6 +19,8 @@ public final class Modicum: Sendable {
     let onError: (@Sendable (ModicumError) -> Void)?
     /// Follows the app to the background (iOS, unless the configuration says not to).
     let lifecycle = Locked<BackgroundSeal?>(nil)
+    /// Counts release health sessions from the app's foreground (iOS, unless configured off).
+    let sessions = Locked<SessionLifecycle?>(nil)
     /// The categories permitted now, so `record` can refuse without crossing into the core,
     /// and the core's count of withdrawals, which each buffered event carries (a withdrawal
     /// made while it waits holds for it even if the category is granted again); refreshed
@@ -71,6 +73,14 @@ public final class Modicum: Sendable {
                     modicum: modicum, name: UIApplication.didEnterBackgroundNotification,
                     tasks: ApplicationBackgroundTasks(), requestUpload: config.scheduleUpload ?? {})
                 modicum.lifecycle.withLock { $0 = seal }
+            }
+        #endif
+        #if canImport(UIKit) && os(iOS)
+            if config.tracksSessions {
+                let tracking = SessionLifecycle(
+                    modicum: modicum, foreground: UIApplication.didBecomeActiveNotification,
+                    background: UIApplication.didEnterBackgroundNotification)
+                modicum.sessions.withLock { $0 = tracking }
             }
         #endif
         #if canImport(ObjectiveC)
@@ -224,6 +234,24 @@ public final class Modicum: Sendable {
 
     // MARK: Lifecycle
 
+    /// The app came to the foreground: a release health session starts (counted only while
+    /// `diagnostics` is permitted). Never waits. On iOS, ``Configuration/tracksSessions``
+    /// calls it.
+    public func enteredForeground() {
+        core.enteredForeground()
+    }
+
+    /// The app left the foreground: the session ends. Never waits.
+    public func enteredBackground() {
+        core.enteredBackground()
+    }
+
+    /// The session counts not yet reported, per app version and day: what the next daily
+    /// reports will say. Blocks.
+    public func sessionCounts() -> [SessionCount] {
+        core.sessionCounts()
+    }
+
     /// Returns once everything recorded before it is durable, or after `timeout` seconds.
     /// Blocks.
     public func flush(timeout: TimeInterval = 5) throws {
@@ -235,6 +263,10 @@ public final class Modicum: Sendable {
     /// dropped and counted. Blocks.
     public func shutdown(timeout: TimeInterval = 5) throws {
         lifecycle.withLock {
+            $0?.stop()
+            $0 = nil
+        }
+        sessions.withLock {
             $0?.stop()
             $0 = nil
         }

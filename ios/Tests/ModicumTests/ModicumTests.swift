@@ -253,6 +253,8 @@ final class ModicumTests: TemporaryDirectoryTestCase {
         XCTAssertNil(config.pseudonymRotationDays)
         XCTAssertNil(config.policyDocument)
         XCTAssertNil(config.homeRegion)
+        XCTAssertTrue(config.tracksSessions)
+        XCTAssertNil(config.appVersion)
     }
 
     /// Timeouts are seconds (`TimeInterval`); the core gets whole milliseconds, clamped.

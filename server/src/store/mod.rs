@@ -71,6 +71,9 @@ pub trait Store: Send + Sync {
     fn contains_text(&self, needle: &str) -> Result<bool, StoreError>;
     /// Every stored event, as JSON: batch id, install, name, category, basis, time, properties.
     fn events(&self) -> Result<Vec<serde_json::Value>, StoreError>;
+    /// The properties of every stored release health report (`health::HEALTH_EVENT`), as
+    /// JSON objects: what [`crate::health::aggregate`] reads.
+    fn health_reports(&self) -> Result<Vec<serde_json::Value>, StoreError>;
     /// Installs whose data was deleted on proof.
     fn tombstone_count(&self) -> Result<u64, StoreError>;
     /// Every deletion that deleted something, oldest first: the record that requests were

@@ -515,6 +515,17 @@ impl Store for PgStore {
             .collect())
     }
 
+    fn health_reports(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        let rows = self.rows(
+            "SELECT properties FROM events \
+             WHERE name = 'modicum.daily_health' AND category = 'diagnostics'",
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| r.get::<_, Json<serde_json::Value>>(0).0)
+            .collect())
+    }
+
     fn batch_count(&self) -> Result<u64, StoreError> {
         self.count_rows("SELECT count(*) FROM batches")
     }

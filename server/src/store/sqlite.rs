@@ -229,6 +229,18 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn health_reports(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        let db = self.db();
+        let mut query = db.prepare(
+            "SELECT properties FROM events WHERE name = ?1 AND category = 'diagnostics'",
+        )?;
+        let rows = query.query_map([crate::health::HEALTH_EVENT], |row| {
+            let properties: String = row.get(0)?;
+            Ok(serde_json::from_str(&properties).unwrap_or(serde_json::Value::Null))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn batch_count(&self) -> Result<u64, StoreError> {
         let count: u64 = self
             .db()

@@ -1,5 +1,6 @@
 //! Crash records left by an earlier process, read at start and turned into reports.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,9 @@ pub struct Pending {
     pub reports: Vec<CrashReport>,
     /// Files that were not records (torn, foreign): removed and counted.
     pub unreadable: u64,
+    /// The processes that left a record of a crash, readable or torn: release health counts
+    /// the session each left open as crashed.
+    pub pids: BTreeSet<u32>,
     files: Vec<PathBuf>,
 }
 
@@ -64,6 +68,9 @@ pub fn take_pending(dir: &Path) -> Pending {
         } else {
             continue;
         };
+        if report.is_some() {
+            pending.pids.extend(pid_of(name));
+        }
         match report {
             Some(Some(report)) => pending.reports.push(report),
             Some(None) => pending.unreadable += 1,
@@ -72,6 +79,17 @@ pub fn take_pending(dir: &Path) -> Pending {
         pending.files.push(path);
     }
     pending
+}
+
+/// The process a record's name says wrote it: `native-<pid>[-<ms>].crash` or
+/// `panic-<ms>-<pid>-<n>.json` (a torn panic record adds `.tmp`).
+fn pid_of(name: &str) -> Option<u32> {
+    let mut parts = name.split(['-', '.']);
+    match parts.next()? {
+        "native" => parts.next()?.parse().ok(),
+        "panic" => parts.nth(1)?.parse().ok(),
+        _ => None,
+    }
 }
 
 /// A native record as a report: the signal by name, and the frames as addresses.
@@ -142,6 +160,10 @@ mod tests {
         assert_eq!(report.frames, vec!["#0 0x5555", "#1 0x6666"]);
         assert_eq!(report.at_ms, 42);
         assert_eq!(pending.unreadable, 2);
+        // The empty record is a process that ended without a signal: not a crash.
+        assert_eq!(pending.pids, BTreeSet::from([1, 3]));
+        assert_eq!(pid_of("panic-1700000000000-4242-0.json"), Some(4242));
+        assert_eq!(pid_of("native-77-1700000000000.crash"), Some(77));
         pending.remove().unwrap();
         let left: Vec<_> = fs::read_dir(dir)
             .unwrap()

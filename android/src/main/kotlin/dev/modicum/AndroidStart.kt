@@ -10,6 +10,7 @@ import dev.modicum.android.BackgroundSeal
 import dev.modicum.android.KeystoreSecretStore
 import dev.modicum.android.ModicumCrashHandler
 import dev.modicum.android.RunningModicum
+import dev.modicum.android.SessionLifecycle
 import dev.modicum.android.UploadScheduler
 import dev.modicum.android.backgroundThread
 import dev.modicum.ffi.ModicumCore
@@ -50,7 +51,11 @@ fun Modicum.Companion.start(
                 network = connection,
                 secrets = secrets,
             )
-        val coreConfig = config.toCoreConfig().copy(crashHandlers = installsNativeCrashHandler(config))
+        val coreConfig =
+            config.toCoreConfig().copy(
+                crashHandlers = installsNativeCrashHandler(config),
+                appVersion = config.appVersion ?: packageVersion(app),
+            )
         val modicum = Modicum(ModicumCore.startWith(coreConfig, providers), config)
         modicum.attach(connection)
         network = null // the instance owns it now
@@ -96,6 +101,11 @@ private fun attachPlatform(
             thread.shutdown()
         }
     }
+    if (config.tracksSessions && app is Application) {
+        val sessions = SessionLifecycle(modicum)
+        app.registerActivityLifecycleCallbacks(sessions)
+        modicum.attach { app.unregisterActivityLifecycleCallbacks(sessions) }
+    }
     RunningModicum.set(modicum)
     modicum.attach { RunningModicum.clear(modicum) }
 }
@@ -126,3 +136,32 @@ internal fun installsNativeCrashHandler(
     config: Config,
     vmName: String? = System.getProperty("java.vm.name"),
 ) = config.installCrashHandler && vmName == "Dalvik"
+
+/**
+ * The package's `versionName`, what release health counts sessions under, reduced to what the
+ * core accepts as a version (ASCII letters, digits, spaces and `._-+()`, at most 64); null if
+ * nothing is left.
+ */
+internal fun packageVersion(app: Context): String? {
+    // A process runs one version of its package: asked once, then remembered, so a later
+    // start on the main thread makes no call to the package manager.
+    packageVersionCache?.let { (name, version) -> if (name == app.packageName) return version }
+    val version =
+        try {
+            versionForCore(app.packageManager.getPackageInfo(app.packageName, 0).versionName)
+        } catch (e: android.content.pm.PackageManager.NameNotFoundException) {
+            null
+        }
+    packageVersionCache = app.packageName to version
+    return version
+}
+
+@Volatile
+private var packageVersionCache: Pair<String, String?>? = null
+
+internal fun versionForCore(name: String?): String? =
+    name
+        ?.filter { (it < '\u0080' && it.isLetterOrDigit()) || it in "._-+ ()" }
+        ?.trim()
+        ?.take(64)
+        ?.ifEmpty { null }

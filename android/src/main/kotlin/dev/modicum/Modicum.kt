@@ -14,6 +14,7 @@ import dev.modicum.ffi.ModicumCore
 import dev.modicum.ffi.ModicumException
 import dev.modicum.ffi.PlatformProviders
 import dev.modicum.ffi.SecretStore
+import dev.modicum.ffi.SessionCount
 import dev.modicum.ffi.SettledListener
 import dev.modicum.ffi.UploadConditions
 import dev.modicum.ffi.UploadReport
@@ -72,6 +73,17 @@ class Config
          * what was recorded, seal it and schedule an upload, on a background thread.
          */
         val sealOnBackground: Boolean = true,
+        /**
+         * The version release health counts sessions under; on Android, the package's
+         * `versionName` when null.
+         */
+        val appVersion: String? = null,
+        /**
+         * Android: follow the app's activities to count sessions for release health (a session
+         * is a stay in the foreground; counted only while `diagnostics` is permitted). Off, the
+         * app may call [Modicum.enteredForeground] and [Modicum.enteredBackground] itself.
+         */
+        val tracksSessions: Boolean = true,
     ) {
         internal fun toCoreConfig() =
             ModicumConfig(
@@ -83,6 +95,7 @@ class Config
                 endpoints = endpoints,
                 homeRegion = homeRegion,
                 uploadOnlyUnmetered = uploadOnlyUnmetered,
+                appVersion = appVersion,
             )
     }
 
@@ -286,6 +299,24 @@ class Modicum internal constructor(
 
     /** Events dropped because the Kotlin-side buffer was full. */
     val droppedForFullBuffer: Long get() = buffer.dropped.get()
+
+    /**
+     * The app came to the foreground: a release health session starts (counted only while
+     * `diagnostics` is permitted). Never waits. On Android, [Config.tracksSessions] calls it.
+     */
+    @AnyThread
+    fun enteredForeground() = reporting(Unit) { core.enteredForeground() }
+
+    /** The app left the foreground: the session ends. Never waits. */
+    @AnyThread
+    fun enteredBackground() = reporting(Unit) { core.enteredBackground() }
+
+    /** The session counts not yet reported, per app version and day: what the next daily reports say. */
+    suspend fun sessionCounts(): List<SessionCount> = io { sessionCountsBlocking() }
+
+    /** [sessionCounts] on the calling thread, which waits for the core's worker. */
+    @WorkerThread
+    fun sessionCountsBlocking(): List<SessionCount> = reporting(emptyList()) { core.sessionCounts() }
 
     /** The minimized events held on the device, as a JSON array: what would leave it; null if storage failed. */
     suspend fun heldEventsJson(): String? = io { heldEventsJsonBlocking() }

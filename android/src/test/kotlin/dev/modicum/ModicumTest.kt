@@ -345,6 +345,8 @@ class ModicumTest {
         assertNull(config.pseudonymRotationDays)
         assertNull(config.policyDocument)
         assertNull(config.homeRegion)
+        assertTrue(config.tracksSessions)
+        assertNull(config.appVersion)
     }
 
     @Test

@@ -31,6 +31,7 @@ internal class TestModicum(
         collectorPublicKey: ByteArray? = null,
         endpoints: List<Endpoint> = emptyList(),
         uploadOnlyUnmetered: Boolean = true,
+        appVersion: String? = null,
     ) = Config(
         storageDir = storageDir,
         appId = "dev.modicum.robolectric",
@@ -40,6 +41,7 @@ internal class TestModicum(
         collectorPublicKey = collectorPublicKey,
         endpoints = endpoints,
         uploadOnlyUnmetered = uploadOnlyUnmetered,
+        appVersion = appVersion,
     )
 
     fun start(config: Config = config()): Modicum = Modicum.start(context, config) ?: error("start failed: $errors")
