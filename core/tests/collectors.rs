@@ -253,3 +253,40 @@ fn providers_supply_the_clock_the_device_and_the_network() {
     let conditions = m.conditions();
     assert!(conditions.connected && conditions.metered && !conditions.battery_low);
 }
+
+/// The device context rides in one batch a day, and again when it changes: not in every
+/// batch (docs/wire-format.md, `device`).
+#[test]
+fn device_context_goes_once_a_day_and_again_when_it_changes() {
+    use std::sync::Arc;
+    let tmp = tempfile::tempdir().unwrap();
+    let (private, key) = support::collector(b"device once a day");
+    let mut config = Config::new(tmp.path().join("store"), "dev.modicum.device");
+    config.collector = Some(key);
+    let clock = Arc::new(modicum_core::clock::ManualClock::at(1_700_000_000_000));
+    let mut providers = modicum_core::Providers::files_for(&config);
+    providers.clock = clock.clone();
+    let m = Modicum::start_with(config, providers).unwrap();
+    m.set_consent(Category::Analytics, true).unwrap();
+    m.set_consent(Category::Diagnostics, true).unwrap();
+    m.set_device_info(device());
+    // (batches sealed, batches carrying the context) after one more event and a seal.
+    let step = |m: &Modicum| {
+        m.record(Event::new("tap")).unwrap();
+        let all = contexts(m, &private);
+        (all.len(), all.iter().filter(|c| !c.is_empty()).count())
+    };
+    assert_eq!(step(&m), (1, 1));
+    assert_eq!(step(&m), (2, 1), "the same day, the same device: not again");
+    let mut changed = device();
+    changed.os_version = Some("16".into());
+    m.set_device_info(changed.clone());
+    assert_eq!(step(&m), (3, 2), "changed: sent again");
+    assert!(contexts(&m, &private)
+        .iter()
+        .any(|c| c.get("os_version") == Some(&WireValue::Text("16".into()))));
+    assert_eq!(step(&m), (4, 2));
+    clock.advance(modicum_core::health::DAY_MS);
+    assert_eq!(step(&m), (5, 3), "a new day: sent again");
+    m.shutdown(WAIT).unwrap();
+}

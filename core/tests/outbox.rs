@@ -268,3 +268,32 @@ fn batches_are_cut_by_bytes_as_well_as_by_count() {
         assert!(raw <= 64 * 1024, "a batch carries {raw} bytes of text");
     }
 }
+
+/// A round is due when one category fills a batch, not when all together would: batches
+/// hold one category each, so the old rule sealed half-empty ones.
+#[test]
+fn a_round_is_due_when_one_category_fills_a_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, key) = collector();
+    let m = start(tmp.path(), &key, |c| c.batch_max_events = 3);
+    m.set_consent(Category::Analytics, true).unwrap();
+    m.set_consent(Category::Diagnostics, true).unwrap();
+    for _ in 0..2 {
+        m.record(Event::new("tap")).unwrap();
+        m.record(Event::new("log").in_category(Category::Diagnostics))
+            .unwrap();
+    }
+    m.flush(WAIT).unwrap();
+    // Four events, but no category has three: nothing is sealed (the age is a minute away).
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(m.outbox().is_empty(), "{:?}", m.outbox());
+    m.record(Event::new("tap")).unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while m.outbox().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let sealed = m.outbox();
+    let analytics = sealed.iter().find(|e| e.category == Category::Analytics);
+    assert_eq!(analytics.map(|e| e.events), Some(3), "{sealed:?}");
+    m.shutdown(WAIT).unwrap();
+}

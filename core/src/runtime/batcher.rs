@@ -12,7 +12,7 @@ use crate::journal::Journal;
 use crate::minimize::Minimized;
 use crate::outbox::{priority, OpeningKeys, Outbox, OutboxEntry, Sealed};
 use crate::transform::Pseudonymizer;
-use crate::wire::{self, BatchMeta};
+use crate::wire::{self, BatchMeta, WireValue};
 
 pub(super) const SDK_VERSION: &str = concat!("modicum/", env!("CARGO_PKG_VERSION"));
 
@@ -26,6 +26,7 @@ pub(super) fn round(
     outbox: &mut Outbox,
     openings: &mut OpeningKeys,
     events: &[Minimized],
+    device_sent: &mut DeviceSent,
 ) -> io::Result<()> {
     if shared.config.collector.is_none() {
         return Ok(());
@@ -39,6 +40,7 @@ pub(super) fn round(
         openings,
         events,
         through,
+        device_sent,
     );
     match sealed {
         Ok(()) => journal.rolled_committed(),
@@ -48,8 +50,12 @@ pub(super) fn round(
     sealed
 }
 
+/// The device context this process last put in a batch, and the UTC day it did.
+pub(super) type DeviceSent = Option<(u64, BTreeMap<String, WireValue>)>;
+
 /// Seals `events` into batches and commits them to the outbox along with dropping the
 /// journal through segment `through`.
+#[allow(clippy::too_many_arguments)]
 fn seal_round(
     shared: &Runtime,
     pseudonymizer: &Pseudonymizer,
@@ -58,6 +64,7 @@ fn seal_round(
     openings: &mut OpeningKeys,
     events: &[Minimized],
     through: u64,
+    device_sent: &mut DeviceSent,
 ) -> io::Result<()> {
     let Some(key) = &shared.config.collector else {
         return Ok(());
@@ -76,6 +83,15 @@ fn seal_round(
         .map(|_| pseudonymizer.install_pseudonym(now));
     let current = pseudonymizer.generation();
     let device = shared.device_context(pseudonymizer, now);
+    // The device context goes in one batch a day, and again whenever it changes, rather than
+    // in every batch: it is the same for all of them, and in a small batch it was a third of
+    // the bytes. The first linkable batch of the round carries it.
+    let today = now / crate::health::DAY_MS;
+    let mut device_due = !device.is_empty()
+        && device_sent
+            .as_ref()
+            .is_none_or(|(day, last)| *day != today || *last != device);
+    let device_due_at_start = device_due;
     let mut groups: BTreeMap<(Category, u16, bool, bool), Vec<&Minimized>> = BTreeMap::new();
     for event in events {
         groups
@@ -95,12 +111,9 @@ fn seal_round(
             install: install.clone().filter(|_| current && linkable),
             sdk_version: SDK_VERSION.to_owned(),
             created_at_ms: now,
-            device: if linkable {
-                device.clone()
-            } else {
-                Default::default()
-            },
+            device: Default::default(),
         };
+        let mut meta = meta;
         let grants: Vec<Category> = Category::ALL
             .into_iter()
             .filter(|&c| bits & (1 << c as u16) != 0)
@@ -110,6 +123,12 @@ fn seal_round(
             shared.config.batch_max_events,
             shared.config.batch_max_bytes,
         ) {
+            if linkable && device_due {
+                meta.device = device.clone();
+                device_due = false;
+            } else {
+                meta.device.clear();
+            }
             let payload = wire::encode_events(&meta, &chunk).map_err(io::Error::other)?;
             let count = u32::try_from(chunk.len()).map_err(io::Error::other)?;
             let batch = envelope::seal(key, Aead::Aes128Gcm, &payload, count, now)
@@ -132,6 +151,9 @@ fn seal_round(
         }
     }
     let entries = outbox.commit_round(sealed, through, |last| journal.drop_through(last))?;
+    if device_due_at_start && !device_due {
+        *device_sent = Some((today, device));
+    }
     for entry in &entries {
         shared
             .ledger

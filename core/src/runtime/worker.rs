@@ -83,6 +83,11 @@ pub(super) struct Worker {
     /// When the pending events are due to be sealed into batches (full, or old enough).
     pub(super) batch_by: Option<Instant>,
     uploads: Uploads,
+    /// The device context last sealed, and on which day (see `batcher::round`).
+    device_sent: batcher::DeviceSent,
+    /// Events recorded per category since the last round: a round is due once one category
+    /// fills a batch (a count that goes stale only moves when a round happens).
+    since_round: [usize; Category::ALL.len()],
 }
 
 pub(super) fn run(
@@ -112,6 +117,8 @@ pub(super) fn run(
         sync_by: None,
         batch_by,
         uploads: Uploads::default(),
+        device_sent: None,
+        since_round: [0; Category::ALL.len()],
     };
     // Before any command: an erasure the last process did not finish is finished, and what
     // the saved consent no longer permits (a withdrawal cut short) is removed.
@@ -233,6 +240,7 @@ pub(super) fn run(
 impl Worker {
     pub(super) fn record(&mut self, event: Event, epoch: u64) {
         let essential = event.category == Category::Essential;
+        let category = event.category;
         let Some(minimized) = record(
             &self.shared,
             &self.pseudonymizer,
@@ -256,8 +264,14 @@ impl Worker {
             // and go out in their own batch at once.
             let sealed = self.seal();
             self.note(sealed);
-        } else if self.pending.len() >= self.shared.config.batch_max_events {
-            self.batch_by = Some(now);
+        } else {
+            // Batches hold one category each: a round is due when this one's fills a batch,
+            // not when all categories together would, which sealed half-empty batches.
+            let count = &mut self.since_round[category as usize];
+            *count += 1;
+            if *count >= self.shared.config.batch_max_events {
+                self.batch_by = Some(now);
+            }
         }
     }
 
@@ -331,6 +345,7 @@ impl Worker {
             &mut self.outbox,
             &mut self.openings,
             &events,
+            &mut self.device_sent,
         );
         if let Err(e) = sealed {
             // The round did not commit, or committed and failed to tidy up: the journal says
@@ -339,6 +354,7 @@ impl Worker {
             return Err(e);
         }
         self.batch_by = None;
+        self.since_round = [0; Category::ALL.len()];
         // Batches waiting for an upload that does not come age out like events do.
         self.expire()?;
         batcher::enforce_budget(
