@@ -1,5 +1,4 @@
-use std::collections::BTreeMap;
-
+use crate::properties::{Key, Properties};
 use crate::{Category, DataClass, Error};
 
 pub const MAX_NAME_BYTES: usize = 128;
@@ -43,21 +42,22 @@ impl Property {
 }
 
 /// A custom event as the app records it: raw, unvalidated, and consumed by minimization, so
-/// it never outlives the `record` call.
+/// it never outlives the `record` call. Building one allocates only for owned strings: a name
+/// or key given as a literal is borrowed, and a few properties live inline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
-    pub name: String,
+    pub name: Key,
     /// The purpose the event serves; custom events default to analytics.
     pub category: Category,
-    pub properties: BTreeMap<String, Property>,
+    pub properties: Properties,
 }
 
 impl Event {
-    pub fn new(name: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<Key>) -> Self {
         Event {
             name: name.into(),
             category: Category::Analytics,
-            properties: BTreeMap::new(),
+            properties: Properties::new(),
         }
     }
 
@@ -66,14 +66,14 @@ impl Event {
         self
     }
 
-    pub fn with(mut self, key: impl Into<String>, value: Value) -> Self {
+    pub fn with(mut self, key: impl Into<Key>, value: Value) -> Self {
         self.properties
             .insert(key.into(), Property { value, class: None });
         self
     }
 
     /// Adds a property and declares its data class.
-    pub fn with_class(mut self, key: impl Into<String>, value: Value, class: DataClass) -> Self {
+    pub fn with_class(mut self, key: impl Into<Key>, value: Value, class: DataClass) -> Self {
         self.properties.insert(
             key.into(),
             Property {

@@ -20,6 +20,7 @@ pub mod journal;
 pub mod minimize;
 pub mod outbox;
 pub mod policy;
+mod properties;
 mod runtime;
 pub mod secret_store;
 pub mod storage;
@@ -43,6 +44,7 @@ pub use modicum_scrub::{
     UnknownFamily,
 };
 pub use policy::{DataClass, Policy};
+pub use properties::{Key, Properties};
 pub use runtime::{
     DropReason, Durability, HttpMetric, Ledger, LedgerEntry, Modicum, Providers, Recovered,
     SensorSample,

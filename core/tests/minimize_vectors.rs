@@ -34,16 +34,18 @@ fn value(v: &Json) -> Value {
 }
 
 fn event(spec: &Json) -> Event {
-    let mut event = Event::new(spec["name"].as_str().expect("name"));
+    let mut event = Event::new(spec["name"].as_str().expect("name").to_owned());
     if let Some(category) = spec["category"].as_str() {
         event = event.in_category(category.parse::<Category>().expect("category"));
     }
     for (key, v) in spec["properties"].as_object().expect("properties") {
         event = match spec["classes"].get(key).and_then(Json::as_str) {
-            Some(class) => {
-                event.with_class(key, value(v), class.parse::<DataClass>().expect("class"))
-            }
-            None => event.with(key, value(v)),
+            Some(class) => event.with_class(
+                key.clone(),
+                value(v),
+                class.parse::<DataClass>().expect("class"),
+            ),
+            None => event.with(key.clone(), value(v)),
         };
     }
     event

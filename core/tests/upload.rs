@@ -136,7 +136,7 @@ fn setup(tweak: impl FnOnce(&mut Config)) -> (tempfile::TempDir, Modicum, Collec
 
 fn record(m: &Modicum, name: &str, n: usize) {
     for i in 0..n {
-        m.record(Event::new(name).with("i", Value::Int(i64::try_from(i).unwrap())))
+        m.record(Event::new(name.to_owned()).with("i", Value::Int(i64::try_from(i).unwrap())))
             .unwrap();
     }
 }

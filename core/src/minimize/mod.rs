@@ -48,7 +48,7 @@ pub fn minimize(event: Event, cx: &Context<'_>) -> (Option<Minimized>, Trace) {
         let action = floored.as_ref().map_or(decided.action, |(a, _)| a);
         let (kept, outcome) = apply::apply(action, class, property.value, cx);
         fields.push(FieldTrace {
-            field: key.as_str().into(),
+            field: key.as_ref().into(),
             class,
             rule: decided.rule,
             action: action.name(),
@@ -56,13 +56,15 @@ pub fn minimize(event: Event, cx: &Context<'_>) -> (Option<Minimized>, Trace) {
             outcome,
         });
         if let Some(kept) = kept {
-            properties.insert(key, Field::new(kept, decided.granted));
+            // The minimized form owns its keys: the allocation a literal key saved the caller
+            // happens here, on the worker.
+            properties.insert(key.into_owned(), Field::new(kept, decided.granted));
         }
     }
     let trace = Trace::kept(&event.name, event.category, permit.basis(), fields);
     (
         Some(Minimized::new(
-            event.name,
+            event.name.into_owned(),
             permit,
             cx.now_ms,
             properties,

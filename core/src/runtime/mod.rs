@@ -203,10 +203,13 @@ impl Modicum {
             return Ok(false);
         }
         let sent = match wait {
-            None => self.tx.try_send(Command::Record(event, epoch)).is_ok(),
+            None => self
+                .tx
+                .try_send(Command::Record(Box::new(event), epoch))
+                .is_ok(),
             Some(deadline) => self
                 .tx
-                .send_deadline(Command::Record(event, epoch), deadline)
+                .send_deadline(Command::Record(Box::new(event), epoch), deadline)
                 .is_ok(),
         };
         if !sent {

@@ -23,8 +23,9 @@ use crate::upload::{Conditions, NextUpload, UploadOutcome};
 use crate::Event;
 
 pub(super) enum Command {
-    /// An event, with the consent epoch it was recorded at.
-    Record(Event, u64),
+    /// An event, with the consent epoch it was recorded at. Boxed: the queue's slots are as
+    /// large as its largest command, and an event keeps a few properties inline.
+    Record(Box<Event>, u64),
     /// Makes everything before it durable.
     Flush(Sender<io::Result<()>>),
     /// Seals everything journaled into outbox batches now.
@@ -180,7 +181,7 @@ pub(super) fn run(
         // Every answer is sent after the ledger is settled, so a caller that waited for it
         // sees counts that include its own events.
         match command {
-            Command::Record(event, epoch) => worker.record(event, epoch),
+            Command::Record(event, epoch) => worker.record(*event, epoch),
             Command::Flush(ack) => {
                 let result = worker.sync();
                 let _ = ack.send(result);
