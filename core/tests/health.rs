@@ -159,6 +159,8 @@ fn sessions_are_counted_per_version_and_day_and_reported_once_the_day_is_over() 
     m.flush(WAIT).unwrap();
     let counts = m.session_counts();
     assert_eq!(counts.len(), 1);
+    // The user's copy of what is held includes them.
+    assert_eq!(m.export().unwrap().session_counts, counts);
     let c = &counts[0];
     assert_eq!((c.started, c.ended, c.crashed, c.abnormal), (4, 2, 1, 1));
     // Nothing is reported while the day lasts.

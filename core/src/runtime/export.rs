@@ -19,6 +19,8 @@ pub struct Export {
     pub deletion_requests: Vec<DeletionRequest>,
     /// Sealed batches waiting for upload (their contents are readable only by the collector).
     pub outbox: Vec<crate::outbox::OutboxEntry>,
+    /// Release health: the session counts not yet reported, per app version and day.
+    pub session_counts: Vec<crate::health::Tally>,
     pub recovered: Recovered,
     pub storage_errors: u64,
 }

@@ -36,6 +36,7 @@ impl Modicum {
                 &self.shared.config.storage_dir,
             ),
             outbox: self.outbox(),
+            session_counts: self.session_counts(),
             recovered: self.recovered()?,
             storage_errors: self.storage_errors(),
         })
@@ -53,7 +54,7 @@ impl Modicum {
     ///    region that received data, to be sent whatever the consent, battery or network;
     /// 2. the journal's data key is destroyed (so nothing written under it can be read again,
     ///    whatever survives on the flash), then the journal and the outbox;
-    /// 3. consent and its history are reset;
+    /// 3. consent and its history are reset, and release health's session counts forgotten;
     /// 4. the install secret is replaced, so new data cannot be linked to old.
     pub fn delete_all(&self) -> Result<DeletionRequest, Error> {
         self.request(BLOCKING_TIMEOUT, Command::DeleteAll)
