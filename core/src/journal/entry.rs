@@ -47,7 +47,7 @@ pub(super) struct StoredEventRef<'a> {
     generation: u32,
 }
 
-struct Props<'a>(&'a std::collections::BTreeMap<String, Field>);
+struct Props<'a>(&'a std::collections::BTreeMap<crate::properties::Key, Field>);
 
 #[derive(Serialize)]
 struct StoredFieldRef<'a> {
@@ -110,7 +110,7 @@ impl StoredEvent {
                     StoredValue::T(t) => MinimizedValue::Text(t),
                     StoredValue::L(lat, lon) => MinimizedValue::Location { lat, lon },
                 };
-                (f.key, Field::new(value, f.grant))
+                (f.key.into(), Field::new(value, f.grant))
             })
             .collect();
         Minimized::restore(

@@ -3,18 +3,20 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::consent::{Basis, Category, Permit};
+use crate::properties::Key;
 
 /// An event after minimization: the only form in which Modicum holds data. Its fields are
 /// private and only [`super::minimize`] constructs it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Minimized {
-    name: String,
+    name: Key,
     category: Category,
     /// Consent or essential: shown with every event so essential processing is never
     /// mistaken for consent.
     basis: Basis,
     recorded_at_ms: u64,
-    properties: BTreeMap<String, Field>,
+    /// Keys stay borrowed when the app gave literals: no allocation per key on the worker.
+    properties: BTreeMap<Key, Field>,
     /// Which install secret hashed its identifiers (see
     /// [`crate::transform::Pseudonymizer::generation`]): a batch names its sender only when
     /// every event in it was hashed under the secret in force, so `reset_identifiers` never
@@ -65,10 +67,10 @@ pub enum MinimizedValue {
 
 impl Minimized {
     pub(super) fn new(
-        name: String,
+        name: Key,
         permit: Permit,
         recorded_at_ms: u64,
-        properties: BTreeMap<String, Field>,
+        properties: BTreeMap<Key, Field>,
         generation: u32,
     ) -> Minimized {
         Minimized {
@@ -87,11 +89,11 @@ impl Minimized {
         category: Category,
         basis: Basis,
         recorded_at_ms: u64,
-        properties: BTreeMap<String, Field>,
+        properties: BTreeMap<Key, Field>,
         generation: u32,
     ) -> Minimized {
         Minimized {
-            name,
+            name: name.into(),
             category,
             basis,
             recorded_at_ms,
@@ -154,7 +156,7 @@ impl Minimized {
         self.recorded_at_ms
     }
 
-    pub fn properties(&self) -> &BTreeMap<String, Field> {
+    pub fn properties(&self) -> &BTreeMap<Key, Field> {
         &self.properties
     }
 }

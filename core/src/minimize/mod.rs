@@ -56,15 +56,13 @@ pub fn minimize(event: Event, cx: &Context<'_>) -> (Option<Minimized>, Trace) {
             outcome,
         });
         if let Some(kept) = kept {
-            // The minimized form owns its keys: the allocation a literal key saved the caller
-            // happens here, on the worker.
-            properties.insert(key.into_owned(), Field::new(kept, decided.granted));
+            properties.insert(key, Field::new(kept, decided.granted));
         }
     }
     let trace = Trace::kept(&event.name, event.category, permit.basis(), fields);
     (
         Some(Minimized::new(
-            event.name.into_owned(),
+            event.name,
             permit,
             cx.now_ms,
             properties,

@@ -32,7 +32,7 @@ impl EncodeEvent for Minimized {
         Minimized::recorded_at_ms(self)
     }
     fn keys(&self) -> impl Iterator<Item = &str> {
-        self.properties().keys().map(String::as_str)
+        self.properties().keys().map(AsRef::as_ref)
     }
     fn value(&self, key: &str) -> Option<ValueRef<'_>> {
         self.properties().get(key).map(|f| value_ref(f.value()))
@@ -45,7 +45,7 @@ impl From<&Minimized> for WireEvent {
         let properties = m
             .properties()
             .iter()
-            .map(|(k, f)| (k.as_str().into(), WireValue::from(value_ref(f.value()))))
+            .map(|(k, f)| (k.as_ref().into(), WireValue::from(value_ref(f.value()))))
             .collect();
         WireEvent {
             name: m.name().into(),
