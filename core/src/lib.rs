@@ -8,6 +8,7 @@
 //! [`minimize()`]. Only a `Minimized` value is ever held, and only `minimize` can make one, so
 //! raw input cannot reach storage by accident.
 
+mod alternating;
 mod at_rest;
 pub mod clock;
 pub mod collect;

@@ -9,9 +9,10 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use crate::alternating::Alternating;
 use crate::consent::Category;
 use crate::minimize::{FieldOutcome, Trace, Verdict};
-use crate::storage::{read_if_present, write_atomic, Storage};
+use crate::storage::{read_if_present, Storage};
 
 /// What happened, counted per category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -210,20 +211,24 @@ impl Ledger {
         ledger
     }
 
-    /// Reads the counts saved in `path`; a missing or unreadable file starts from zero (the
-    /// counts describe the past; losing them loses no data).
-    pub fn load(storage: &dyn Storage, path: &Path) -> Ledger {
-        read_if_present(storage, path)
-            .ok()
-            .flatten()
+    /// Reads the counts saved in `file` (or, from before the ledger alternated between two
+    /// slots, in the single file `legacy`); nothing readable starts from zero (the counts
+    /// describe the past; losing them loses no data).
+    pub fn load(storage: &dyn Storage, file: &Alternating, legacy: &Path) -> Ledger {
+        let saved = match file.load(storage) {
+            Ok(Some(bytes)) => Some(bytes),
+            _ => read_if_present(storage, legacy).ok().flatten(),
+        };
+        saved
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .map_or_else(Ledger::default, Ledger::restored)
     }
 
-    /// Saves the counts atomically (see [`write_atomic`]).
-    pub fn save(&self, storage: &dyn Storage, path: &Path) -> io::Result<()> {
+    /// Saves the counts: one write and one sync (see [`Alternating`]), since this runs at
+    /// every group commit.
+    pub fn save(&self, storage: &dyn Storage, file: &Alternating) -> io::Result<()> {
         let bytes = serde_json::to_vec(&self.snapshot()).map_err(io::Error::other)?;
-        write_atomic(storage, path, &bytes)
+        file.save(storage, &bytes)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(Category, Entry), u64>> {

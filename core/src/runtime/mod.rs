@@ -55,8 +55,10 @@ use worker::Command;
 /// How long the upload calls wait for the worker, which may be busy sealing a round.
 const UPLOAD_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Where the ledger's counts are saved, in the storage directory.
-pub const LEDGER_FILE: &str = "ledger.json";
+/// Where the ledger's counts are saved, in the storage directory: two slots written in turn
+/// (`ledger.0`, `ledger.1`); `ledger.json` is where releases before them saved it.
+pub const LEDGER_FILE: &str = "ledger";
+const LEGACY_LEDGER_FILE: &str = "ledger.json";
 
 /// How many recent decision traces are kept for inspection.
 pub const TRACE_CAPACITY: usize = 64;
@@ -109,6 +111,8 @@ struct Runtime {
     health: Mutex<crate::health::Book>,
     health_unsaved: AtomicBool,
     health_store: crate::health::HealthStore,
+    /// The ledger's file, saved at every group commit.
+    ledger_file: crate::alternating::Alternating,
 }
 
 impl Runtime {

@@ -15,14 +15,14 @@ use super::consent::ConsentState;
 use super::ledger::Entry;
 use super::regions::Reached;
 use super::worker::{self, Command, Holdings as WorkerStorage};
-use super::{Ledger, Modicum, Runtime, INSTALL_SECRET_NAME, LEDGER_FILE};
+use super::{Ledger, Modicum, Runtime, INSTALL_SECRET_NAME, LEDGER_FILE, LEGACY_LEDGER_FILE};
 use crate::collect::providers::{Clock, DeviceInfoProvider, NetworkProvider, SystemClock};
 use crate::consent::{ConsentStore, Loaded};
 use crate::health::{Book, HealthStore};
 use crate::journal::{self, Contents, DataKey, Journal};
 use crate::outbox::{OpeningKeys, Outbox, OutboxRecovery};
 use crate::secret_store::{load_unless_damaged, FileSecretStore, SecretStore};
-use crate::storage::{Filesystem, Storage};
+use crate::storage::{read_if_present, remove_if_present, Filesystem, Storage};
 use crate::transform::{InstallSecret, Pseudonymizer};
 use crate::{Config, Error};
 
@@ -109,6 +109,7 @@ impl Modicum {
             Err(_) => (Book::default(), true),
         };
         let sensor_window = config.sensor_window;
+        let ledger_file = crate::alternating::Alternating::new(&config.storage_dir, LEDGER_FILE);
         let (tx, rx) = bounded(config.queue_capacity);
         let shared = Arc::new(Runtime {
             consent,
@@ -127,6 +128,7 @@ impl Modicum {
             health: Mutex::new(book),
             health_unsaved: AtomicBool::new(health_damaged),
             health_store,
+            ledger_file,
         });
         let worker_shared = Arc::clone(&shared);
         let worker = std::thread::Builder::new()
@@ -184,8 +186,14 @@ fn open_storage(shared: &Runtime, consent: Loaded) -> io::Result<(WorkerStorage,
     let opened = (|| {
         let dir = &shared.config.storage_dir;
         let storage = &shared.storage;
-        let saved = Ledger::load(storage.as_ref(), &dir.join(LEDGER_FILE));
+        let legacy = dir.join(LEGACY_LEDGER_FILE);
+        let saved = Ledger::load(storage.as_ref(), &shared.ledger_file, &legacy);
         shared.ledger.absorb(&saved);
+        if read_if_present(storage.as_ref(), &legacy)?.is_some() {
+            // Saved by a release before the two slots: moved into them, then removed.
+            shared.ledger.save(storage.as_ref(), &shared.ledger_file)?;
+            remove_if_present(storage.as_ref(), &legacy)?;
+        }
         let secret = load_install_secret(shared.secrets.as_ref())?;
         let pseudonymizer = Pseudonymizer::new(&secret, shared.config.pseudonym_rotation)
             .map_err(io::Error::other)?;

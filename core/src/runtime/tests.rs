@@ -726,3 +726,32 @@ fn an_event_queued_before_a_withdrawal_is_held_to_it_after_a_new_grant() {
         .collect();
     assert_eq!(names, ["after the new grant"]);
 }
+
+/// A ledger saved by a release before the two alternating slots is read, moved into them and
+/// removed; the counts survive later restarts.
+#[test]
+fn a_ledger_saved_in_the_old_single_file_is_carried_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("modicum");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(LEGACY_LEDGER_FILE),
+        br#"{"analytics": {"collected": 7, "kept": 5}}"#,
+    )
+    .unwrap();
+    let m = Modicum::start(config(tmp.path())).unwrap();
+    assert_eq!(
+        m.ledger().get(Category::Analytics, LedgerEntry::Collected),
+        7
+    );
+    m.shutdown(WAIT).unwrap();
+    drop(m);
+    assert!(!dir.join(LEGACY_LEDGER_FILE).exists());
+    assert!(dir.join("ledger.0").exists() || dir.join("ledger.1").exists());
+    let again = Modicum::start(config(tmp.path())).unwrap();
+    assert_eq!(
+        again.ledger().get(Category::Analytics, LedgerEntry::Kept),
+        5
+    );
+    again.shutdown(WAIT).unwrap();
+}

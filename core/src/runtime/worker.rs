@@ -320,10 +320,10 @@ impl Worker {
     /// The ledger is saved with each group commit and each round, so its counts survive as
     /// long as the events they describe.
     fn save_ledger(&self) {
-        let saved = self.shared.ledger.save(
-            self.shared.storage.as_ref(),
-            &self.shared.config.storage_dir.join(super::LEDGER_FILE),
-        );
+        let saved = self
+            .shared
+            .ledger
+            .save(self.shared.storage.as_ref(), &self.shared.ledger_file);
         self.note(saved);
     }
 
