@@ -10,16 +10,13 @@
 
 use std::collections::BTreeMap;
 
-use modicum_wire::{Batch, WireEvent, WireValue};
+use modicum_wire::{Batch, DAY_MS};
 use serde::Serialize;
 
 use crate::rejection::Rejection;
 use crate::store::{Store, StoreError};
 
-/// The report's event name (the device's `modicum_core::health::HEALTH_EVENT`).
-pub const HEALTH_EVENT: &str = "modicum.daily_health";
-
-const DAY_MS: u64 = 86_400_000;
+pub use modicum_wire::HEALTH_EVENT;
 
 /// Refuses a batch that puts a release health report beside anything that could link it: an
 /// install pseudonym, device context, or other events.
@@ -85,23 +82,6 @@ impl Report {
             crashed_today,
         })
     }
-
-    /// As [`Report::from_properties`], from a decoded event.
-    pub fn from_event(event: &WireEvent) -> Option<Report> {
-        if &*event.name != HEALTH_EVENT {
-            return None;
-        }
-        let json: serde_json::Map<String, serde_json::Value> = event
-            .properties
-            .iter()
-            .map(|(k, v)| (k.to_string(), value_json(v)))
-            .collect();
-        Report::from_properties(&serde_json::Value::Object(json))
-    }
-}
-
-fn value_json(value: &WireValue) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
 /// One release on one day, across every install that reported it.

@@ -1,6 +1,9 @@
 //! Calendar dates from Unix time: the JSON rows of a sample and the collector's release
 //! health name UTC days, and neither needs a time-zone library for it.
 
+/// Milliseconds in a day: days are UTC days, numbered from the Unix epoch.
+pub const DAY_MS: u64 = 86_400_000;
+
 /// The UTC date (year, month, day) of day `days` since 1970-01-01, proleptic Gregorian (the
 /// civil-from-days algorithm). Unsigned throughout: days before 1970 do not occur here.
 pub fn utc_date(days: u64) -> (u64, u64, u64) {

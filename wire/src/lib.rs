@@ -70,11 +70,11 @@ use serde::Serialize;
 
 pub use app_id::{check_app_id, MAX_APP_ID_BYTES};
 pub use codec::{decode, decode_expecting, encode, encode_events, pack};
-pub use date::utc_date;
+pub use date::{utc_date, DAY_MS};
 pub use deletion::{
     decode_deletion, encode_deletion, DeletionPayload, Proof, DELETION_SCHEMA, MAX_PROOFS,
 };
-pub use names::{Basis, Category, UnknownCategory};
+pub use names::{Basis, Category, UnknownCategory, HEALTH_EVENT};
 pub use token::DeletionToken;
 
 /// The schema version this code writes; it also reads schema 1. The layout is the same; in

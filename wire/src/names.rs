@@ -6,6 +6,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+/// The event name of a device's daily release health report (its counts per app version and
+/// day). Names starting `modicum.` are the SDK's own; a device never lets an app use one.
+pub const HEALTH_EVENT: &str = "modicum.daily_health";
+
 /// A purpose data is processed for. Users grant or deny each one, except [`Category::Essential`],
 /// which only the app can declare. Every event on the wire names the category it was recorded
 /// under, by [`Category::name`].

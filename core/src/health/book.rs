@@ -4,8 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-/// Milliseconds in a day: days are UTC days, numbered from the Unix epoch.
-pub const DAY_MS: u64 = 86_400_000;
+use modicum_wire::DAY_MS;
 
 /// A session in the foreground: the day it started (the day it is counted under), the app
 /// version, the process it runs in (to match the crash records a process leaves), and whether

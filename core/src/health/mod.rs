@@ -19,6 +19,8 @@ mod book;
 mod report;
 mod store;
 
-pub use book::{Book, OpenSession, Tally, DAY_MS};
-pub use report::{DailyHealth, HEALTH_EVENT, UNKNOWN_VERSION};
+pub use book::{Book, OpenSession, Tally};
+/// The day length and the report's name, shared with the collector through `modicum-wire`.
+pub use modicum_wire::{DAY_MS, HEALTH_EVENT};
+pub use report::{DailyHealth, UNKNOWN_VERSION};
 pub use store::HealthStore;

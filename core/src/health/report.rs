@@ -1,10 +1,9 @@
 //! One day's counts for one app version, as the event that carries them.
 
-use super::book::{Tally, DAY_MS};
+use super::book::Tally;
 use crate::{Category, DataClass, Event, Value};
 
-/// The report's event name. Names starting `modicum.` are the SDK's: an app cannot record one.
-pub const HEALTH_EVENT: &str = "modicum.daily_health";
+use modicum_wire::{DAY_MS, HEALTH_EVENT};
 
 /// The version sessions are counted under when the app configured none.
 pub const UNKNOWN_VERSION: &str = "unknown";

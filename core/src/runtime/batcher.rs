@@ -91,7 +91,7 @@ fn seal_round(
         && device_sent
             .as_ref()
             .is_none_or(|(day, last)| *day != today || *last != device);
-    let device_due_at_start = device_due;
+    let mut device_carried = false;
     let mut groups: BTreeMap<(Category, u16, bool, bool), Vec<&Minimized>> = BTreeMap::new();
     for event in events {
         groups
@@ -106,14 +106,13 @@ fn seal_round(
     }
     let mut sealed = Vec::new();
     for ((category, bits, current, linkable), events) in groups {
-        let meta = BatchMeta {
+        let mut meta = BatchMeta {
             app_id: shared.config.app_id.clone(),
             install: install.clone().filter(|_| current && linkable),
             sdk_version: SDK_VERSION.to_owned(),
             created_at_ms: now,
             device: Default::default(),
         };
-        let mut meta = meta;
         let grants: Vec<Category> = Category::ALL
             .into_iter()
             .filter(|&c| bits & (1 << c as u16) != 0)
@@ -126,6 +125,7 @@ fn seal_round(
             if linkable && device_due {
                 meta.device = device.clone();
                 device_due = false;
+                device_carried = true;
             } else {
                 meta.device.clear();
             }
@@ -151,7 +151,7 @@ fn seal_round(
         }
     }
     let entries = outbox.commit_round(sealed, through, |last| journal.drop_through(last))?;
-    if device_due_at_start && !device_due {
+    if device_carried {
         *device_sent = Some((today, device));
     }
     for entry in &entries {

@@ -82,8 +82,9 @@ impl Modicum {
 
     /// Validates `config`, restores consent and starts the worker, with the platform's
     /// providers. On the caller's thread this creates the storage directory, proves it
-    /// writable (a file created and removed, not synced) and reads the consent file, so
-    /// `record` is right from its first call; the worker does everything slower (secrets, the
+    /// writable (a file created and removed, not synced) and reads the consent file and
+    /// release health's book (two small files), so `record` and the lifecycle calls are
+    /// right from their first call; the worker does everything slower (secrets, the
     /// journal, the outbox), and calls that need it wait for it.
     pub fn start_with(config: Config, providers: Providers) -> Result<Modicum, Error> {
         let Providers {

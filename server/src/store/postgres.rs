@@ -516,10 +516,11 @@ impl Store for PgStore {
     }
 
     fn health_reports(&self) -> Result<Vec<serde_json::Value>, StoreError> {
-        let rows = self.rows(
+        let rows = self.rows(&format!(
             "SELECT properties FROM events \
-             WHERE name = 'modicum.daily_health' AND category = 'diagnostics'",
-        )?;
+             WHERE name = '{}' AND category = 'diagnostics'",
+            crate::health::HEALTH_EVENT
+        ))?;
         Ok(rows
             .iter()
             .map(|r| r.get::<_, Json<serde_json::Value>>(0).0)

@@ -196,10 +196,7 @@ impl Sdk for Glean {
 
 /// Gunzips each ping; counts the app's events in "events" arrays.
 pub fn open(bodies: &[Body]) -> Result<Opened> {
-    let mut opened = Opened {
-        plaintexts: Vec::new(),
-        events: 0,
-    };
+    let mut opened = Opened::default();
     for body in bodies {
         let json = if body.gzip {
             gunzip(&body.bytes)?

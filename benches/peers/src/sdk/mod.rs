@@ -121,6 +121,7 @@ pub fn start(
 }
 
 /// What the bodies hold once opened: their plaintext and how many of the app's events.
+#[derive(Default)]
 pub struct Opened {
     pub plaintexts: Vec<Vec<u8>>,
     pub events: usize,

@@ -196,10 +196,7 @@ fn device_info(d: &Device) -> DeviceInfo {
 /// plaintext searched is the decoded batch as JSON.
 pub fn open(bodies: &[Body]) -> Result<Opened> {
     let keys = KeyRing::new([KeyPair::derive(COLLECTOR_IKM)]);
-    let mut opened = Opened {
-        plaintexts: Vec::new(),
-        events: 0,
-    };
+    let mut opened = Opened::default();
     for body in bodies {
         let (header, payload) = open_envelope(&keys, &body.bytes, Purpose::Batch)?;
         let batch = decode_expecting(&payload, Limits::default(), Some(header.event_count))?;

@@ -167,10 +167,7 @@ impl Sdk for Otel {
 
 /// Gunzips and decodes each request; counts its log records.
 pub fn open(bodies: &[Body]) -> Result<Opened> {
-    let mut opened = Opened {
-        plaintexts: Vec::new(),
-        events: 0,
-    };
+    let mut opened = Opened::default();
     for body in bodies {
         let bytes = gunzip(&body.bytes)?;
         let request = ExportLogsServiceRequest::decode(&bytes[..])?;

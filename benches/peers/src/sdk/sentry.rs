@@ -272,10 +272,7 @@ impl Sdk for Sentry {
 
 /// Parses each envelope; counts the logs and error events it holds.
 pub fn open(bodies: &[Body]) -> Result<Opened> {
-    let mut opened = Opened {
-        plaintexts: Vec::new(),
-        events: 0,
-    };
+    let mut opened = Opened::default();
     for body in bodies {
         let envelope = Envelope::from_slice(&body.bytes)?;
         for item in envelope.items() {
