@@ -36,11 +36,15 @@ pub struct Config {
     /// The collector's public key. Without one, events stay in the journal and nothing is
     /// sealed.
     pub collector: Option<CollectorKey>,
-    /// A batch is sealed once this many events wait…
+    /// A batch holds at most this many events, and is sealed once its group (one category,
+    /// one set of grants) has that many waiting. A round seals only full batches then: the few
+    /// events another group has wait for a batch of their own…
     pub batch_max_events: usize,
-    /// …or once the oldest has waited this long. A batch also holds at most about this many
-    /// bytes before compression, so a request stays small enough for mobile networks.
+    /// …but never longer than this: a group waits this long at most, and goes out whole with
+    /// any round once it has waited half of it.
     pub batch_max_age: Duration,
+    /// A batch also holds at most about this many bytes before compression, so a request
+    /// stays small enough for mobile networks.
     pub batch_max_bytes: usize,
     /// Bytes the journal and outbox may take together; beyond it, batches are evicted,
     /// analytics first and essential processing last.

@@ -841,45 +841,94 @@ fn regressions() -> Vec<(Regions, Vec<Op>)> {
         note,
         ratio,
     };
-    vec![(
-        // A batch stored with its answer lost, then "too large" on the retry: a collector
-        // that stored the bytes says 409 instead, or the split would deliver events twice.
-        Regions::Both,
-        vec![
-            Op::Consent(Diagnostics, true),
-            record(Diagnostics, Some(0), false, true, Some(0)),
-            record(Diagnostics, None, false, false, None),
-            Op::Seal,
-            Op::Fault {
-                after: 6,
-                errno: libc::ENOSPC,
-            },
-            Op::Crash {
-                after: 10,
-                torn: false,
-                during: Box::new(Op::Consent(Analytics, true)),
-            },
-            record(Analytics, None, false, true, Some(3)),
-            Op::Upload(AnsweredButLost),
-            Op::Consent(CrossBorder, true),
-            Op::Consent(Location, false),
-            Op::Upload(TooLarge),
-            Op::Flush,
-            record(Analytics, None, true, false, None),
-            Op::Upload(Stored),
-            Op::Consent(Location, false),
-            record(Analytics, None, true, true, Some(2)),
-            Op::Age(AgeBand::Adult, false),
-            Op::Upload(Busy),
-            Op::DeleteAll,
-            Op::Consent(Analytics, false),
-            record(Analytics, None, true, false, None),
-            Op::Seal,
-            record(Analytics, None, false, true, None),
-            Op::Upload(Duplicate),
-            Op::Consent(Location, true),
-        ],
-    )]
+    vec![
+        (
+            // A round that fails while an upload's outcome is written: the essential event
+            // it held got no first outcome.
+            Regions::Home,
+            vec![
+                Op::Consent(Diagnostics, true),
+                record(Essential, None, false, false, None),
+                Op::Fault {
+                    after: 1,
+                    errno: libc::ENOSPC,
+                },
+                Op::Upload(Stored),
+                Op::Fault {
+                    after: 5,
+                    errno: libc::ENOSPC,
+                },
+                record(Diagnostics, None, false, false, None),
+                Op::DeleteAll,
+            ],
+        ),
+        (
+            // An essential event sealed at once while writes fail, then a crash mid-record:
+            // the event was delivered under two batch ids.
+            Regions::Home,
+            vec![
+                Op::Version(2),
+                Op::Consent(Location, true),
+                record(Essential, None, true, false, None),
+                Op::Fault {
+                    after: 1,
+                    errno: libc::ENOSPC,
+                },
+                Op::Flush,
+                Op::Consent(Location, false),
+                record(Essential, None, false, false, None),
+                Op::Fault {
+                    after: 4,
+                    errno: libc::ENOSPC,
+                },
+                Op::Crash {
+                    after: 3,
+                    torn: false,
+                    during: Box::new(record(Analytics, None, false, false, None)),
+                },
+                record(Essential, None, false, false, None),
+            ],
+        ),
+        (
+            // A batch stored with its answer lost, then "too large" on the retry: a collector
+            // that stored the bytes says 409 instead, or the split would deliver events twice.
+            Regions::Both,
+            vec![
+                Op::Consent(Diagnostics, true),
+                record(Diagnostics, Some(0), false, true, Some(0)),
+                record(Diagnostics, None, false, false, None),
+                Op::Seal,
+                Op::Fault {
+                    after: 6,
+                    errno: libc::ENOSPC,
+                },
+                Op::Crash {
+                    after: 10,
+                    torn: false,
+                    during: Box::new(Op::Consent(Analytics, true)),
+                },
+                record(Analytics, None, false, true, Some(3)),
+                Op::Upload(AnsweredButLost),
+                Op::Consent(CrossBorder, true),
+                Op::Consent(Location, false),
+                Op::Upload(TooLarge),
+                Op::Flush,
+                record(Analytics, None, true, false, None),
+                Op::Upload(Stored),
+                Op::Consent(Location, false),
+                record(Analytics, None, true, true, Some(2)),
+                Op::Age(AgeBand::Adult, false),
+                Op::Upload(Busy),
+                Op::DeleteAll,
+                Op::Consent(Analytics, false),
+                record(Analytics, None, true, false, None),
+                Op::Seal,
+                record(Analytics, None, false, true, None),
+                Op::Upload(Duplicate),
+                Op::Consent(Location, true),
+            ],
+        ),
+    ]
 }
 
 fn env_u64(name: &str) -> Option<u64> {

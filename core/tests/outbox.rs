@@ -269,10 +269,11 @@ fn batches_are_cut_by_bytes_as_well_as_by_count() {
     }
 }
 
-/// A round is due when one category fills a batch, not when all together would: batches
-/// hold one category each, so the old rule sealed half-empty ones.
+/// A round is due when one category fills a batch, not when all together would, and it
+/// seals only full batches: the other category's few events wait for a batch of their own
+/// (carried in the journal), instead of going out in a small one.
 #[test]
-fn a_round_is_due_when_one_category_fills_a_batch() {
+fn a_round_is_due_when_one_category_fills_a_batch_and_seals_only_full_ones() {
     let tmp = tempfile::tempdir().unwrap();
     let (_, key) = collector();
     let m = start(tmp.path(), &key, |c| c.batch_max_events = 3);
@@ -293,7 +294,22 @@ fn a_round_is_due_when_one_category_fills_a_batch() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let sealed = m.outbox();
-    let analytics = sealed.iter().find(|e| e.category == Category::Analytics);
-    assert_eq!(analytics.map(|e| e.events), Some(3), "{sealed:?}");
+    assert_eq!(sealed.len(), 1, "{sealed:?}");
+    assert_eq!(sealed[0].category, Category::Analytics);
+    assert_eq!(sealed[0].events, 3);
+    // The two diagnostics events were carried, and are held once.
+    let held = m.held().unwrap();
+    assert_eq!(held.len(), 2, "{held:?}");
+    assert!(held.iter().all(|e| e.category() == Category::Diagnostics));
+    // A restart reads them once, from the carry segment.
+    m.shutdown(WAIT).unwrap();
+    let m = start(tmp.path(), &key, |c| c.batch_max_events = 3);
+    assert_eq!(m.held().unwrap().len(), 2);
+    // Sealing on request takes everything, full or not.
+    m.seal_now(WAIT).unwrap();
+    let sealed = m.outbox();
+    let diagnostics = sealed.iter().find(|e| e.category == Category::Diagnostics);
+    assert_eq!(diagnostics.map(|e| e.events), Some(2), "{sealed:?}");
+    assert!(m.held().unwrap().is_empty());
     m.shutdown(WAIT).unwrap();
 }

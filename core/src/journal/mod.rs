@@ -10,6 +10,11 @@
 //! - Rewriting (purge, compaction) writes a new segment whose first record names the segments it
 //!   supersedes; a reader ignores superseded segments, so a crash between writing the new
 //!   segment and deleting the old ones never shows an event twice.
+//! - A batching round that leaves events for the next round writes them to a carry segment,
+//!   numbered between the rolled segment and the new active one, whose first record names the
+//!   last segment the round read. A reader counts a carry segment only once no segment up to
+//!   that one is left: the round committed and dropped them. Before that, the carried events
+//!   are read from where they were first written, so they are never read twice or lost.
 //! - Reading never fails on damaged bytes: torn tails and corrupt records are skipped and
 //!   counted, and records after them are still read.
 
@@ -26,7 +31,7 @@ pub use crate::at_rest::{DataKey, Nonces, DATA_KEY_NAME};
 
 use crate::consent::Category;
 use crate::minimize::Minimized;
-use crate::storage::{write_atomic, Storage, WriteFile};
+use crate::storage::{remove_if_present, write_atomic, Storage, WriteFile};
 use entry::{StoredEvent, StoredEventRef};
 
 const SEGMENT_PREFIX: &str = "segment-";
@@ -40,6 +45,9 @@ enum Entry {
     /// this one (0 when it replaces none).
     Segment {
         supersedes: u64,
+        /// For a carry segment, the last segment of the round that wrote it; 0 otherwise.
+        #[serde(default)]
+        carried_from: u64,
     },
     Event(StoredEvent),
 }
@@ -48,7 +56,7 @@ enum Entry {
 #[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
 enum EntryRef<'a> {
-    Segment { supersedes: u64 },
+    Segment { supersedes: u64, carried_from: u64 },
     Event(StoredEventRef<'a>),
 }
 
@@ -120,7 +128,7 @@ impl Journal {
         storage.create_dir_all(dir)?;
         let (segments, contents) = read_segments(storage.as_ref(), dir, &key)?;
         let next = segments.last().map_or(1, |s| s + 1);
-        let (active, nonces) = create_segment(storage.as_ref(), dir, &key, next, 0)?;
+        let (active, nonces) = create_segment(storage.as_ref(), dir, &key, next)?;
         let journal = Journal {
             storage,
             dir: dir.to_path_buf(),
@@ -162,11 +170,13 @@ impl Journal {
     /// as lost (a later record may still find some of them on disk; the count errs on the
     /// side of saying less was kept).
     pub fn sync(&mut self) -> io::Result<()> {
-        self.sync_rolled()?;
+        // Each step settles its own events even when one before it failed: an event handed
+        // to the OS is synced or counted lost, never left without an outcome.
+        let rolled = self.sync_rolled();
         if !self.is_dirty() {
-            return Ok(());
+            return rolled;
         }
-        self.write_out()?;
+        let written_out = self.write_out();
         let synced = self.active.sync_data();
         self.outcome.errors += u64::from(synced.is_err());
         let settled = std::mem::take(&mut self.written);
@@ -176,7 +186,7 @@ impl Journal {
             &mut self.outcome.lost
         };
         add(into, &settled);
-        synced
+        rolled.and(written_out).and(synced)
     }
 
     /// Whether appends are waiting for [`Journal::sync`].
@@ -225,16 +235,32 @@ impl Journal {
         let mut nonces = self.key.nonces()?;
         let head = EntryRef::Segment {
             supersedes: self.active_seq,
+            carried_from: 0,
         };
         let mut bytes = sealed_entry(&self.key, &mut nonces, seq, &head)?;
         for event in events {
             let entry = EntryRef::Event(StoredEventRef::from(event));
             append_sealed_entry(&mut bytes, &self.key, &mut nonces, seq, &entry)?;
         }
-        write_atomic(self.storage.as_ref(), &segment_path(&self.dir, seq), &bytes)?;
-        self.active = self.storage.append(&segment_path(&self.dir, seq))?;
+        let path = segment_path(&self.dir, seq);
+        if let Err(e) = write_atomic(self.storage.as_ref(), &path, &bytes) {
+            // The rename may have happened: a segment left behind would supersede what the
+            // journal still holds. Should removing it fail too, readers follow it, and so does
+            // the worker, which reads the journal back after a failed rewrite.
+            let _ = remove_if_present(self.storage.as_ref(), &path);
+            return Err(e);
+        }
+        // From here the new segment is the journal: appends go to it, or fail and are counted
+        // lost, never go to a segment it superseded.
         self.active_seq = seq;
         self.nonces = nonces;
+        self.active = match self.storage.append(&path) {
+            Ok(file) => file,
+            Err(e) => {
+                self.active = Box::new(Closed);
+                return Err(e);
+            }
+        };
         remove_segments_up_to(self.storage.as_ref(), &self.dir, seq - 1)?;
         Ok(())
     }
@@ -247,13 +273,8 @@ impl Journal {
         remove_segments_up_to(self.storage.as_ref(), &self.dir, u64::MAX)?;
         self.key = key;
         self.active_seq += 1;
-        (self.active, self.nonces) = create_segment(
-            self.storage.as_ref(),
-            &self.dir,
-            &self.key,
-            self.active_seq,
-            0,
-        )?;
+        (self.active, self.nonces) =
+            create_segment(self.storage.as_ref(), &self.dir, &self.key, self.active_seq)?;
         // What was waiting is deleted on request, neither kept nor lost.
         self.buffer.clear();
         self.buffered = PerCategory::default();
@@ -264,26 +285,50 @@ impl Journal {
 
     /// Ends the active segment and starts a new one; returns the number of the last segment
     /// that holds events now. A batching round reads, seals and then drops everything up to it
-    /// while new appends go to the new segment.
-    pub fn roll(&mut self) -> io::Result<u64> {
+    /// while new appends go to the new segment. `carry` are the events the round leaves for
+    /// the next one: they go to a carry segment between the two, which counts only once the
+    /// round has dropped what it read (see the module's invariants).
+    pub fn roll(&mut self, carry: &[&Minimized]) -> io::Result<u64> {
         // Handed to the OS but not synced: the round about to seal these events either makes
         // them durable in the outbox, or fails and syncs them then (`sync_rolled`). Syncing
         // first would write to disk what the round deletes a moment later.
         self.write_out()?;
         self.sync_rolled()?;
         let last = self.active_seq;
-        self.active_seq += 1;
-        let (file, nonces) = create_segment(
-            self.storage.as_ref(),
-            &self.dir,
-            &self.key,
-            self.active_seq,
-            0,
-        )?;
+        if carry.is_empty() {
+            // A carry segment an earlier, failed attempt at this roll left would count once
+            // this round drops what it read.
+            remove_if_present(self.storage.as_ref(), &segment_path(&self.dir, last + 1))?;
+        } else {
+            self.write_carry(last, carry)?;
+        }
+        // The number after `last` is the carry segment's, used or not.
+        let next = last + 2;
+        let (file, nonces) = create_segment(self.storage.as_ref(), &self.dir, &self.key, next)?;
+        self.active_seq = next;
         self.nonces = nonces;
         let old = std::mem::replace(&mut self.active, file);
         self.rolled = Some((old, std::mem::take(&mut self.written)));
         Ok(last)
+    }
+
+    /// Writes and syncs the carry segment for a round that read through `last`; the directory
+    /// is synced with the next segment's creation, before the round can commit.
+    fn write_carry(&mut self, last: u64, events: &[&Minimized]) -> io::Result<()> {
+        let seq = last + 1;
+        let mut nonces = self.key.nonces()?;
+        let head = EntryRef::Segment {
+            supersedes: 0,
+            carried_from: last,
+        };
+        let mut bytes = sealed_entry(&self.key, &mut nonces, seq, &head)?;
+        for &event in events {
+            let entry = EntryRef::Event(StoredEventRef::from(event));
+            append_sealed_entry(&mut bytes, &self.key, &mut nonces, seq, &entry)?;
+        }
+        let mut file = self.storage.create(&segment_path(&self.dir, seq))?;
+        file.write_all(&bytes)?;
+        file.sync_all()
     }
 
     /// The round that rolled committed: the rolled segment's events are durable in sealed
@@ -329,6 +374,24 @@ impl Journal {
             .iter()
             .filter_map(|&s| self.storage.len(&segment_path(&self.dir, s)).ok())
             .sum()
+    }
+}
+
+/// The active segment after a rewrite could not reopen it: every write fails (the events are
+/// counted lost) until the next roll or rewrite opens another.
+struct Closed;
+
+impl WriteFile for Closed {
+    fn write_all(&mut self, _: &[u8]) -> io::Result<()> {
+        Err(io::Error::other(
+            "the journal's segment could not be reopened",
+        ))
+    }
+    fn sync_data(&mut self) -> io::Result<()> {
+        self.write_all(&[])
+    }
+    fn sync_all(&mut self) -> io::Result<()> {
+        self.write_all(&[])
     }
 }
 
@@ -382,17 +445,16 @@ fn create_segment(
     dir: &Path,
     key: &DataKey,
     seq: u64,
-    supersedes: u64,
 ) -> io::Result<(Box<dyn WriteFile>, Nonces)> {
     let mut nonces = key.nonces()?;
     let mut file = storage.create(&segment_path(dir, seq))?;
-    file.write_all(&sealed_entry(
-        key,
-        &mut nonces,
-        seq,
-        &EntryRef::Segment { supersedes },
-    )?)?;
-    file.sync_all()?;
+    let head = EntryRef::Segment {
+        supersedes: 0,
+        carried_from: 0,
+    };
+    file.write_all(&sealed_entry(key, &mut nonces, seq, &head)?)?;
+    // Only the directory entry must be durable before events are synced into the segment;
+    // a plain segment's first record says nothing a reader needs, so it waits for the sync.
     storage.sync_dir(dir)?;
     Ok((file, nonces))
 }
@@ -426,9 +488,12 @@ pub fn remove_segments_through(storage: &dyn Storage, dir: &Path, last: u64) -> 
     }
 }
 
+/// Newest first: a carry segment goes before the segments whose removal would make it count,
+/// so removal cut short never leaves it counting beside events already sealed.
 fn remove_segments_up_to(storage: &dyn Storage, dir: &Path, last: u64) -> io::Result<()> {
     for seq in list_segments(storage, dir)?
         .into_iter()
+        .rev()
         .filter(|&s| s <= last)
     {
         storage.remove(&segment_path(dir, seq))?;
@@ -445,23 +510,34 @@ fn read_segments(
     let mut contents = Contents::default();
     let mut per_segment = Vec::with_capacity(seqs.len());
     let mut superseded = 0;
+    // A carry segment counts once no segment up to the one it names is left.
+    let oldest = seqs.first().copied().unwrap_or(0);
     for &seq in &seqs {
         let bytes = storage.read(&segment_path(dir, seq))?;
         let scan = record::scan(&bytes);
         contents.corrupt += scan.corrupt;
         contents.torn_tails += u64::from(scan.torn_tail);
         let mut events = Vec::new();
+        let mut counts = true;
         for payload in scan.payloads {
             let entry = key
                 .open(&context(seq), payload)
                 .and_then(|plain| rmp_serde::from_slice::<Entry>(&plain).ok());
             match entry {
-                Some(Entry::Segment { supersedes }) => superseded = superseded.max(supersedes),
+                Some(Entry::Segment {
+                    supersedes,
+                    carried_from,
+                }) => {
+                    superseded = superseded.max(supersedes);
+                    counts = carried_from == 0 || oldest > carried_from;
+                }
                 Some(Entry::Event(stored)) => events.push(stored.restore()),
                 None => contents.unreadable += 1,
             }
         }
-        per_segment.push((seq, events));
+        if counts {
+            per_segment.push((seq, events));
+        }
     }
     for (seq, events) in per_segment {
         if seq > superseded {

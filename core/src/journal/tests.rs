@@ -184,3 +184,64 @@ fn positional_and_named_entries_read_back_alike() {
         }
     }
 }
+
+/// A carry segment counts once the segments its round read are gone, never beside them: a
+/// crash before the round commits reads the carried events where they were first written, and
+/// one after reads them from the carry segment, once either way.
+#[test]
+fn a_carry_segment_counts_only_once_its_round_dropped_what_it_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("journal");
+    let all = events(5);
+    let mut journal = written(tmp.path(), &dir, &all);
+    let carried: Vec<&Minimized> = all[3..].iter().collect();
+    let through = journal.roll(&carried).unwrap();
+    let after_roll = journal.read().unwrap().events;
+    assert_eq!(
+        after_roll, all,
+        "the round has not committed: nothing read twice"
+    );
+    drop(journal);
+    let (_, reopened) = open(tmp.path(), &dir);
+    assert_eq!(reopened.events, all, "nor after a crash before the commit");
+
+    let (mut journal, _) = open(tmp.path(), &dir);
+    journal.drop_through(through).unwrap();
+    assert_eq!(journal.read().unwrap().events, all[3..].to_vec());
+    journal.append(&all[0]).unwrap();
+    journal.sync().unwrap();
+    drop(journal);
+    let (_, reopened) = open(tmp.path(), &dir);
+    let mut expected = all[3..].to_vec();
+    expected.push(all[0].clone());
+    assert_eq!(
+        reopened.events, expected,
+        "carried events first, then newer ones"
+    );
+}
+
+/// A round that wrote a carry segment and never committed leaves it behind; the next round's
+/// drop removes it before the segments that kept it from counting, so it never counts beside
+/// events that round sealed.
+#[test]
+fn a_carry_segment_of_a_round_that_failed_never_counts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("journal");
+    let all = events(4);
+    let mut journal = written(tmp.path(), &dir, &all);
+    let first: Vec<&Minimized> = all[2..].iter().collect();
+    let failed = journal.roll(&first).unwrap();
+    // The round failed before committing; the next one seals everything.
+    journal.sync_rolled().unwrap();
+    let through = journal.roll(&[]).unwrap();
+    assert!(
+        through > failed + 1,
+        "the next round reads past the stale carry segment"
+    );
+    journal.drop_through(through).unwrap();
+    assert!(journal.read().unwrap().events.is_empty());
+    assert_eq!(
+        list_segments(&crate::storage::Filesystem, &dir).unwrap(),
+        vec![through + 2]
+    );
+}

@@ -67,6 +67,18 @@ pub struct Outbox {
     /// Every batch file, kept in step with the directory by the methods that change it, so
     /// listing and budgeting never rescan a directory that may hold thousands of batches.
     index: Vec<OutboxEntry>,
+    /// A round that committed but could not finish (its journal segments or staged files are
+    /// still there): finished before the next round may write its manifest over this one's.
+    unfinished: Option<(Manifest, Vec<OutboxEntry>)>,
+}
+
+/// A round past its commit point: its batches are in the outbox whatever happens next.
+#[derive(Debug)]
+pub struct Committed {
+    pub entries: Vec<OutboxEntry>,
+    /// Dropping the journal and finishing the files; on failure they are finished before the
+    /// next round commits, or by [`Outbox::open`] at the next start.
+    pub tidied: io::Result<()>,
 }
 
 /// A batch sealed and ready to stage.
@@ -114,6 +126,7 @@ impl Outbox {
             storage,
             dir: dir.to_path_buf(),
             index: Vec::new(),
+            unfinished: None,
         };
         let storage = outbox.storage.as_ref();
         let mut recovery = OutboxRecovery::default();
@@ -151,6 +164,7 @@ impl Outbox {
             storage,
             dir: dir.to_path_buf(),
             index,
+            unfinished: None,
         }
     }
 
@@ -160,17 +174,20 @@ impl Outbox {
             storage,
             dir: dir.to_path_buf(),
             index: Vec::new(),
+            unfinished: None,
         }
     }
 
     /// Commits a round: stages `batches`, writes the manifest (the commit point), then lets
-    /// `drop_journal` delete the journal segments the round consumed, and finishes.
+    /// `drop_journal` delete the journal segments the round consumed, and finishes. An error
+    /// is returned only if the round did not commit; one after the commit point is in
+    /// [`Committed::tidied`]. A round left unfinished before is finished first.
     pub fn commit_round(
         &mut self,
         batches: Vec<Sealed>,
         journal_through: u64,
-        drop_journal: impl FnOnce(u64) -> io::Result<()>,
-    ) -> io::Result<Vec<OutboxEntry>> {
+        drop_journal: impl FnMut(u64) -> io::Result<()>,
+    ) -> io::Result<Committed> {
         self.commit(batches, journal_through, None, drop_journal)
     }
 
@@ -182,9 +199,10 @@ impl Outbox {
         batches: Vec<Sealed>,
     ) -> io::Result<Vec<OutboxEntry>> {
         // Segment 0 never exists: no journal segment is dropped.
-        let entries = self.commit(batches, 0, Some(old), |_| Ok(()))?;
+        let committed = self.commit(batches, 0, Some(old), |_| Ok(()))?;
         self.index.retain(|e| e.id != old.id);
-        Ok(entries)
+        committed.tidied?;
+        Ok(committed.entries)
     }
 
     fn commit(
@@ -192,8 +210,17 @@ impl Outbox {
         batches: Vec<Sealed>,
         journal_through: u64,
         replaces: Option<&OutboxEntry>,
-        drop_journal: impl FnOnce(u64) -> io::Result<()>,
-    ) -> io::Result<Vec<OutboxEntry>> {
+        mut drop_journal: impl FnMut(u64) -> io::Result<()>,
+    ) -> io::Result<Committed> {
+        if let Some((manifest, entries)) = self.unfinished.take() {
+            let finished =
+                drop_journal(manifest.journal_through).and_then(|()| self.finish(&manifest));
+            if let Err(e) = finished {
+                self.unfinished = Some((manifest, entries));
+                return Err(e);
+            }
+            self.index.extend(entries);
+        }
         let mut files = Vec::with_capacity(batches.len());
         let mut entries = Vec::with_capacity(batches.len());
         // Every staged file is written before any is synced: the first sync then commits the
@@ -230,10 +257,12 @@ impl Outbox {
             &self.dir.join(MANIFEST),
             &serde_json::to_vec(&manifest).map_err(io::Error::other)?,
         )?;
-        drop_journal(journal_through)?;
-        self.finish(&manifest)?;
-        self.index.extend(entries.iter().cloned());
-        Ok(entries)
+        let tidied = drop_journal(journal_through).and_then(|()| self.finish(&manifest));
+        match &tidied {
+            Ok(()) => self.index.extend(entries.iter().cloned()),
+            Err(_) => self.unfinished = Some((manifest, entries.clone())),
+        }
+        Ok(Committed { entries, tidied })
     }
 
     fn finish(&self, manifest: &Manifest) -> io::Result<()> {

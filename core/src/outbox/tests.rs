@@ -70,7 +70,7 @@ fn a_committed_round_is_finished_on_open() {
     }];
     // Commit, but "crash" before the journal is dropped and the files finished.
     let crash = outbox.commit_round(sealed, 2, |_| Err(io::Error::other("crash")));
-    assert!(crash.is_err());
+    assert!(crash.unwrap().tidied.is_err(), "committed, not tidied");
     assert!(outbox_dir.join(MANIFEST).exists());
     let (outbox, recovery) = open(&outbox_dir, &journal).unwrap();
     assert!(recovery.finished_round);
@@ -136,6 +136,7 @@ fn a_replacement_is_exactly_once_and_keeps_the_opening_key_beside_the_batch() {
     let old = outbox
         .commit_round(vec![old], 0, |_| Ok(()))
         .unwrap()
+        .entries
         .remove(0);
     let (bytes, wrapped) = outbox.read_parts(&old).unwrap();
     assert_eq!(bytes, b"old batch");
@@ -172,4 +173,50 @@ fn open(outbox_dir: &Path, journal: &Path) -> io::Result<(Outbox, OutboxRecovery
     Outbox::open(storage.clone(), outbox_dir, |last| {
         crate::journal::remove_segments_through(storage.as_ref(), journal, last)
     })
+}
+
+/// A round that committed but could not tidy up is finished before the next round writes its
+/// manifest over the first one's: otherwise the first round's staged batches would be thrown
+/// away at the next start while its journal segments were already gone.
+#[test]
+fn a_round_left_unfinished_is_finished_before_the_next_commits() {
+    let (_tmp, outbox_dir, journal) = dirs();
+    let (mut outbox, _) = open(&outbox_dir, &journal).unwrap();
+    let sealed = |id: &str, bytes: &[u8]| Sealed {
+        entry: entry(Category::Analytics, vec![], id),
+        bytes: bytes.to_vec(),
+        wrapped_opening: b"wrapped key".to_vec(),
+    };
+    let first = outbox
+        .commit_round(vec![sealed(ID_A, b"batch a")], 2, |_| {
+            Err(io::Error::other("the disk hiccups"))
+        })
+        .unwrap();
+    assert!(first.tidied.is_err());
+    assert!(
+        outbox.list().is_empty(),
+        "not listed before its files are finished"
+    );
+    let mut dropped = Vec::new();
+    let second = outbox
+        .commit_round(vec![sealed(ID_B, b"batch b")], 5, |through| {
+            dropped.push(through);
+            Ok(())
+        })
+        .unwrap();
+    assert!(second.tidied.is_ok());
+    assert_eq!(
+        dropped,
+        vec![2, 5],
+        "the first round's segments are dropped first"
+    );
+    let listed = outbox.list();
+    assert_eq!(listed.len(), 2);
+    for entry in &listed {
+        assert!(outbox.read(entry).is_ok(), "{entry:?} was finished");
+    }
+    let (reopened, recovery) = open(&outbox_dir, &journal).unwrap();
+    assert!(!recovery.finished_round);
+    assert_eq!(recovery.discarded_staged, 0);
+    assert_eq!(reopened.list().len(), 2);
 }

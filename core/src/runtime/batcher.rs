@@ -7,7 +7,7 @@ use std::io;
 use super::ledger::Entry;
 use super::Runtime;
 use crate::consent::Category;
-use crate::envelope::{self, Aead};
+use crate::envelope::{self, Aead, CollectorKey};
 use crate::journal::Journal;
 use crate::minimize::Minimized;
 use crate::outbox::{priority, OpeningKeys, Outbox, OutboxEntry, Sealed};
@@ -16,9 +16,68 @@ use crate::wire::{self, BatchMeta, WireValue};
 
 pub(super) const SDK_VERSION: &str = concat!("modicum/", env!("CARGO_PKG_VERSION"));
 
-/// Seals `events`, which are everything the journal holds, into the outbox. Without a
-/// collector key it does nothing. The worker keeps the journal's events in memory, so a round
-/// never reads back and decrypts what it has just written.
+/// What a round seals.
+#[derive(Clone, Copy)]
+pub(super) enum Seal<'a> {
+    /// Everything (flush to the outbox, a crash report, erasure, a new install secret).
+    All,
+    /// Full batches only: each group's last, partial batch is carried to the next round,
+    /// unless `aged` says that group has waited long enough or it is large enough to go
+    /// ([`CARRY_AT_MOST`]). On a steady stream small batches then go out full, instead of
+    /// with whatever another group had when one group filled a batch.
+    Full { aged: &'a dyn Fn(&GroupKey) -> bool },
+}
+
+/// A round carries a partial batch only if it holds fewer events than this. A batch of this
+/// many already spreads its fixed cost (envelope, string table) to a few bytes an event,
+/// while carrying means writing the events to the journal once more.
+const CARRY_AT_MOST: usize = 64;
+
+/// The batches a group of events can share: one category, one set of grants, one install
+/// secret, and whether they may name the install (see [`linkable`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(super) struct GroupKey {
+    category: Category,
+    grants: u16,
+    current: bool,
+    linkable: bool,
+}
+
+impl GroupKey {
+    /// The group of `event` while `generation` is the install secret in force.
+    pub(super) fn of(event: &Minimized, generation: u32) -> GroupKey {
+        GroupKey {
+            category: event.category(),
+            grants: grant_bits(event),
+            current: event.generation() == generation,
+            linkable: linkable(event),
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn for_tests(category: Category) -> GroupKey {
+        GroupKey {
+            category,
+            grants: 0,
+            current: true,
+            linkable: true,
+        }
+    }
+}
+
+/// A round that happened.
+pub(super) struct Round {
+    /// Indexes into the round's events of those left for the next round, in order.
+    pub carried: Vec<usize>,
+    /// Tidying up after the commit point (see [`crate::outbox::Committed::tidied`]).
+    pub tidied: io::Result<()>,
+}
+
+/// Seals `events`, which are everything the journal holds, into the outbox, as `seal` says.
+/// Without a collector key it does nothing. The worker keeps the journal's events in memory,
+/// so a round never reads back and decrypts what it has just written. An error means the
+/// round did not commit: every event is still in the journal.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn round(
     shared: &Runtime,
     pseudonymizer: &Pseudonymizer,
@@ -27,51 +86,134 @@ pub(super) fn round(
     openings: &mut OpeningKeys,
     events: &[Minimized],
     device_sent: &mut DeviceSent,
-) -> io::Result<()> {
-    if shared.config.collector.is_none() {
-        return Ok(());
+    seal: Seal<'_>,
+) -> io::Result<Round> {
+    let Some(key) = &shared.config.collector else {
+        return Ok(Round {
+            carried: Vec::new(),
+            tidied: Ok(()),
+        });
+    };
+    let plan = plan(
+        events,
+        pseudonymizer.generation(),
+        shared.config.batch_max_events,
+        shared.config.batch_max_bytes,
+        seal,
+    );
+    if plan.groups.is_empty() {
+        let round = Round {
+            carried: plan.carried,
+            tidied: Ok(()),
+        };
+        if matches!(seal, Seal::All) {
+            // Nothing held: what older segments remain is dropped.
+            let through = journal.roll(&[])?;
+            journal.rolled_committed();
+            journal.drop_through(through)?;
+        }
+        // Otherwise nothing is full yet, and no file is touched.
+        return Ok(round);
     }
-    let through = journal.roll()?;
+    let carry: Vec<&Minimized> = plan.carried.iter().map(|&i| &events[i]).collect();
+    let through = journal.roll(&carry)?;
     let sealed = seal_round(
         shared,
+        key,
         pseudonymizer,
-        journal,
-        outbox,
         openings,
-        events,
-        through,
+        &plan.groups,
         device_sent,
-    );
+    )
+    .and_then(|(sealed, device)| {
+        let committed = outbox.commit_round(sealed, through, |last| journal.drop_through(last))?;
+        if device.is_some() {
+            *device_sent = device;
+        }
+        Ok(committed)
+    });
     match sealed {
-        Ok(()) => journal.rolled_committed(),
-        // The rolled segment still holds the events that did not reach the outbox.
-        Err(_) => journal.sync_rolled()?,
+        Ok(committed) => {
+            journal.rolled_committed();
+            for entry in &committed.entries {
+                shared
+                    .ledger
+                    .add(entry.category, Entry::Batched, u64::from(entry.events));
+            }
+            Ok(Round {
+                carried: plan.carried,
+                tidied: committed.tidied,
+            })
+        }
+        Err(e) => {
+            // The rolled segment still holds the events that did not reach the outbox.
+            journal.sync_rolled()?;
+            Err(e)
+        }
     }
-    sealed
 }
 
 /// The device context this process last put in a batch, and the UTC day it did.
 pub(super) type DeviceSent = Option<(u64, BTreeMap<String, WireValue>)>;
 
-/// Seals `events` into batches and commits them to the outbox along with dropping the
-/// journal through segment `through`.
-#[allow(clippy::too_many_arguments)]
+/// What a round seals, batch by batch, and what it carries.
+struct Plan<'a> {
+    groups: Vec<(GroupKey, Vec<Vec<&'a Minimized>>)>,
+    carried: Vec<usize>,
+}
+
+fn plan<'a>(
+    events: &'a [Minimized],
+    generation: u32,
+    max_events: usize,
+    max_bytes: usize,
+    seal: Seal<'_>,
+) -> Plan<'a> {
+    let mut groups: BTreeMap<GroupKey, Vec<usize>> = BTreeMap::new();
+    for (i, event) in events.iter().enumerate() {
+        groups
+            .entry(GroupKey::of(event, generation))
+            .or_default()
+            .push(i);
+    }
+    let mut plan = Plan {
+        groups: Vec::with_capacity(groups.len()),
+        carried: Vec::new(),
+    };
+    for (key, indexes) in groups {
+        let members: Vec<&Minimized> = indexes.iter().map(|&i| &events[i]).collect();
+        let mut chunks = chunks(&members, max_events, max_bytes);
+        let carries = match seal {
+            Seal::All => false,
+            Seal::Full { aged } => !aged(&key),
+        };
+        if carries
+            && chunks
+                .last()
+                .is_some_and(|c| c.len() < max_events && c.len() < CARRY_AT_MOST)
+        {
+            let tail = chunks.pop().map_or(0, |c| c.len());
+            plan.carried
+                .extend_from_slice(&indexes[indexes.len() - tail..]);
+        }
+        if !chunks.is_empty() {
+            plan.groups.push((key, chunks));
+        }
+    }
+    plan.carried.sort_unstable();
+    plan
+}
+
+/// Seals the planned batches, ready to commit; also returns the device context they carry,
+/// if one does, to remember once they are committed.
 fn seal_round(
     shared: &Runtime,
+    key: &CollectorKey,
     pseudonymizer: &Pseudonymizer,
-    journal: &mut Journal,
-    outbox: &mut Outbox,
     openings: &mut OpeningKeys,
-    events: &[Minimized],
-    through: u64,
-    device_sent: &mut DeviceSent,
-) -> io::Result<()> {
-    let Some(key) = &shared.config.collector else {
-        return Ok(());
-    };
-    if events.is_empty() {
-        return journal.drop_through(through);
-    }
+    groups: &[(GroupKey, Vec<Vec<&Minimized>>)],
+    device_sent: &DeviceSent,
+) -> io::Result<(Vec<Sealed>, DeviceSent)> {
     let now = shared.now_ms();
     shared.refresh_device();
     // The install pseudonym names the sender only when the user allowed identifiers, and only
@@ -81,7 +223,6 @@ fn seal_round(
         .permits()
         .permit(Category::Identifiers)
         .map(|_| pseudonymizer.install_pseudonym(now));
-    let current = pseudonymizer.generation();
     let device = shared.device_context(pseudonymizer, now);
     // The device context goes in one batch a day, and again whenever it changes, rather than
     // in every batch: it is the same for all of them, and in a small batch it was a third of
@@ -92,20 +233,14 @@ fn seal_round(
             .as_ref()
             .is_none_or(|(day, last)| *day != today || *last != device);
     let mut device_carried = false;
-    let mut groups: BTreeMap<(Category, u16, bool, bool), Vec<&Minimized>> = BTreeMap::new();
-    for event in events {
-        groups
-            .entry((
-                event.category(),
-                grant_bits(event),
-                event.generation() == current,
-                linkable(event),
-            ))
-            .or_default()
-            .push(event);
-    }
     let mut sealed = Vec::new();
-    for ((category, bits, current, linkable), events) in groups {
+    for (group, chunks) in groups {
+        let GroupKey {
+            category,
+            grants: bits,
+            current,
+            linkable,
+        } = *group;
         let mut meta = BatchMeta {
             app_id: shared.config.app_id.clone(),
             install: install.clone().filter(|_| current && linkable),
@@ -117,11 +252,7 @@ fn seal_round(
             .into_iter()
             .filter(|&c| bits & (1 << c as u16) != 0)
             .collect();
-        for chunk in chunks(
-            &events,
-            shared.config.batch_max_events,
-            shared.config.batch_max_bytes,
-        ) {
+        for chunk in chunks {
             if linkable && device_due {
                 meta.device = device.clone();
                 device_due = false;
@@ -129,7 +260,7 @@ fn seal_round(
             } else {
                 meta.device.clear();
             }
-            let payload = wire::encode_events(&meta, &chunk).map_err(io::Error::other)?;
+            let payload = wire::encode_events(&meta, chunk).map_err(io::Error::other)?;
             let count = u32::try_from(chunk.len()).map_err(io::Error::other)?;
             let batch = envelope::seal(key, Aead::Aes128Gcm, &payload, count, now)
                 .map_err(io::Error::other)?;
@@ -150,16 +281,7 @@ fn seal_round(
             });
         }
     }
-    let entries = outbox.commit_round(sealed, through, |last| journal.drop_through(last))?;
-    if device_carried {
-        *device_sent = Some((today, device));
-    }
-    for entry in &entries {
-        shared
-            .ledger
-            .add(entry.category, Entry::Batched, u64::from(entry.events));
-    }
-    Ok(())
+    Ok((sealed, device_carried.then_some((today, device))))
 }
 
 /// Whether `event` may travel beside the install pseudonym and the device context. Release

@@ -106,6 +106,7 @@ impl Worker {
             self.outbox.remove(&entry)?;
         }
         self.pending.clear();
+        self.backlog.clear();
         self.batch_by = None;
         self.sync_by = None;
         self.settle();

@@ -10,6 +10,7 @@
 //!   what is held for it before handling anything queued after the withdrawal; what it could
 //!   not remove then it removes at the next round, hand-out or start ([`consent`]).
 
+mod backlog;
 mod batcher;
 mod collectors;
 mod consent;

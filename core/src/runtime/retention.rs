@@ -36,12 +36,14 @@ impl Worker {
             return Ok(());
         }
         let shared = std::sync::Arc::clone(&self.shared);
-        super::batcher::rewrite_journal(
+        let rewritten = super::batcher::rewrite_journal(
             &shared,
             &mut self.journal,
             &mut self.pending,
             &expired,
             Entry::Expired,
-        )
+        );
+        self.pending_changed();
+        rewritten
     }
 }

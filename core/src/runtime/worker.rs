@@ -9,10 +9,12 @@ use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
+use super::backlog::Backlog;
+use super::batcher::{self, GroupKey, Seal};
 use super::ledger::Entry;
 use super::regions::Reached;
 use super::uploads::{Delivery, Uploads};
-use super::{batcher, DeletionRequest, Recovered, Runtime, TRACE_CAPACITY};
+use super::{DeletionRequest, Recovered, Runtime, TRACE_CAPACITY};
 use crate::collect::crash;
 use crate::consent::Category;
 use crate::journal::Journal;
@@ -86,9 +88,9 @@ pub(super) struct Worker {
     uploads: Uploads,
     /// The device context last sealed, and on which day (see `batcher::round`).
     device_sent: batcher::DeviceSent,
-    /// Events recorded per category since the last round: a round is due once one category
-    /// fills a batch (a count that goes stale only moves when a round happens).
-    since_round: [usize; Category::ALL.len()],
+    /// What waits for a round, by batch group: a round is due once a group fills a batch or
+    /// has waited the batching age.
+    pub(super) backlog: Backlog,
 }
 
 pub(super) fn run(
@@ -105,8 +107,6 @@ pub(super) fn run(
         pseudonymizer,
         reached,
     } = holdings;
-    let batch_by = (!pending.is_empty() && shared.config.collector.is_some())
-        .then(|| Instant::now() + shared.config.batch_max_age);
     let mut worker = Worker {
         shared,
         journal,
@@ -116,11 +116,12 @@ pub(super) fn run(
         pseudonymizer,
         reached,
         sync_by: None,
-        batch_by,
+        batch_by: None,
         uploads: Uploads::default(),
         device_sent: None,
-        since_round: [0; Category::ALL.len()],
+        backlog: Backlog::default(),
     };
+    worker.pending_changed();
     // Before any command: an erasure the last process did not finish is finished, and what
     // the saved consent no longer permits (a withdrawal cut short) is removed.
     match worker.resume_erasure() {
@@ -146,7 +147,7 @@ pub(super) fn run(
         }
         let batch_due = worker.batch_by.is_some_and(|at| at <= now);
         if batch_due && (rx.is_empty() || worker.pending.len() >= round_cap) {
-            let sealed = worker.seal();
+            let sealed = worker.round(false);
             worker.note(sealed);
             continue;
         }
@@ -241,7 +242,6 @@ pub(super) fn run(
 impl Worker {
     pub(super) fn record(&mut self, event: Event, epoch: u64) {
         let essential = event.category == Category::Essential;
-        let category = event.category;
         let Some(minimized) = record(
             &self.shared,
             &self.pseudonymizer,
@@ -265,12 +265,14 @@ impl Worker {
             // and go out in their own batch at once.
             let sealed = self.seal();
             self.note(sealed);
-        } else {
-            // Batches hold one category each: a round is due when this one's fills a batch,
-            // not when all categories together would, which sealed half-empty batches.
-            let count = &mut self.since_round[category as usize];
-            *count += 1;
-            if *count >= self.shared.config.batch_max_events {
+        } else if let Some(event) = self.pending.last() {
+            // A round is due when this event's group fills a batch, not when all groups
+            // together would, which sealed half-empty batches.
+            let key = GroupKey::of(event, self.pseudonymizer.generation());
+            if self
+                .backlog
+                .add(key, now, self.shared.config.batch_max_events)
+            {
                 self.batch_by = Some(now);
             }
         }
@@ -306,12 +308,7 @@ impl Worker {
         let result = self.journal.sync();
         self.sync_by = None;
         self.settle();
-        let budget = batcher::enforce_budget(
-            &self.shared,
-            &mut self.journal,
-            &mut self.outbox,
-            &mut self.pending,
-        );
+        let budget = self.enforce_budget();
         self.note(budget);
         self.save_ledger();
         result
@@ -327,19 +324,28 @@ impl Worker {
         self.note(saved);
     }
 
-    /// Moves what is journaled into sealed outbox batches if a collector key is configured;
-    /// syncs the journal otherwise.
+    /// Moves everything journaled into sealed outbox batches if a collector key is
+    /// configured; syncs the journal otherwise.
     pub(super) fn seal(&mut self) -> io::Result<()> {
+        self.round(true)
+    }
+
+    /// A batching round: with `all`, everything journaled is sealed; otherwise full batches,
+    /// and what has waited the batching age (see [`Seal::Full`]), and the rest is carried.
+    fn round(&mut self, all: bool) -> io::Result<()> {
         if self.shared.config.collector.is_none() {
             return self.sync();
         }
         // A batch is sealed only under grants still held.
         self.reconcile()?;
-        // No sync first: the round makes the journal's events durable in sealed batches, and
-        // syncs the journal itself only if it fails.
-        self.sync_by = None;
+        let now = Instant::now();
+        let max_age = self.shared.config.batch_max_age;
         let events = std::mem::take(&mut self.pending);
-        let sealed = batcher::round(
+        let backlog = &self.backlog;
+        let aged = |key: &GroupKey| backlog.aged(key, now, max_age);
+        // No sync first: the round makes the journal's events durable in sealed batches (and
+        // a carry segment), and syncs the journal itself only if it fails.
+        let round = batcher::round(
             &self.shared,
             &self.pseudonymizer,
             &mut self.journal,
@@ -347,26 +353,81 @@ impl Worker {
             &mut self.openings,
             &events,
             &mut self.device_sent,
+            if all {
+                Seal::All
+            } else {
+                Seal::Full { aged: &aged }
+            },
         );
-        if let Err(e) = sealed {
-            // The round did not commit, or committed and failed to tidy up: the journal says
-            // which events are still waiting.
-            self.pending = self.journal.read().map(|c| c.events).unwrap_or(events);
-            return Err(e);
+        if !self.journal.is_dirty() {
+            self.sync_by = None;
         }
-        self.batch_by = None;
-        self.since_round = [0; Category::ALL.len()];
+        let round = match round {
+            Ok(round) => round,
+            Err(e) => {
+                // The round did not commit: the journal says which events are waiting.
+                self.pending = self.journal.read().map(|c| c.events).unwrap_or(events);
+                self.pending_changed();
+                return Err(e);
+            }
+        };
+        let sealed_any = round.carried.len() < events.len() || events.is_empty();
+        let mut carried = round.carried.into_iter().peekable();
+        self.pending = events
+            .into_iter()
+            .enumerate()
+            .filter(|&(i, _)| carried.next_if_eq(&i).is_some())
+            .map(|(_, event)| event)
+            .collect();
+        let generation = self.pseudonymizer.generation();
+        self.backlog.recount(
+            self.pending.iter().map(|e| GroupKey::of(e, generation)),
+            now,
+            self.shared.config.batch_max_events,
+            true,
+        );
+        self.batch_by = self.backlog.due(max_age);
+        // Committed: what failed after that is finished later, and only noted now.
+        self.note(round.tidied);
+        if !sealed_any {
+            return Ok(());
+        }
         // Batches waiting for an upload that does not come age out like events do.
         self.expire()?;
-        batcher::enforce_budget(
+        self.enforce_budget()?;
+        self.settle();
+        self.save_ledger();
+        Ok(())
+    }
+
+    /// Evicts what the storage budget does not hold (see [`batcher::enforce_budget`]).
+    fn enforce_budget(&mut self) -> io::Result<()> {
+        let held = self.pending.len();
+        let result = batcher::enforce_budget(
             &self.shared,
             &mut self.journal,
             &mut self.outbox,
             &mut self.pending,
-        )?;
-        self.settle();
-        self.save_ledger();
-        Ok(())
+        );
+        if self.pending.len() != held {
+            self.pending_changed();
+        }
+        result
+    }
+
+    /// Counts what waits for a round again after events were removed or read back.
+    pub(super) fn pending_changed(&mut self) {
+        if self.shared.config.collector.is_none() {
+            return;
+        }
+        let generation = self.pseudonymizer.generation();
+        self.backlog.recount(
+            self.pending.iter().map(|e| GroupKey::of(e, generation)),
+            Instant::now(),
+            self.shared.config.batch_max_events,
+            false,
+        );
+        self.batch_by = self.backlog.due(self.shared.config.batch_max_age);
     }
 
     /// Moves what the journal settled into the ledger. If storage lost events, the journal on
@@ -375,6 +436,7 @@ impl Worker {
         if settle(&self.shared, &mut self.journal) {
             if let Ok(contents) = self.journal.read() {
                 self.pending = contents.events;
+                self.pending_changed();
             }
         }
     }
@@ -414,6 +476,7 @@ impl Worker {
                 Entry::Purged,
             )?;
             self.sync_by = None;
+            self.pending_changed();
             self.settle();
         }
         // A batch holds events recorded before it was sealed, and rounds seal only what is
