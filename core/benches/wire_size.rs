@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use modicum_core::envelope::HEADER_LEN;
+use modicum_core::envelope::Format;
 use modicum_core::wire::{encode, sample};
 
 /// The AEAD tag the envelope adds after the payload.
@@ -24,7 +24,8 @@ fn main() {
     );
     for events in [20, 100, 500] {
         let batch = sample::session(11, events);
-        let sealed = encode(&batch).expect("encodes").len() + HEADER_LEN + TAG_LEN;
+        let sealed =
+            encode(&batch).expect("encodes").len() + Format::CURRENT.header_len() + TAG_LEN;
         let json_gzip = gzip_len(&sample::as_json_rows(&batch));
         println!(
             "{events:>7} {sealed:>14} {json_gzip:>16} {:>6.1} / {:<5.1} {:>7.3}",

@@ -38,7 +38,7 @@ enum Cell {
 
 fn deflate(packed: &[u8]) -> Vec<u8> {
     let mut compress = Compress::new(Compression::best(), false);
-    compress.set_dictionary(dictionary::SCHEMA_1).unwrap();
+    compress.set_dictionary(&dictionary::FORMAT_2).unwrap();
     let mut out = Vec::with_capacity(packed.len() + 64);
     loop {
         let consumed = usize::try_from(compress.total_in()).unwrap();

@@ -46,7 +46,7 @@ fn the_documented_example_is_what_the_encoder_writes() {
     .expect("doc");
     let inflated = {
         let mut d = flate2::Decompress::new(false);
-        d.set_dictionary(wire::dictionary::SCHEMA_1)
+        d.set_dictionary(&wire::dictionary::FORMAT_2)
             .expect("dictionary");
         let mut out = Vec::with_capacity(4096);
         d.decompress_vec(&packed, &mut out, flate2::FlushDecompress::Finish)

@@ -5,17 +5,21 @@
 //! write a decoder; the Swift test reads its header and its MessagePack payload.
 //!
 //! `MODICUM_BLESS=1 cargo test -p modicum-core --test wire_vectors` seals a new batch (fresh
-//! ephemeral key and batch id) and rewrites the vector.
+//! ephemeral key and batch id) in the current format and rewrites the vector.
+//! `tests/vectors/wire-v1.json` is the same batch in format 1, kept as it was sealed: collectors
+//! must go on opening what devices of an earlier release send.
 
 mod support;
 
 use hpke::Serializable;
-use modicum_core::envelope::{self, Aead, Header};
-use modicum_core::wire::{self, dictionary, Batch, BatchMeta, WireEvent, WireValue};
+use modicum_core::envelope::{self, Aead, Format, Header};
+use modicum_core::wire::{self, Batch, BatchMeta, WireEvent, WireValue};
 use modicum_core::{Basis, Category};
 use serde_json::{json, Value as Json};
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/wire.json");
+/// The same batch in format 1, as devices of an earlier release seal it; never re-blessed.
+const PATH_V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/wire-v1.json");
 const SEED: &[u8] = b"modicum shared wire vector collector";
 
 fn batch() -> Batch {
@@ -100,27 +104,40 @@ fn batch() -> Batch {
 
 #[test]
 fn the_shared_vector_opens_and_decodes_to_its_events() {
+    check(
+        PATH,
+        Format::CURRENT,
+        std::env::var_os("MODICUM_BLESS").is_some(),
+    );
+}
+
+#[test]
+fn the_format_1_vector_still_opens_and_decodes_to_the_same_events() {
+    check(PATH_V1, Format::V1, false);
+}
+
+fn check(path: &str, format: Format, bless: bool) {
     let (private, key) = support::collector(SEED);
     let expected = batch();
-    if std::env::var_os("MODICUM_BLESS").is_some() {
+    if bless {
         let payload = wire::encode(&expected).expect("encodes");
         let sealed =
             envelope::seal(&key, Aead::Aes128Gcm, &payload, 5, 1_795_300_000_000).expect("seals");
         let vector = json!({
-            "description": "A sealed batch of five events (docs/wire-format.md). Open it with collector_private_key (X25519, RFC 7748 bytes) per section 3, inflate per section 4 with dictionary_hex, decode per section 5: the result is `batch` (events in time order). Checked by core/tests/wire_vectors.rs (Rust), android/src/test/kotlin/dev/modicum/WireVectorTest.kt (JDK only) and ios/Tests/ModicumTests/WireVectorTests.swift (header and MessagePack).",
+            "description": "A sealed batch of five events, in format 2 (docs/wire-format.md; tests/vectors/wire-v1.json is the same batch in format 1). Open it with collector_private_key (X25519, RFC 7748 bytes) per section 3, inflate per section 4 with dictionary_hex, decode per section 5: the result is `batch` (events in time order). Checked by core/tests/wire_vectors.rs (Rust), android/src/test/kotlin/dev/modicum/WireVectorTest.kt (JDK only) and ios/Tests/ModicumTests/WireVectorTests.swift (header and MessagePack).",
             "collector_private_key": hex::encode(private.to_bytes()),
             "collector_public_key": hex::encode(key.public_bytes()),
-            "dictionary_hex": hex::encode(dictionary::SCHEMA_1),
+            "dictionary_hex": hex::encode(format.dictionary()),
             "sealed_hex": hex::encode(&sealed.bytes),
             "payload_msgpack_hex": hex::encode(wire::pack(&expected).expect("packs")),
             "batch": serde_json::to_value(&expected).expect("serializes"),
         });
         let text = serde_json::to_string_pretty(&vector).expect("serializes");
-        std::fs::write(PATH, text + "\n").expect("writes");
+        std::fs::write(path, text + "\n").expect("writes");
         return;
     }
     let vector: Json =
-        serde_json::from_str(&std::fs::read_to_string(PATH).expect("vector exists")).expect("json");
+        serde_json::from_str(&std::fs::read_to_string(path).expect("vector exists")).expect("json");
     let hex_field = |name: &str| hex::decode(vector[name].as_str().expect(name)).expect("hex");
     // The key and dictionary in the file are the ones the code uses.
     assert_eq!(
@@ -131,9 +148,10 @@ fn the_shared_vector_opens_and_decodes_to_its_events() {
         hex_field("collector_public_key"),
         key.public_bytes().to_vec()
     );
-    assert_eq!(hex_field("dictionary_hex"), dictionary::SCHEMA_1.to_vec());
+    assert_eq!(hex_field("dictionary_hex"), format.dictionary().to_vec());
     let sealed = hex_field("sealed_hex");
     let (header, _) = Header::parse(&sealed).expect("header");
+    assert_eq!(header.format, format);
     assert_eq!(header.event_count, 5);
     assert_eq!(header.key_id, key.id());
     let decoded = support::open_batch(&private, &sealed);

@@ -29,14 +29,12 @@ pub fn open_batch(keys: &KeyRing, body: &[u8], limits: Limits) -> Result<Opened,
     // The count is authenticated with the header: decoding checks the payload against it
     // before it builds any event (a payload disagreeing with it was built wrong, and storing
     // it would make the device's delivered counts lie).
-    let batch = wire::decode_expecting(&payload, limits, Some(header.event_count)).map_err(
-        |e| match e {
-            WireError::TooLarge { .. }
-            | WireError::TooManyEvents { .. }
-            | WireError::TooMuchBuilt { .. } => Rejection::too_large(e.to_string()),
-            e => Rejection::malformed(e.to_string()),
-        },
-    )?;
+    let batch = wire::decode_sealed(&header, &payload, limits).map_err(|e| match e {
+        WireError::TooLarge { .. }
+        | WireError::TooManyEvents { .. }
+        | WireError::TooMuchBuilt { .. } => Rejection::too_large(e.to_string()),
+        e => Rejection::malformed(e.to_string()),
+    })?;
     Ok(Opened {
         batch_id: header.batch_id.to_string(),
         key_id: header.key_id.to_string(),
@@ -78,7 +76,7 @@ fn open_envelope(
 #[cfg(test)]
 mod tests {
     use modicum_wire::collector::KeyPair;
-    use modicum_wire::envelope::{seal, Aead, CollectorKey, HEADER_LEN};
+    use modicum_wire::envelope::{seal, seal_as, Aead, CollectorKey, Format};
     use modicum_wire::sample;
 
     use super::*;
@@ -105,6 +103,50 @@ mod tests {
         }
     }
 
+    /// Devices of an earlier release send format 1 (another header, another dictionary): it
+    /// opens to the same batch, and is checked as it always was.
+    #[test]
+    fn a_format_1_batch_opens_too() {
+        let pair = KeyPair::derive(b"open test");
+        let ring = KeyRing::new([KeyPair::derive(b"open test")]);
+        let batch = sample::session(5, 25);
+        let key = CollectorKey::from_public_bytes(pair.public_bytes()).unwrap();
+        let events: Vec<_> = batch.events.iter().collect();
+        let payload = wire::encode_events_as(Format::V1, &batch.meta, &events).unwrap();
+        let body = seal_as(
+            Format::V1,
+            Purpose::Batch,
+            &key,
+            Aead::Aes128Gcm,
+            &payload,
+            25,
+            7,
+        )
+        .unwrap();
+        let opened = open_batch(&ring, &body.bytes, Limits::default()).unwrap();
+        assert_eq!(opened.batch, batch);
+        assert_eq!(opened.batch_id, body.id.to_string());
+        assert_ne!(
+            payload,
+            wire::encode(&batch).unwrap(),
+            "the formats' dictionaries differ"
+        );
+        // The batch id is a header field of its own in format 1.
+        let mut tampered = body.bytes.clone();
+        tampered[20] ^= 1;
+        assert_eq!(
+            open_batch(&ring, &tampered, Limits::default()),
+            Err(Rejection::Tampered)
+        );
+        let cut = &body.bytes[..body.bytes.len() - 1];
+        assert_eq!(
+            open_batch(&ring, cut, Limits::default())
+                .unwrap_err()
+                .kind(),
+            "malformed"
+        );
+    }
+
     #[test]
     fn each_failure_has_its_own_rejection() {
         let pair = KeyPair::derive(b"open test");
@@ -120,13 +162,15 @@ mod tests {
                 key_id: KeyPair::derive(b"stranger").key_id().to_string()
             }
         );
-        // A ciphertext byte, the last tag byte, the event count, the batch id.
-        for at in [HEADER_LEN + 3, body.len() - 1, 63, 20] {
+        // A ciphertext byte, the last tag byte, the event count, the creation time, `enc`
+        // (and with it the batch id derived from it).
+        for at in [56 + 3, body.len() - 1, 47, 52, 20] {
             let mut tampered = body.clone();
             tampered[at] ^= 1;
             assert_eq!(open(&tampered), Rejection::Tampered, "byte {at}");
         }
-        assert_eq!(open(&body[..body.len() - 1]).kind(), "malformed");
+        // Format 2 declares no length: a body cut short fails to authenticate.
+        assert_eq!(open(&body[..body.len() - 1]), Rejection::Tampered);
         assert_eq!(open(&body[..40]).kind(), "malformed");
         assert_eq!(open(b"").kind(), "malformed");
         let miscounted = sealed(&pair, Aead::Aes128Gcm, &batch, 11);

@@ -22,7 +22,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use modicum_wire::envelope::{Header, HEADER_LEN};
+use modicum_wire::envelope::{Header, MAX_HEADER_LEN};
 use modicum_wire::{Limits, MAX_PROOFS};
 use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -43,7 +43,7 @@ use crate::Rejection;
 
 /// The largest deletion request body: a header, [`MAX_PROOFS`] proofs of about a hundred
 /// bytes each, and the AEAD tag.
-pub const MAX_DELETION_BODY: usize = HEADER_LEN + 16 + 64 + MAX_PROOFS * 112;
+pub const MAX_DELETION_BODY: usize = MAX_HEADER_LEN + 16 + 64 + MAX_PROOFS * 112;
 
 /// What every handler shares.
 struct Shared {
@@ -511,7 +511,7 @@ async fn deletions(State(shared): State<Arc<Shared>>, request: Request) -> Respo
         return rate_limited("this address is sending deletion requests too often", wait);
     }
     let (parts, body) = request.into_parts();
-    let limit = MAX_DELETION_BODY.min(shared.max_body.max(HEADER_LEN + 16));
+    let limit = MAX_DELETION_BODY.min(shared.max_body.max(MAX_HEADER_LEN + 16));
     let received = match shared.receive(&parts.headers, body, limit).await {
         Ok(received) => received,
         Err(response) => return response,

@@ -9,13 +9,14 @@ use std::sync::Arc;
 use super::budget;
 use super::compress::{deflate, inflate};
 use super::layout::{Cell, Cells, Column, Group, Meta, Payload};
+use crate::envelope::{Format, Header};
+
 use super::{
-    dictionary, Batch, BatchMeta, EncodeEvent, Limits, ValueRef, WireError, WireEvent, WireValue,
-    SCHEMA,
+    Batch, BatchMeta, EncodeEvent, Limits, ValueRef, WireError, WireEvent, WireValue, SCHEMA,
 };
 use crate::{Basis, Category};
 
-/// Encodes and compresses `batch` (schema 1).
+/// Encodes and compresses `batch` for the current envelope format.
 pub fn encode(batch: &Batch) -> Result<Vec<u8>, WireError> {
     let events: Vec<&WireEvent> = batch.events.iter().collect();
     encode_events(&batch.meta, &events)
@@ -34,7 +35,16 @@ pub fn encode_events<E: EncodeEvent>(
     meta: &BatchMeta,
     events: &[&E],
 ) -> Result<Vec<u8>, WireError> {
-    deflate(&pack_events(meta, events)?, dictionary::SCHEMA_1)
+    encode_events_as(Format::CURRENT, meta, events)
+}
+
+/// [`encode_events`] for an envelope of `format` (its dictionary).
+pub fn encode_events_as<E: EncodeEvent>(
+    format: Format,
+    meta: &BatchMeta,
+    events: &[&E],
+) -> Result<Vec<u8>, WireError> {
+    deflate(&pack_events(meta, events)?, format.dictionary())
 }
 
 fn pack_events<E: EncodeEvent>(meta: &BatchMeta, events: &[&E]) -> Result<Vec<u8>, WireError> {
@@ -68,7 +78,8 @@ fn pack_events<E: EncodeEvent>(meta: &BatchMeta, events: &[&E]) -> Result<Vec<u8
     rmp_serde::to_vec(&payload).map_err(|e| WireError::Encode(e.to_string()))
 }
 
-/// Inflates (at most `limits.max_inflated` bytes) and decodes a payload, checking every index,
+/// Inflates (at most `limits.max_inflated` bytes) and decodes a payload of the current format,
+/// checking every index,
 /// length and count against what the payload itself declares, and building at most
 /// `limits.max_built` bytes (see [`super::budget`]).
 pub fn decode(bytes: &[u8], limits: Limits) -> Result<Batch, WireError> {
@@ -82,7 +93,23 @@ pub fn decode_expecting(
     limits: Limits,
     expected: Option<u32>,
 ) -> Result<Batch, WireError> {
-    let packed = inflate(bytes, dictionary::SCHEMA_1, limits.max_inflated)?;
+    decode_as(Format::CURRENT, bytes, limits, expected)
+}
+
+/// The payload an envelope with `header` carried, as a collector reads it: inflated with the
+/// dictionary of the header's format, and holding the events the header declares.
+pub fn decode_sealed(header: &Header, bytes: &[u8], limits: Limits) -> Result<Batch, WireError> {
+    decode_as(header.format, bytes, limits, Some(header.event_count))
+}
+
+/// [`decode_expecting`] for a payload of `format`.
+pub fn decode_as(
+    format: Format,
+    bytes: &[u8],
+    limits: Limits,
+    expected: Option<u32>,
+) -> Result<Batch, WireError> {
+    let packed = inflate(bytes, format.dictionary(), limits.max_inflated)?;
     budget::with_budget(limits.max_built, || {
         decode_packed(&packed, limits, expected)
     })

@@ -27,7 +27,7 @@ fn packed(strings: Vec<String>, device: Vec<(u32, Cell)>, groups: Vec<Group>) ->
 
 fn compressed(payload: &Payload<String>) -> Result<Vec<u8>, WireError> {
     let bytes = rmp_serde::to_vec(payload).map_err(|e| WireError::Encode(e.to_string()))?;
-    deflate(&bytes, dictionary::SCHEMA_1)
+    deflate(&bytes, &dictionary::FORMAT_2)
 }
 
 fn group(events: usize, columns: Vec<Column>) -> Group {

@@ -12,7 +12,7 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use modicum_wire::collector::{open_envelope, KeyPair, KeyRing};
 //! use modicum_wire::envelope::{seal, Aead, CollectorKey, Purpose};
-//! use modicum_wire::{decode_expecting, encode, sample, Limits};
+//! use modicum_wire::{decode_sealed, encode, sample, Limits};
 //!
 //! // The collector's key pair; apps embed its public half.
 //! let pair = KeyPair::generate()?;
@@ -23,9 +23,10 @@
 //! let batch = sample::session(7, 20);
 //! let sealed = seal(&key, Aead::ChaCha20Poly1305, &encode(&batch)?, 20, batch.meta.created_at_ms)?;
 //!
-//! // What a collector does with the body of a POST.
+//! // What a collector does with the body of a POST: the header says which format (and so
+//! // which dictionary) the payload is in, and how many events it holds.
 //! let (header, payload) = open_envelope(&keys, &sealed.bytes, Purpose::Batch)?;
-//! let opened = decode_expecting(&payload, Limits::default(), Some(header.event_count))?;
+//! let opened = decode_sealed(&header, &payload, Limits::default())?;
 //! assert_eq!(opened, batch);
 //! # Ok(())
 //! # }
@@ -69,7 +70,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub use app_id::{check_app_id, MAX_APP_ID_BYTES};
-pub use codec::{decode, decode_expecting, encode, encode_events, pack};
+pub use codec::{
+    decode, decode_as, decode_expecting, decode_sealed, encode, encode_events, encode_events_as,
+    pack,
+};
 pub use date::{utc_date, DAY_MS};
 pub use deletion::{
     decode_deletion, encode_deletion, DeletionPayload, Proof, DELETION_SCHEMA, MAX_PROOFS,

@@ -19,7 +19,7 @@ fn a_sample_session_round_trips() {
 fn wire_bytes_are_at_most_60_percent_of_json_gzip() {
     for events in [100, 500] {
         let batch = sample::session(11, events);
-        let ours = encode(&batch).unwrap().len() + envelope::HEADER_LEN + 16;
+        let ours = encode(&batch).unwrap().len() + envelope::Format::CURRENT.header_len() + 16;
         let theirs = gzip_len(&sample::as_json_rows(&batch));
         let ratio = ours as f64 / theirs as f64;
         assert!(
@@ -62,7 +62,7 @@ fn an_inflate_bomb_stops_at_the_limit() {
     };
     // Inflated without our dictionary it is simply invalid or too large; either way refused.
     assert!(decode(&bomb, limits).is_err());
-    let big = compress::deflate(&vec![0u8; 8 << 20], dictionary::SCHEMA_1).unwrap();
+    let big = compress::deflate(&vec![0u8; 8 << 20], &dictionary::FORMAT_2).unwrap();
     assert_eq!(
         decode(&big, limits),
         Err(WireError::TooLarge { limit: 1 << 20 })
@@ -80,7 +80,7 @@ fn garbage_and_truncation_are_typed_errors() {
     }
     let not_a_batch = compress::deflate(
         &rmp_serde::to_vec(&("hello", 1, 2)).unwrap(),
-        dictionary::SCHEMA_1,
+        &dictionary::FORMAT_2,
     )
     .unwrap();
     assert!(matches!(

@@ -353,7 +353,7 @@ fn split(
     let Ok(payload) = envelope::reopen(&opening, &sealed) else {
         return Ok(false);
     };
-    let Ok(batch) = wire::decode(&payload, Limits::default()) else {
+    let Ok(batch) = wire::decode_as(header.format, &payload, Limits::default(), None) else {
         return Ok(false);
     };
     let mut events = batch.events;

@@ -9,7 +9,7 @@ use hpke::aead::{AesGcm128, ChaCha20Poly1305};
 use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;
 use hpke::{Deserializable, Kem, OpModeR, Serializable};
-use modicum_core::envelope::{self, Aead, CollectorKey, Header, HEADER_LEN};
+use modicum_core::envelope::{self, Aead, CollectorKey, Header};
 use modicum_core::wire::{self, Batch, Limits};
 
 pub type PrivateKey = <X25519HkdfSha256 as Kem>::PrivateKey;
@@ -26,7 +26,7 @@ pub fn collector(seed: &[u8]) -> (PrivateKey, CollectorKey) {
 /// Opens a sealed batch: the payload, or why it did not open.
 pub fn open(private: &PrivateKey, sealed: &[u8]) -> Result<Vec<u8>, String> {
     let (header, ciphertext) = Header::parse(sealed).map_err(|e| e.to_string())?;
-    let aad = &sealed[..HEADER_LEN];
+    let aad = &sealed[..header.encoded_len()];
     let info = envelope::info(header.key_id, header.batch_id);
     let enc = <X25519HkdfSha256 as Kem>::EncappedKey::from_bytes(&header.enc)
         .map_err(|e| e.to_string())?;
@@ -47,8 +47,9 @@ pub fn open(private: &PrivateKey, sealed: &[u8]) -> Result<Vec<u8>, String> {
 /// Opens and decodes a sealed batch, checking the header's event count.
 pub fn open_batch(private: &PrivateKey, sealed: &[u8]) -> Batch {
     let payload = open(private, sealed).expect("the batch opens");
-    let batch = wire::decode(&payload, Limits::default()).expect("the batch decodes");
     let (header, _) = Header::parse(sealed).expect("header");
+    let batch = wire::decode_as(header.format, &payload, Limits::default(), None)
+        .expect("the batch decodes");
     assert_eq!(
         u32::try_from(batch.events.len()).unwrap(),
         header.event_count

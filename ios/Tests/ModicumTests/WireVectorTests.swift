@@ -1,23 +1,38 @@
 import Foundation
 import XCTest
 
-/// The wire-format vector in tests/vectors/wire.json, read from docs/wire-format.md alone: the
-/// sealed batch's header (section 1) and the MessagePack payload (section 5) decoded to the
-/// vector's batch. (Opening HPKE and inflating need libraries Foundation lacks on Linux; Rust and
+/// The wire-format vectors in tests/vectors (wire.json in format 2, wire-v1.json in format 1),
+/// read from docs/wire-format.md alone: the sealed batch's header (section 1) and the
+/// MessagePack payload (section 5) decoded to the vector's batch. (Opening HPKE and inflating need libraries Foundation lacks on Linux; Rust and
 /// Kotlin check those layers of the same vector.)
 final class WireVectorTests: XCTestCase {
     func testTheVectorsHeaderAndPayloadDecodeToItsBatch() throws {
+        try check("wire.json", format: 2)
+    }
+
+    func testTheFormat1VectorStillDecodesToTheSameBatch() throws {
+        try check("wire-v1.json", format: 1)
+    }
+
+    private func check(_ file: String, format: UInt8) throws {
         let dir = try XCTUnwrap(ProcessInfo.processInfo.environment["MODICUM_VECTORS"], "MODICUM_VECTORS is not set")
-        let data = try Data(contentsOf: URL(fileURLWithPath: dir).appendingPathComponent("wire.json"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: dir).appendingPathComponent(file))
         let vector = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
 
         let sealed = try hex(try XCTUnwrap(vector["sealed_hex"] as? String))
         XCTAssertEqual(Array(sealed[0..<4]), Array("MDCM".utf8))
-        XCTAssertEqual(sealed[4], 1, "format version")
-        XCTAssertEqual(bigEndian(sealed[5..<7]), 1, "AES-128-GCM")
-        XCTAssertEqual(bigEndian(sealed[63..<67]), 5, "event count")
-        XCTAssertEqual(bigEndian(sealed[67..<75]), 1_795_300_000_000, "created at")
-        XCTAssertEqual(Int(bigEndian(sealed[75..<79])), sealed.count - 79, "ciphertext length")
+        XCTAssertEqual(sealed[4], format, "format version")
+        if format == 2 {
+            XCTAssertEqual(sealed[5], 1, "AES-128-GCM")
+            XCTAssertEqual(bigEndian(sealed[46..<50]), 5, "event count")
+            XCTAssertEqual(bigEndian(sealed[50..<56]), 1_795_300_000_000, "created at")
+            XCTAssertGreaterThanOrEqual(sealed.count, 56 + 16, "a ciphertext with its tag")
+        } else {
+            XCTAssertEqual(bigEndian(sealed[5..<7]), 1, "AES-128-GCM")
+            XCTAssertEqual(bigEndian(sealed[63..<67]), 5, "event count")
+            XCTAssertEqual(bigEndian(sealed[67..<75]), 1_795_300_000_000, "created at")
+            XCTAssertEqual(Int(bigEndian(sealed[75..<79])), sealed.count - 79, "ciphertext length")
+        }
 
         var reader = MessagePack(bytes: try hex(try XCTUnwrap(vector["payload_msgpack_hex"] as? String)))
         let decoded = try decode(try reader.read())

@@ -146,7 +146,7 @@ pub fn deflate(bytes: &[u8]) -> Vec<u8> {
 /// The MessagePack inside an encoded batch.
 pub fn inflate(payload: &[u8]) -> Vec<u8> {
     let mut decompress = Decompress::new(false);
-    decompress.set_dictionary(dictionary::SCHEMA_1).unwrap();
+    decompress.set_dictionary(&dictionary::FORMAT_2).unwrap();
     let mut out = Vec::with_capacity(payload.len() * 20 + 1024);
     decompress
         .decompress_vec(payload, &mut out, FlushDecompress::Finish)

@@ -7,7 +7,7 @@ use hpke::kem::X25519HkdfSha256;
 use hpke::{Deserializable, Kem, OpModeR};
 
 use super::{KeyPair, KeyRing};
-use crate::envelope::{info_for, Aead, EnvelopeError, Header, KeyId, Purpose, HEADER_LEN};
+use crate::envelope::{info_for, Aead, EnvelopeError, Header, KeyId, Purpose};
 
 /// Why an envelope did not open.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,7 +37,13 @@ pub fn open_envelope(
         .get(header.key_id)
         .ok_or(OpenError::UnknownKey(header.key_id))?;
     let info = info_for(purpose, header.key_id, header.batch_id);
-    let payload = decrypt(pair, &header, &info, &body[..HEADER_LEN], ciphertext)?;
+    let payload = decrypt(
+        pair,
+        &header,
+        &info,
+        &body[..header.encoded_len()],
+        ciphertext,
+    )?;
     Ok((header, payload))
 }
 

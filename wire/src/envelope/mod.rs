@@ -9,7 +9,7 @@ use std::fmt;
 
 use ring::rand::{SecureRandom, SystemRandom};
 
-pub use header::{Header, HEADER_LEN};
+pub use header::{derived_batch_id, Format, Header, MAX_HEADER_LEN};
 pub use key::{key_id, CollectorKey, KeyId};
 
 /// The AEADs a batch may be sealed with.
@@ -39,7 +39,8 @@ impl Aead {
     }
 }
 
-/// A batch's random 128-bit id: the collector deduplicates retries by it.
+/// A batch's 128-bit id, unique to the batch (see [`Header::batch_id`]): the collector
+/// deduplicates retries by it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BatchId(pub [u8; 16]);
 
@@ -65,7 +66,7 @@ pub enum EnvelopeError {
     Crypto,
     #[error("the batch is too large to seal ({len} bytes)")]
     TooLarge { len: usize },
-    #[error("a sealed batch is at least {} bytes; this one has {len}", HEADER_LEN)]
+    #[error("a sealed batch is longer than its header; this one has {len} bytes")]
     Truncated { len: usize },
     #[error("not a sealed batch: the magic bytes are wrong")]
     BadMagic,
@@ -75,6 +76,8 @@ pub enum EnvelopeError {
     UnknownAead(u16),
     #[error("the header declares {declared} bytes of ciphertext, but {actual} follow")]
     LengthMismatch { declared: usize, actual: usize },
+    #[error("the {0} does not fit the header")]
+    Unrepresentable(&'static str),
 }
 
 /// A sealed batch: the bytes to upload, its id, and what lets this device open it again.
@@ -138,7 +141,7 @@ pub fn reopen(opening: &OpeningKey, sealed: &[u8]) -> Result<Vec<u8>, EnvelopeEr
     }
     hpke::context_from_parts(opening.aead, &opening.key, opening.base_nonce)?.open(
         0,
-        &sealed[..HEADER_LEN],
+        &sealed[..header.encoded_len()],
         ciphertext,
     )
 }
@@ -200,52 +203,59 @@ pub fn seal_for(
     count: u32,
     created_at_ms: u64,
 ) -> Result<SealedBatch, EnvelopeError> {
-    let rng = SystemRandom::new();
-    let mut batch_id = [0u8; 16];
-    rng.fill(&mut batch_id).map_err(|_| EnvelopeError::Random)?;
-    seal_with(
-        &rng,
+    seal_as(
+        Format::CURRENT,
         purpose,
         key,
         aead,
-        BatchId(batch_id),
         payload,
         count,
         created_at_ms,
     )
 }
 
-#[allow(clippy::too_many_arguments)] // one private function; each argument is a field it seals
-fn seal_with(
-    rng: &dyn SecureRandom,
+/// [`seal_for`] in an older `format`: what devices of an earlier release still upload, for
+/// testing the collectors that must open it. `payload` must be compressed with that format's
+/// dictionary.
+pub fn seal_as(
+    format: Format,
     purpose: Purpose,
     key: &CollectorKey,
     aead: Aead,
-    batch_id: BatchId,
     payload: &[u8],
-    event_count: u32,
+    count: u32,
     created_at_ms: u64,
 ) -> Result<SealedBatch, EnvelopeError> {
+    let rng = SystemRandom::new();
     let ciphertext_len = u32::try_from(payload.len() + 16)
         .map_err(|_| EnvelopeError::TooLarge { len: payload.len() })?;
-    let encapsulated = hpke::encap(rng, key.public_bytes())?;
+    let encapsulated = hpke::encap(&rng, key.public_bytes())?;
+    let batch_id = match format {
+        Format::V1 => {
+            let mut id = [0u8; 16];
+            rng.fill(&mut id).map_err(|_| EnvelopeError::Random)?;
+            BatchId(id)
+        }
+        Format::V2 => derived_batch_id(&encapsulated.enc),
+    };
     let header = Header {
+        format,
         aead,
         key_id: key.id(),
         batch_id,
         enc: encapsulated.enc,
-        event_count,
+        event_count: count,
         created_at_ms,
         ciphertext_len,
     };
-    let head = header.to_bytes();
+    let head = header.to_bytes()?;
     let context = hpke::key_schedule(
         aead,
         &encapsulated.shared_secret,
         &info_for(purpose, key.id(), batch_id),
     )?;
     let ciphertext = context.seal(0, &head, payload)?;
-    let mut bytes = Vec::with_capacity(HEADER_LEN + ciphertext.len());
+    let mut bytes = Vec::with_capacity(head.len() + ciphertext.len());
     bytes.extend_from_slice(&head);
     bytes.extend_from_slice(&ciphertext);
     Ok(SealedBatch {

@@ -63,25 +63,36 @@ fn the_header_round_trips_and_is_checked() {
     )
     .unwrap();
     let (header, ciphertext) = Header::parse(&sealed.bytes).unwrap();
+    assert_eq!(header.format, Format::V2);
+    assert_eq!(header.encoded_len(), 56);
     assert_eq!(header.aead, Aead::ChaCha20Poly1305);
     assert_eq!(header.key_id, collector().id());
     assert_eq!(header.batch_id, sealed.id);
+    assert_eq!(header.batch_id, derived_batch_id(&header.enc));
     assert_eq!(
         (header.event_count, header.created_at_ms),
         (3, 1_795_000_000_000)
     );
     assert_eq!(ciphertext.len(), b"payload".len() + 16);
+    assert_eq!(sealed.bytes.len(), 56 + ciphertext.len());
+    // The documented offsets (docs/wire-format.md, section 1).
+    assert_eq!(&sealed.bytes[0..6], b"MDCM\x02\x03");
+    assert_eq!(&sealed.bytes[6..14], &collector().id().0);
+    assert_eq!(&sealed.bytes[14..46], &header.enc);
+    assert_eq!(&sealed.bytes[46..50], &3u32.to_be_bytes());
+    assert_eq!(
+        &sealed.bytes[50..56],
+        &1_795_000_000_000u64.to_be_bytes()[2..]
+    );
 
     assert_eq!(
         Header::parse(&sealed.bytes[..10]),
         Err(EnvelopeError::Truncated { len: 10 })
     );
+    // Shorter than the tag: nothing to open.
     assert_eq!(
-        Header::parse(&sealed.bytes[..sealed.bytes.len() - 1]),
-        Err(EnvelopeError::LengthMismatch {
-            declared: 23,
-            actual: 22
-        })
+        Header::parse(&sealed.bytes[..56 + 15]),
+        Err(EnvelopeError::Truncated { len: 71 })
     );
     let mut bad = sealed.bytes.clone();
     bad[0] = b'X';
@@ -89,6 +100,41 @@ fn the_header_round_trips_and_is_checked() {
     let mut bad = sealed.bytes.clone();
     bad[4] = 9;
     assert_eq!(Header::parse(&bad), Err(EnvelopeError::UnknownVersion(9)));
+    let mut bad = sealed.bytes;
+    bad[5] = 7;
+    assert_eq!(Header::parse(&bad), Err(EnvelopeError::UnknownAead(7)));
+}
+
+/// Devices of an earlier release still send format 1: its header reads as it always did.
+#[test]
+fn a_format_1_header_still_reads() {
+    let sealed = seal_as(
+        Format::V1,
+        Purpose::Batch,
+        &collector(),
+        Aead::Aes128Gcm,
+        b"payload",
+        3,
+        1_795_000_000_000,
+    )
+    .unwrap();
+    let (header, ciphertext) = Header::parse(&sealed.bytes).unwrap();
+    assert_eq!((header.format, header.encoded_len()), (Format::V1, 79));
+    assert_eq!(
+        &sealed.bytes[15..31],
+        &sealed.id.0,
+        "the batch id is in the header"
+    );
+    assert_ne!(header.batch_id, derived_batch_id(&header.enc));
+    assert_eq!(header.to_bytes().unwrap(), sealed.bytes[..79].to_vec());
+    assert_eq!(ciphertext.len(), b"payload".len() + 16);
+    assert_eq!(
+        Header::parse(&sealed.bytes[..sealed.bytes.len() - 1]),
+        Err(EnvelopeError::LengthMismatch {
+            declared: 23,
+            actual: 22
+        })
+    );
     let mut bad = sealed.bytes;
     bad[6] = 7;
     assert_eq!(Header::parse(&bad), Err(EnvelopeError::UnknownAead(7)));
@@ -103,7 +149,8 @@ fn every_batch_gets_its_own_id_and_ephemeral_key() {
         Header::parse(&a.bytes).unwrap().0.enc,
         Header::parse(&b.bytes).unwrap().0.enc
     );
-    assert_ne!(a.bytes[HEADER_LEN..], b.bytes[HEADER_LEN..]);
+    let body = Format::CURRENT.header_len();
+    assert_ne!(a.bytes[body..], b.bytes[body..]);
 }
 
 #[test]

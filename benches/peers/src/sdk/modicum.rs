@@ -14,7 +14,7 @@ use modicum_core::{
 };
 use modicum_wire::collector::{open_envelope, KeyPair, KeyRing};
 use modicum_wire::envelope::Purpose;
-use modicum_wire::{decode_expecting, Limits};
+use modicum_wire::{decode_sealed, Limits};
 
 use super::{Body, Opened, Result, Sdk};
 use crate::measure::{timed, Pacer, Sample};
@@ -199,7 +199,7 @@ pub fn open(bodies: &[Body]) -> Result<Opened> {
     let mut opened = Opened::default();
     for body in bodies {
         let (header, payload) = open_envelope(&keys, &body.bytes, Purpose::Batch)?;
-        let batch = decode_expecting(&payload, Limits::default(), Some(header.event_count))?;
+        let batch = decode_sealed(&header, &payload, Limits::default())?;
         opened.events += batch.events.len();
         opened.plaintexts.push(serde_json::to_vec(&batch)?);
     }

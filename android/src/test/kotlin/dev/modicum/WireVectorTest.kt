@@ -19,25 +19,36 @@ import javax.crypto.spec.GCMParameterSpec
 import javax.crypto.spec.SecretKeySpec
 
 /**
- * The wire-format vector in tests/vectors/wire.json, decoded with nothing but the JDK and
- * docs/wire-format.md: header (section 1), HPKE base mode with X25519, HKDF-SHA256 and
+ * The wire-format vectors in tests/vectors (wire.json in format 2, wire-v1.json in format 1),
+ * decoded with nothing but the JDK and docs/wire-format.md: header (section 1), HPKE base mode with X25519, HKDF-SHA256 and
  * AES-128-GCM (section 3), raw inflate with the preset dictionary (section 4), and the
  * MessagePack payload (section 5). An independent decoder in another language: what a
  * collector team would write from the document alone.
  */
 class WireVectorTest {
     @Test
-    fun theSealedVectorDecodesToItsBatchWithTheJdkAlone() {
+    fun theSealedVectorDecodesToItsBatchWithTheJdkAlone() = check("wire.json", format = 2)
+
+    @Test
+    fun theFormat1VectorStillDecodesToTheSameBatch() = check("wire-v1.json", format = 1)
+
+    private fun check(
+        file: String,
+        format: Int,
+    ) {
         val dir = System.getProperty("modicum.vectors") ?: error("-Dmodicum.vectors is not set")
-        val vector = JSONObject(File(dir, "wire.json").readText())
+        val vector = JSONObject(File(dir, file).readText())
         val sealed = hex(vector.getString("sealed_hex"))
-        val payload = open(sealed, hex(vector.getString("collector_private_key")), hex(vector.getString("collector_public_key")))
+        val header = Header.parse(sealed)
+        assertEquals("format version", format, header.format)
+        assertEquals("event count in the header", 5, header.eventCount)
+        assertEquals("created at", 1_795_300_000_000L, header.createdAtMs)
+        val payload = open(sealed, header, hex(vector.getString("collector_private_key")), hex(vector.getString("collector_public_key")))
         val packed = inflate(payload, hex(vector.getString("dictionary_hex")))
         assertEquals("the MessagePack layer", vector.getString("payload_msgpack_hex"), packed.joinToString("") { "%02x".format(it) })
         val decoded = decodePayload(MessagePack(packed).read())
         val expected = plainJson(vector.getJSONObject("batch"))
         assertEquals(expected.toString(), true, sameJson(expected, decoded))
-        assertEquals("event count in the header", 5, ByteBuffer.wrap(sealed, 63, 4).int)
         // JSON equality takes -0.0 for 0.0: the sign must survive the wire, bit for bit.
         val request = (decoded["events"] as List<*>).map { it as Map<*, *> }.single { it["name"] == "request" }
         val properties = request["properties"] as Map<*, *>
@@ -45,25 +56,76 @@ class WireVectorTest {
         assertEquals(16.285714285714285, properties["average"] as Double, 0.0)
     }
 
-    // Section 1 and 3: the header is the AAD; HPKE base mode, single shot, sequence number 0.
+    // Section 1: the header of either format, and where the ciphertext starts.
+    private class Header(
+        val format: Int,
+        val length: Int,
+        val aead: Int,
+        val keyId: ByteArray,
+        val batchId: ByteArray,
+        val enc: ByteArray,
+        val eventCount: Int,
+        val createdAtMs: Long,
+    ) {
+        companion object {
+            fun parse(sealed: ByteArray): Header {
+                require(sealed.size >= 5 && String(sealed, 0, 4, Charsets.US_ASCII) == "MDCM")
+                val bytes = ByteBuffer.wrap(sealed)
+                return when (val format = sealed[4].toInt()) {
+                    2 -> {
+                        require(sealed.size >= 56 + 16)
+                        val enc = sealed.copyOfRange(14, 46)
+                        val created = ByteArray(2) + sealed.copyOfRange(50, 56)
+                        val batchId =
+                            java.security.MessageDigest
+                                .getInstance("SHA-256")
+                                .digest("modicum/batch-id/v2".toByteArray() + enc)
+                                .copyOf(16)
+                        Header(
+                            2,
+                            56,
+                            sealed[5].toInt(),
+                            sealed.copyOfRange(6, 14),
+                            batchId,
+                            enc,
+                            bytes.getInt(46),
+                            ByteBuffer.wrap(created).long,
+                        )
+                    }
+                    1 -> {
+                        require(sealed.size >= 79 && bytes.getInt(75) == sealed.size - 79)
+                        Header(
+                            1,
+                            79,
+                            bytes.getShort(5).toInt(),
+                            sealed.copyOfRange(7, 15),
+                            sealed.copyOfRange(15, 31),
+                            sealed.copyOfRange(31, 63),
+                            bytes.getInt(63),
+                            bytes.getLong(67),
+                        )
+                    }
+                    else -> error("unknown format $format")
+                }
+            }
+        }
+    }
+
+    // Section 3: the header is the AAD; HPKE base mode, single shot, sequence number 0.
     private fun open(
         sealed: ByteArray,
+        header: Header,
         privateKey: ByteArray,
         publicKey: ByteArray,
     ): ByteArray {
-        require(sealed.size >= 79 && String(sealed, 0, 4, Charsets.US_ASCII) == "MDCM" && sealed[4].toInt() == 1)
-        require(ByteBuffer.wrap(sealed, 5, 2).short.toInt() == 0x0001) { "AES-128-GCM" }
-        val keyId = sealed.copyOfRange(7, 15)
-        val batchId = sealed.copyOfRange(15, 31)
-        val enc = sealed.copyOfRange(31, 63)
-        val length = ByteBuffer.wrap(sealed, 75, 4).int
-        require(length == sealed.size - 79)
+        require(header.aead == 0x0001) { "AES-128-GCM" }
+        val enc = header.enc
         val dh = x25519(privateKey, enc)
         val kemSuite = "KEM".toByteArray() + i2osp(0x0020, 2)
         val eaePrk = labeledExtract(kemSuite, ByteArray(0), "eae_prk", dh)
         val sharedSecret = labeledExpand(kemSuite, eaePrk, "shared_secret", enc + publicKey, 32)
         val suite = "HPKE".toByteArray() + i2osp(0x0020, 2) + i2osp(0x0001, 2) + i2osp(0x0001, 2)
-        val info = "modicum/batch/v1".toByteArray() + keyId + batchId
+        val info = "modicum/batch/v1".toByteArray() + header.keyId + header.batchId
         val context =
             byteArrayOf(0) + labeledExtract(suite, ByteArray(0), "psk_id_hash", ByteArray(0)) +
                 labeledExtract(suite, ByteArray(0), "info_hash", info)
@@ -72,8 +134,8 @@ class WireVectorTest {
         val nonce = labeledExpand(suite, secret, "base_nonce", context, 12)
         val cipher = Cipher.getInstance("AES/GCM/NoPadding")
         cipher.init(Cipher.DECRYPT_MODE, SecretKeySpec(key, "AES"), GCMParameterSpec(128, nonce))
-        cipher.updateAAD(sealed, 0, 79)
-        return cipher.doFinal(sealed, 79, length)
+        cipher.updateAAD(sealed, 0, header.length)
+        return cipher.doFinal(sealed, header.length, sealed.size - header.length)
     }
 
     private fun x25519(
