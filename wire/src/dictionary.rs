@@ -129,7 +129,7 @@ mod tests {
     /// A new dictionary is a new format: format 2's bytes may never change. The digest pins
     /// them; a decoder in another language takes them from `tests/vectors/wire.json`.
     #[test]
-    fn format_2s_dictionary_is_fixed() {
+    fn the_dictionaries_are_fixed() {
         let digest = ring::digest::digest(&ring::digest::SHA256, &FORMAT_2);
         let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(
@@ -137,5 +137,15 @@ mod tests {
             "be9fbac47e85c757af4a7573df7d39b1255bf54a49bf0e9a61a1c0d78e417b82"
         );
         assert_eq!(FORMAT_2.len(), 1_428, "docs/wire-format.md, section 4");
+        assert_eq!(&FORMAT_2[..FORMAT_1.len()], FORMAT_1);
+        let digest = ring::digest::digest(&ring::digest::SHA256, FORMAT_1);
+        let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            (FORMAT_1.len(), hex.as_str()),
+            (
+                909,
+                "0bd8830bcf5441afa192969457af4cf875d8275aab91032c24d752ca00978f99"
+            )
+        );
     }
 }
