@@ -232,16 +232,11 @@ impl Journal {
     pub fn replace(&mut self, events: &[Minimized]) -> io::Result<()> {
         self.sync()?;
         let seq = self.active_seq + 1;
-        let mut nonces = self.key.nonces()?;
         let head = EntryRef::Segment {
             supersedes: self.active_seq,
             carried_from: 0,
         };
-        let mut bytes = sealed_entry(&self.key, &mut nonces, seq, &head)?;
-        for event in events {
-            let entry = EntryRef::Event(StoredEventRef::from(event));
-            append_sealed_entry(&mut bytes, &self.key, &mut nonces, seq, &entry)?;
-        }
+        let (bytes, nonces) = self.segment_bytes(seq, &head, events)?;
         let path = segment_path(&self.dir, seq);
         if let Err(e) = write_atomic(self.storage.as_ref(), &path, &bytes) {
             // The rename may have happened: a segment left behind would supersede what the
@@ -316,19 +311,31 @@ impl Journal {
     /// is synced with the next segment's creation, before the round can commit.
     fn write_carry(&mut self, last: u64, events: &[&Minimized]) -> io::Result<()> {
         let seq = last + 1;
-        let mut nonces = self.key.nonces()?;
         let head = EntryRef::Segment {
             supersedes: 0,
             carried_from: last,
         };
-        let mut bytes = sealed_entry(&self.key, &mut nonces, seq, &head)?;
-        for &event in events {
-            let entry = EntryRef::Event(StoredEventRef::from(event));
-            append_sealed_entry(&mut bytes, &self.key, &mut nonces, seq, &entry)?;
-        }
+        let (bytes, _) = self.segment_bytes(seq, &head, events.iter().copied())?;
         let mut file = self.storage.create(&segment_path(&self.dir, seq))?;
         file.write_all(&bytes)?;
         file.sync_all()
+    }
+
+    /// A whole segment numbered `seq`: `head`, then `events`, each sealed for that segment;
+    /// also the nonces to go on appending to it with.
+    fn segment_bytes<'e>(
+        &self,
+        seq: u64,
+        head: &EntryRef<'_>,
+        events: impl IntoIterator<Item = &'e Minimized>,
+    ) -> io::Result<(Vec<u8>, Nonces)> {
+        let mut nonces = self.key.nonces()?;
+        let mut bytes = sealed_entry(&self.key, &mut nonces, seq, head)?;
+        for event in events {
+            let entry = EntryRef::Event(StoredEventRef::from(event));
+            append_sealed_entry(&mut bytes, &self.key, &mut nonces, seq, &entry)?;
+        }
+        Ok((bytes, nonces))
     }
 
     /// The round that rolled committed: the rolled segment's events are durable in sealed

@@ -213,13 +213,7 @@ impl Outbox {
         mut drop_journal: impl FnMut(u64) -> io::Result<()>,
     ) -> io::Result<Committed> {
         if let Some((manifest, entries)) = self.unfinished.take() {
-            let finished =
-                drop_journal(manifest.journal_through).and_then(|()| self.finish(&manifest));
-            if let Err(e) = finished {
-                self.unfinished = Some((manifest, entries));
-                return Err(e);
-            }
-            self.index.extend(entries);
+            self.tidy(manifest, entries, &mut drop_journal)?;
         }
         let mut files = Vec::with_capacity(batches.len());
         let mut entries = Vec::with_capacity(batches.len());
@@ -257,12 +251,24 @@ impl Outbox {
             &self.dir.join(MANIFEST),
             &serde_json::to_vec(&manifest).map_err(io::Error::other)?,
         )?;
-        let tidied = drop_journal(journal_through).and_then(|()| self.finish(&manifest));
-        match &tidied {
-            Ok(()) => self.index.extend(entries.iter().cloned()),
-            Err(_) => self.unfinished = Some((manifest, entries.clone())),
-        }
+        let tidied = self.tidy(manifest, entries.clone(), &mut drop_journal);
         Ok(Committed { entries, tidied })
+    }
+
+    /// Past a round's commit point: drops the journal it consumed and finishes its files, then
+    /// lists its batches. On failure the round is kept, to be tidied before the next commits.
+    fn tidy(
+        &mut self,
+        manifest: Manifest,
+        entries: Vec<OutboxEntry>,
+        drop_journal: &mut impl FnMut(u64) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let tidied = drop_journal(manifest.journal_through).and_then(|()| self.finish(&manifest));
+        match tidied {
+            Ok(()) => self.index.extend(entries),
+            Err(_) => self.unfinished = Some((manifest, entries)),
+        }
+        tidied
     }
 
     fn finish(&self, manifest: &Manifest) -> io::Result<()> {

@@ -379,14 +379,7 @@ impl Worker {
             .filter(|&(i, _)| carried.next_if_eq(&i).is_some())
             .map(|(_, event)| event)
             .collect();
-        let generation = self.pseudonymizer.generation();
-        self.backlog.recount(
-            self.pending.iter().map(|e| GroupKey::of(e, generation)),
-            now,
-            self.shared.config.batch_max_events,
-            true,
-        );
-        self.batch_by = self.backlog.due(max_age);
+        self.recount(true);
         // Committed: what failed after that is finished later, and only noted now.
         self.note(round.tidied);
         if !sealed_any {
@@ -417,15 +410,20 @@ impl Worker {
 
     /// Counts what waits for a round again after events were removed or read back.
     pub(super) fn pending_changed(&mut self) {
-        if self.shared.config.collector.is_none() {
-            return;
+        if self.shared.config.collector.is_some() {
+            self.recount(false);
         }
+    }
+
+    /// The backlog counted from the pending events, and when the next round is due (see
+    /// [`Backlog::recount`] for `after_round`).
+    fn recount(&mut self, after_round: bool) {
         let generation = self.pseudonymizer.generation();
         self.backlog.recount(
             self.pending.iter().map(|e| GroupKey::of(e, generation)),
             Instant::now(),
             self.shared.config.batch_max_events,
-            false,
+            after_round,
         );
         self.batch_by = self.backlog.due(self.shared.config.batch_max_age);
     }
